@@ -1,0 +1,46 @@
+"""The ``fairx`` command line: a thin layer over the Python API.
+
+Each area adds its commands in its own module (``register(app)``); heavy imports happen inside
+the commands, so ``fairx --help`` stays fast.
+"""
+
+from __future__ import annotations
+
+import logging
+
+import typer
+
+from .. import __version__
+from . import _benchmark, _datasets, _evaluate, _images, _latent, _models
+
+app = typer.Typer(
+    name="fairx",
+    help="Fairness benchmarking and fair synthetic data.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+)
+
+
+def _version(value: bool) -> None:
+    if value:
+        typer.echo(f"fairx {__version__}")
+        raise typer.Exit()
+
+
+@app.callback()
+def _root(
+    version: bool = typer.Option(False, "--version", callback=_version, is_eager=True,
+                                 help="Print the version and exit."),
+    verbose: bool = typer.Option(False, "--verbose", "-v", help="Log progress details."),
+) -> None:
+    logging.basicConfig(level=logging.INFO if verbose else logging.WARNING,
+                        format="%(levelname)s %(name)s: %(message)s")
+
+
+for _module in (_datasets, _evaluate, _models, _latent, _benchmark, _images):
+    _module.register(app)
+
+
+def main() -> None:
+    app()

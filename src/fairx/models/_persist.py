@@ -1,0 +1,76 @@
+"""Save and load fitted methods as ``config.json`` + ``weights.safetensors`` — never pickle.
+
+A saved model from someone else must not be able to run code: JSON holds the registry name,
+the hyper-parameters and small state; safetensors holds the arrays.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from .. import __version__
+from ._base import FairMethod
+
+CONFIG = "config.json"
+WEIGHTS = "weights.safetensors"
+
+
+def _jsonable(value: Any) -> Any:
+    if isinstance(value, dict):
+        return {str(k): _jsonable(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_jsonable(v) for v in value]
+    if isinstance(value, np.generic):
+        return value.item()
+    if isinstance(value, np.ndarray):
+        return value.tolist()
+    return value
+
+
+def save_method(method: FairMethod, path: str | Path) -> Path:
+    from safetensors.numpy import save_file
+
+    path = Path(path)
+    path.mkdir(parents=True, exist_ok=True)
+    state, arrays = method._get_state()
+    config = {
+        "fairx_version": __version__,
+        "method": method.name,
+        "class": f"{type(method).__module__}:{type(method).__name__}",
+        "params": _jsonable(method.get_params(deep=False)),
+        "state": _jsonable(state),
+    }
+    arrays = {k: np.ascontiguousarray(np.asarray(v)) for k, v in arrays.items()}
+    tmp = path / (WEIGHTS + ".tmp")
+    save_file(arrays, str(tmp))
+    tmp.replace(path / WEIGHTS)
+    (path / CONFIG).write_text(json.dumps(config, indent=2, sort_keys=True))
+    return path
+
+
+def read_saved(path: str | Path) -> tuple[dict[str, Any], dict[str, np.ndarray]]:
+    """The JSON config and arrays of a saved model folder, with clear errors."""
+    from safetensors.numpy import load_file
+
+    path = Path(path)
+    if not (path / CONFIG).is_file():
+        raise FileNotFoundError(f"{path} is not a saved fairx model: {CONFIG} is missing")
+    config = json.loads((path / CONFIG).read_text())
+    arrays = load_file(str(path / WEIGHTS)) if (path / WEIGHTS).is_file() else {}
+    return config, arrays
+
+
+def load_method(path: str | Path, expected: type[FairMethod] | None = None) -> FairMethod:
+    from ._registry import method_class
+
+    config, arrays = read_saved(path)
+    cls = method_class(config["method"])
+    if expected is not None and expected is not FairMethod and not issubclass(cls, expected):
+        raise TypeError(f"{path} holds a {cls.__name__}, not a {expected.__name__}")
+    method = cls(**config["params"])
+    method._set_state(config["state"], arrays)
+    return method
