@@ -1,9 +1,168 @@
-"""CLI commands of this area (filled in by its issue)."""
+"""``fairx datasets``: list the built-in datasets and show one (or your own file) at a glance."""
 
 from __future__ import annotations
 
+from typing import Any
+
 import typer
+
+from ._common import console, print_frame, user_errors
+
+datasets_app = typer.Typer(
+    help="List built-in datasets; 'show' one (or a CSV/Parquet/OpenML table): rows, columns, "
+         "group sizes and base rates per group.",
+    invoke_without_command=True, add_completion=False,
+)
+
+
+def _parse_value(text: str) -> Any:
+    low = text.lower()
+    if low in ("true", "false"):
+        return low == "true"
+    for cast in (int, float):
+        try:
+            return cast(text)
+        except ValueError:
+            pass
+    return text
+
+
+def _parse_options(options: list[str]) -> dict[str, Any]:
+    out: dict[str, Any] = {}
+    for item in options:
+        key, sep, value = item.partition("=")
+        if not sep or not key.strip():
+            raise ValueError(f"--option {item!r}: expected KEY=VALUE, e.g. --option split=train")
+        out[key.strip().replace("-", "_")] = _parse_value(value.strip())
+    return out
+
+
+def _short_list(text: str, keep: int = 4) -> str:
+    items = [t for t in text.split(", ") if t]
+    return text if len(items) <= keep else ", ".join(items[:keep]) + f", ... ({len(items)} in all)"
+
+
+@datasets_app.callback()
+def _list(ctx: typer.Context) -> None:
+    """Without a sub-command: the table of built-in datasets."""
+    if ctx.invoked_subcommand is not None:
+        return
+    from ..data import available_datasets
+
+    table = available_datasets()[["name", "kind", "target", "sensitive", "description"]].copy()
+    table["sensitive"] = table["sensitive"].map(_short_list)
+    print_frame(table, title="fairx built-in datasets")
+    console.print("Details: fairx datasets show NAME   Your own table: fairx datasets show "
+                  "--csv FILE --target COL --sensitive COL", highlight=False)
+
+
+@datasets_app.command("show")
+@user_errors
+def show(
+    name: str = typer.Argument(None, help="Built-in dataset name (see 'fairx datasets')."),
+    sensitive: list[str] = typer.Option(None, "--sensitive", "-s",
+                                        help="Sensitive attribute(s); repeat for several."),
+    target: str = typer.Option(None, "--target", "-t", help="Target column."),
+    positive_label: str = typer.Option(None, "--positive-label", help="Positive target value."),
+    option: list[str] = typer.Option(None, "--option", "-o",
+                                     help="Loader option KEY=VALUE, e.g. -o split=train."),
+    csv: str = typer.Option(None, "--csv", help="A CSV file instead of a built-in."),
+    parquet: str = typer.Option(None, "--parquet", help="A Parquet file instead of a built-in."),
+    openml: int = typer.Option(None, "--openml", help="An OpenML data id instead of a built-in."),
+    categorical: list[str] = typer.Option(None, "--categorical",
+                                          help="Force these file columns to be categorical."),
+) -> None:
+    """Rows, columns (with types), group sizes and positive rates per sensitive group."""
+    from ..data import dataset_info, load_csv, load_dataset, load_openml, load_parquet
+
+    sources = [x for x in (name, csv, parquet, openml) if x is not None]
+    if len(sources) != 1:
+        raise ValueError("give exactly one of: a dataset NAME, --csv FILE, --parquet FILE, --openml ID")
+    options = _parse_options(option or [])
+    pos = _parse_value(positive_label) if positive_label is not None else None
+    if name is not None and dataset_info(name).kind != "tabular":
+        info = dataset_info(name)
+        console.print(f"{info.name} ({info.kind}): target {info.target}; sensitive "
+                      f"{', '.join(info.sensitive)}\n{info.description}", highlight=False, markup=False)
+        return
+    if name is not None:
+        if pos is not None:
+            options["positive_label"] = pos
+        ds = load_dataset(name, sensitive=sensitive or None, target=target, **options)
+    else:
+        if not sensitive:
+            raise ValueError("--sensitive is required for a file or OpenML table")
+        kw = dict(sensitive=sensitive, positive_label=pos, categorical=categorical or None, **options)
+        if openml is not None:
+            ds = load_openml(openml, target=target, **kw)
+        else:
+            if target is None:
+                raise ValueError("--target is required for a file")
+            loader = load_csv if csv is not None else load_parquet
+            ds = loader(csv if csv is not None else parquet, target=target, **kw)
+    _print_dataset(ds)
+
+
+@datasets_app.command("download")
+@user_errors
+def download(
+    names: list[str] = typer.Argument(None, help="Dataset names (default: every built-in with files)."),
+) -> None:
+    """Fetch the files of built-in datasets into the cache (or verify the cached copies)."""
+    from ..data import available_datasets, data_home, download_dataset
+
+    chosen = names or [n for n in available_datasets()["name"] if n != "synthetic"]
+    console.print(f"cache: {data_home()}", highlight=False, markup=False)
+    for name in chosen:
+        try:
+            paths = download_dataset(name)
+        except ValueError as exc:
+            if names:
+                raise
+            console.print(f"{name}: skipped ({exc})", highlight=False, markup=False)
+            continue
+        for path in paths:
+            console.print(f"{name}: {path} (verified)", highlight=False, markup=False)
+
+
+def _print_dataset(ds) -> None:
+    import pandas as pd
+
+    meta = ds.meta
+    console.print(f"[bold]{ds.name}[/]: {len(ds):,} rows, {ds.frame.shape[1]} columns", highlight=False)
+    console.print(f"target: {ds.target} (positive = {ds.positive_label!r}, base rate "
+                  f"{ds.y.mean():.3f}); sensitive: {', '.join(ds.sensitive)}", highlight=False,
+                  markup=False)
+    dropped = meta.get("dropped_missing_values", 0) + meta.get("dropped_missing_target", 0)
+    if "rows_raw" in meta:
+        console.print(f"raw rows: {meta['rows_raw']:,}; dropped for missing values: {dropped:,}",
+                      highlight=False)
+    if meta.get("source"):
+        src = meta["source"]
+        console.print("source: " + (", ".join(src) if isinstance(src, list) else str(src)),
+                      highlight=False, markup=False)
+    rows = []
+    for c in ds.frame.columns:
+        role = "target" if c == ds.target else "sensitive" if c in ds.sensitive else "feature"
+        kind = ("integer" if c in ds.integer else "numerical") if c in ds.numerical else "categorical"
+        col = ds.frame[c]
+        if kind == "categorical":
+            top = col.astype(str).value_counts().index[:4].tolist()
+            values = ", ".join(top) + (", ..." if col.nunique() > 4 else "")
+        else:
+            values = f"{col.min():g} .. {col.max():g} (mean {col.mean():.3g})"
+        rows.append({"column": c, "role": role, "type": kind, "unique": int(col.nunique()),
+                     "values": values})
+    print_frame(pd.DataFrame(rows), title="columns")
+    summary = ds.group_summary()
+    print_frame(summary, title="groups: size and positive rate (data-level bias)")
+    for attr, g in summary.groupby("attribute", sort=False):
+        rates = g["positive_rate"]
+        ratio = rates.min() / rates.max() if rates.max() > 0 else float("nan")
+        console.print(f"{attr}: positive-rate gap (max - min) {rates.max() - rates.min():.3f}, "
+                      f"ratio (min / max) {ratio:.3f}", highlight=False, markup=False)
 
 
 def register(app: typer.Typer) -> None:
-    """Add this module's commands to ``app``."""
+    """Add ``fairx datasets`` (list), ``fairx datasets show`` and ``fairx datasets download``."""
+    app.add_typer(datasets_app, name="datasets")

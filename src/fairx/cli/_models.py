@@ -1,9 +1,174 @@
-"""CLI commands of this area (filled in by its issue)."""
+"""``fairx models``, ``fairx run`` and ``fairx generate``: the method registry from the shell."""
 
 from __future__ import annotations
 
+from pathlib import Path
+from typing import Any
+
 import typer
+
+from ._common import console, print_frame, user_errors
+
+DEFAULT_METRICS = ["accuracy", "balanced_accuracy", "auroc", "dpr", "eor", "ftu", "fit_seconds"]
+GENERATOR_METRICS = ["data_dpr", "alpha_precision", "beta_recall", "density", "coverage"]
+
+
+def _parse_value(text: str) -> Any:
+    low = text.lower()
+    if low in ("true", "false"):
+        return low == "true"
+    if low in ("none", "null"):
+        return None
+    for cast in (int, float):
+        try:
+            return cast(text)
+        except ValueError:
+            pass
+    return text
+
+
+def _parse_params(items: list[str] | None) -> dict[str, Any]:
+    out: dict[str, Any] = {}
+    for item in items or []:
+        key, sep, value = item.partition("=")
+        if not sep or not key.strip():
+            raise ValueError(f"--param {item!r}: expected KEY=VALUE, e.g. --param epochs=10")
+        out[key.strip().replace("-", "_")] = _parse_value(value.strip())
+    return out
+
+
+def _load(dataset: str | None, csv: str | None, target: str | None,
+          sensitive: list[str] | None, positive_label: str | None,
+          options: dict[str, Any] | None = None) -> Any:
+    from ..data import load_dataset, load_file
+
+    if (dataset is None) == (csv is None):
+        raise ValueError("give exactly one of --dataset NAME or --csv FILE")
+    pos = _parse_value(positive_label) if positive_label is not None else None
+    if dataset is not None:
+        extra = {**(options or {}), **({"positive_label": pos} if pos is not None else {})}
+        return load_dataset(dataset, sensitive=sensitive or None, target=target, **extra)
+    if not target or not sensitive:
+        raise ValueError("a file needs --target COLUMN and --sensitive COLUMN")
+    return load_file(csv, target=target, sensitive=sensitive, positive_label=pos)
+
+
+def models() -> None:
+    """List every registered method: name, stage, kind, description."""
+    from ..models import available
+
+    print_frame(available(), title="fairx methods")
+    console.print("Use: fairx run --dataset synthetic --model NAME [--preset fast]", highlight=False)
+
+
+@user_errors
+def run(
+    model: list[str] = typer.Option(..., "--model", "-m", help="Registry name(s); repeat for several."),
+    dataset: str = typer.Option(None, "--dataset", "-d", help="Built-in dataset name."),
+    csv: str = typer.Option(None, "--csv", help="Your own CSV/Parquet file instead of --dataset."),
+    target: str = typer.Option(None, "--target", "-t", help="Target column (files)."),
+    sensitive: list[str] = typer.Option(None, "--sensitive", "-s", help="Sensitive column(s)."),
+    positive_label: str = typer.Option(None, "--positive-label", help="Positive target value."),
+    seeds: int = typer.Option(3, "--seeds", help="Number of seeds (0, 1, ...)."),
+    preset: str = typer.Option(None, "--preset", help="Hyper-parameter preset: paper | fast."),
+    classifier: str = typer.Option("hgb", "--classifier", help="Downstream classifier: hgb | logreg | rf."),
+    use_sensitive: bool = typer.Option(False, "--use-sensitive", help="Downstream classifier sees s."),
+    param: list[str] = typer.Option(None, "--param", "-p", help="Method parameter KEY=VALUE."),
+    quality: bool = typer.Option(True, "--quality/--no-quality", help="Synthetic-quality metrics."),
+    metric: list[str] = typer.Option(None, "--metric", help="Metrics to show (default: a summary)."),
+    option: list[str] = typer.Option(None, "--option", help="Dataset loader option KEY=VALUE, "
+                                     "e.g. --option bias=0.8 for 'synthetic'."),
+    output: Path = typer.Option(None, "--output", "-o", help="Write the tidy per-seed rows (CSV)."),
+) -> None:
+    """Evaluate methods over seeds and print mean ± std (std over seeds; n = seeds)."""
+    from ..data import train_test_split
+    from ..models._registry import entry
+    from ..protocol import evaluate_method, mean_std_table, summarize
+
+    if seeds < 1:
+        raise ValueError(f"--seeds {seeds}: need at least 1")
+    for name in model:
+        entry(name)  # unknown names fail before any work
+    params = _parse_params(param)
+    unused = [k for k in params if not any(k in _param_names(name) for name in model)]
+    if unused:
+        raise ValueError(f"--param {unused}: no chosen model has such a parameter")
+    ds = _load(dataset, csv, target, sensitive, positive_label, _parse_params(option))
+    results = []
+    for seed in range(seeds):
+        split = train_test_split(ds, seed=seed)
+        for name in model:
+            console.print(f"seed {seed}: {name}", highlight=False)
+            accepted = {k: v for k, v in params.items() if k in _param_names(name)}
+            results.append(evaluate_method(name, ds, seed=seed, preset=preset, params=accepted,
+                                           classifier=classifier, use_sensitive=use_sensitive,
+                                           quality=quality, split=split))
+    show = list(metric) if metric else DEFAULT_METRICS + (
+        GENERATOR_METRICS if any(r.stage == "generator" for r in results) else [])
+    table = mean_std_table(summarize(results, metrics=show))
+    print_frame(table, title=f"{ds.name}: mean ± std over {seeds} seed(s), test split "
+                              f"{len(split[1])} rows, classifier {classifier}")
+    if output is not None:
+        import pandas as pd
+
+        pd.concat([r.to_frame() for r in results], ignore_index=True).to_csv(output, index=False)
+        console.print(f"wrote {output}", highlight=False)
+
+
+def _param_names(name: str) -> set[str]:
+    from ..models import method_class
+
+    return set(method_class(name)().get_params())
+
+
+@user_errors
+def generate(
+    data: str = typer.Argument(None, help="Training table (CSV or Parquet)."),
+    model: str = typer.Option(None, "--model", "-m", help="Generator registry name."),
+    target: str = typer.Option(None, "--target", "-t", help="Target column."),
+    sensitive: list[str] = typer.Option(None, "--sensitive", "-s", help="Sensitive column(s)."),
+    positive_label: str = typer.Option(None, "--positive-label", help="Positive target value."),
+    n: int = typer.Option(..., "-n", "--n", help="Number of rows to generate."),
+    out: Path = typer.Option(..., "-o", "--output", help="Output CSV."),
+    preset: str = typer.Option(None, "--preset", help="paper | fast."),
+    seed: int = typer.Option(0, "--seed", help="Seed of training and sampling."),
+    param: list[str] = typer.Option(None, "--param", "-p", help="Method parameter KEY=VALUE."),
+    save_model: Path = typer.Option(None, "--save-model", help="Save the fitted generator here."),
+    model_dir: Path = typer.Option(None, "--model-dir", help="Sample from a saved generator instead."),
+) -> None:
+    """Train a generator on DATA and write N synthetic rows, or sample a saved one (--model-dir)."""
+    from ..models import FairGenerator, get
+    from ..models._persist import load_method
+
+    if n <= 0:
+        raise ValueError(f"-n {n}: the number of rows must be a positive integer")
+    if model_dir is not None:
+        if data is not None or model is not None:
+            raise ValueError("--model-dir samples a saved generator: do not also give DATA or --model")
+        gen = load_method(model_dir)
+        if not isinstance(gen, FairGenerator):
+            raise ValueError(f"{model_dir} holds a {type(gen).__name__}, which is not a generator")
+    else:
+        if data is None or model is None:
+            raise ValueError("give DATA and --model NAME (or --model-dir DIR of a saved generator)")
+        gen = get(model, preset=preset, **{"random_state": seed, **_parse_params(param)})
+        if not isinstance(gen, FairGenerator):
+            raise ValueError(f"method {model!r} is a {gen.stage} method, not a generator; "
+                             "generators: see 'fairx models'")
+        ds = _load(None, data, target, sensitive, positive_label)
+        console.print(f"training {gen.display_name} on {len(ds):,} rows", highlight=False)
+        gen.fit(ds)
+        if save_model is not None:
+            gen.save(save_model)
+            console.print(f"saved the model to {save_model}", highlight=False)
+    syn = gen.sample(n, seed=seed)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    syn.frame.to_csv(out, index=False)
+    console.print(f"wrote {len(syn):,} rows to {out}", highlight=False)
 
 
 def register(app: typer.Typer) -> None:
     """Add this module's commands to ``app``."""
+    app.command("models")(models)
+    app.command("run")(run)
+    app.command("generate")(generate)

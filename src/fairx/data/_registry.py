@@ -97,3 +97,94 @@ register_dataset(DatasetInfo(
     sensitive=("group",), default_sensitive=("group",),
     description="Seeded table with a planted, tunable bias (options: n_samples, bias, seed); no files.",
 ))
+
+
+# ---- image datasets (methods.md §9; loaders in fairx.data._images) ----
+from ._images import CELEBA_ATTRIBUTES as _CELEBA_ATTRIBUTES  # noqa: E402 - numpy/pandas only
+
+register_dataset(DatasetInfo(
+    name="colored_mnist", loader="fairx.data._images:load_colored_mnist", target="digit",
+    sensitive=("colour",), default_sensitive=("colour",), kind="image",
+    description="MNIST digits painted with a class-tied colour (options: bias, sd, split, size, "
+                "digits, binary, n, seed); s = colour index.",
+    files=("mnist/train-images-idx3-ubyte.gz", "mnist/train-labels-idx1-ubyte.gz",
+           "mnist/t10k-images-idx3-ubyte.gz", "mnist/t10k-labels-idx1-ubyte.gz"),
+))
+register_dataset(DatasetInfo(
+    name="celeba", loader="fairx.data._images:load_celeba", target="Smiling",
+    sensitive=_CELEBA_ATTRIBUTES, default_sensitive=("Male",), kind="image",
+    description="CelebA faces from a local folder, 64x64, read lazily (options: root, split, size, "
+                "n, seed); any attribute as target / sensitive.",
+    files=("celeba/list_attr_celeba.txt", "celeba/img_align_celeba/"),
+))
+register_dataset(DatasetInfo(
+    name="digits_colored", loader="fairx.data._images:load_digits_colored", target="digit",
+    sensitive=("colour",), default_sensitive=("colour",), kind="image",
+    description="scikit-learn's 1797 8x8 digits with a planted colour bias (options: bias, sd, "
+                "split, size, digits, binary, n, seed); no files.",
+))
+
+
+# ---------------------------------------------------------------------- built-in real datasets
+# One module per dataset (src/fairx/data/_<name>.py) with its upstream URL and pinned SHA-256.
+for _info in (
+    DatasetInfo(
+        name="adult", loader="fairx.data._adult:load_adult", target="income",
+        sensitive=("sex", "race"), default_sensitive=("sex",),
+        description="UCI Adult census income >50K; 45,222 rows after dropping '?' "
+                    "(options: split=all|train|test, race=all|binary, keep_fnlwgt).",
+        files=("adult/adult.data", "adult/adult.test"),
+    ),
+    DatasetInfo(
+        name="compas", loader="fairx.data._compas:load_compas", target="two_year_recid",
+        sensitive=("race", "sex", "age_cat"), default_sensitive=("race",),
+        description="ProPublica COMPAS, ProPublica filter (6,172 rows); positive = no "
+                    "recidivism (0) (options: race=all|binary, include_score, positive_label).",
+        files=("compas/compas-scores-two-years.csv",),
+    ),
+    DatasetInfo(
+        name="german", loader="fairx.data._german:load_german", target="credit",
+        sensitive=("sex", "age_group", "foreign_worker"), default_sensitive=("sex",),
+        description="UCI Statlog German credit, 1,000 rows; sex from personal_status, "
+                    "age_group >=25 (options: age_threshold, keep_personal_status).",
+        files=("german_credit/german.data",),
+    ),
+    DatasetInfo(
+        name="student", loader="fairx.data._student:load_student", target="G3",
+        sensitive=("sex", "age_group", "address"), default_sensitive=("sex",),
+        description="UCI student performance, G3>=10 'pass'; 649 rows (por) or 395 (mat) "
+                    "(options: subject=por|mat, target=G3|Pstatus, keep_grades).",
+        files=("student_performance/student-por.csv", "student_performance/student-mat.csv"),
+    ),
+    DatasetInfo(
+        name="law", loader="fairx.data._law:load_law", target="first_pf",
+        sensitive=("race", "sex"), default_sensitive=("race",),
+        description="LSAC law school bar passage (Kusner et al.), 21,791 rows "
+                    "(options: race=all|binary).",
+        files=("law_school/law_data.csv",),
+    ),
+    DatasetInfo(
+        name="bank", loader="fairx.data._bank:load_bank", target="y",
+        sensitive=("age_group", "marital"), default_sensitive=("age_group",),
+        description="UCI bank marketing (bank-full), 45,211 rows; age_group 25-60 vs other "
+                    "(options: keep_duration).",
+        files=("bank_marketing/bank-full.csv",),
+    ),
+    DatasetInfo(
+        name="credit", loader="fairx.data._credit:load_credit",
+        target="default payment next month",
+        sensitive=("SEX", "AGE_GROUP", "EDUCATION", "MARRIAGE"), default_sensitive=("SEX",),
+        description="UCI default of credit card clients (Taiwan), 30,000 rows; positive = no "
+                    "default (0) (options: positive_label).",
+        files=("credit_card_default/default of credit card clients.csv",),
+    ),
+    DatasetInfo(
+        name="dutch", loader="fairx.data._dutch:load_dutch", target="occupation",
+        sensitive=("sex",), default_sensitive=("sex",),
+        description="Dutch census 2001, 60,420 rows; positive occupation '2_1' "
+                    "(professionals/managers).",
+        files=("dutch_census/dutch_census_2001.arff",),
+    ),
+):
+    register_dataset(_info)
+del _info

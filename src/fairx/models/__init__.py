@@ -13,4 +13,20 @@ from ._registry import available, get, method_class, register
 __all__ = [
     "FairClassifier", "FairGenerator", "FairMethod", "NotFittedError", "Postprocessor",
     "Preprocessor", "available", "get", "method_class", "register",
+    "FairVAE", "FairDistill", "Fair4Free",
 ]
+
+# torch-backed models are imported on first use so that ``import fairx.models`` stays light
+_LAZY = {
+    "FairVAE": "fairx.models._fair_vae",
+    "FairDistill": "fairx.models._fairdistill",
+    "Fair4Free": "fairx.models._fair4free",
+}
+
+
+def __getattr__(name: str):
+    if name in _LAZY:
+        import importlib
+
+        return getattr(importlib.import_module(_LAZY[name]), name)
+    raise AttributeError(f"module 'fairx.models' has no attribute {name!r}")

@@ -26,6 +26,7 @@ class MethodEntry:
     kind: str  # "tabular", "tabular+image"
     description: str
     fixed: dict[str, Any] = field(default_factory=dict)  # parameters pinned by this name
+    image_target: str | None = None  # "module:Class" used for ImageDataset training sets
 
 
 _ENTRIES: dict[str, MethodEntry] = {}
@@ -33,9 +34,19 @@ _loaded = False
 
 
 def register(name: str, target: str, *, stage: str, description: str, kind: str = "tabular",
-             **fixed: Any) -> None:
-    """Add a method. ``fixed`` pins parameters for variants (e.g. ``fldgm-ddpm``)."""
-    _ENTRIES[name] = MethodEntry(name, target, stage, kind, description, dict(fixed))
+             image_target: str | None = None, **fixed: Any) -> None:
+    """Add a method. ``fixed`` pins parameters for variants (e.g. ``fldgm-ddpm``);
+    ``image_target`` is the class used when the training set is an ``ImageDataset``."""
+    _ENTRIES[name] = MethodEntry(name, target, stage, kind, description, dict(fixed), image_target)
+
+
+# image classes of the fair-latent family (methods.md §9), used when an entry (or the entry its
+# name starts with, e.g. ``fldgm-ddpm`` -> ``fldgm``) has no image_target of its own
+_IMAGE_DEFAULTS = {
+    "fairdisco": "fairx.models._image_generators:ImageFairVAE",
+    "fldgm": "fairx.models._image_generators:ImageFLDGM",
+    "fair4free": "fairx.models._image_generators:ImageFair4Free",
+}
 
 
 def _ensure_loaded() -> None:
@@ -48,7 +59,8 @@ def _ensure_loaded() -> None:
 
 def entry(name: str) -> MethodEntry:
     _ensure_loaded()
-    key = name.lower().replace("_", "-") if name.lower().replace("_", "-") in _ENTRIES else name.lower()
+    candidates = (name.lower(), name.lower().replace("_", "-"), name.lower().replace("-", "_"))
+    key = next((k for k in candidates if k in _ENTRIES), name.lower())
     if key not in _ENTRIES:
         close = difflib.get_close_matches(name.lower(), list(_ENTRIES), n=3, cutoff=0.5)
         hint = f" Did you mean {', '.join(map(repr, close))}?" if close else ""
@@ -56,25 +68,51 @@ def entry(name: str) -> MethodEntry:
     return _ENTRIES[key]
 
 
-def method_class(name: str) -> type[FairMethod]:
-    module, cls = entry(name).target.split(":")
+def image_target(name: str) -> str | None:
+    """The ``"module:Class"`` that trains ``name`` on images, or None when it has none."""
+    e = entry(name)
+    if e.image_target:
+        return e.image_target
+    base = next((k for k in _IMAGE_DEFAULTS if e.name == k or e.name.startswith(k + "-")), None)
+    return _IMAGE_DEFAULTS.get(base) if base else None
+
+
+def method_class(name: str, kind: str = "tabular") -> type[FairMethod]:
+    """The class of ``name``; ``kind="image"`` gives its image variant (KeyError if none)."""
+    target = entry(name).target
+    if kind == "image":
+        target = image_target(name)
+        if target is None:
+            supported = sorted(e.name for e in _ENTRIES.values() if image_target(e.name))
+            raise KeyError(f"method {name!r} has no image variant; image methods: {supported}")
+    elif kind != "tabular":
+        raise ValueError(f"kind={kind!r}; allowed: 'tabular', 'image'")
+    module, cls = target.split(":")
     return getattr(importlib.import_module(module), cls)
 
 
-def get(name: str, preset: str | None = None, **params: Any) -> FairMethod:
+def get_for(dataset: Any, name: str, preset: str | None = None, **params: Any) -> FairMethod:
+    """Like :func:`get`, choosing the image class when ``dataset`` is an ``ImageDataset``."""
+    kind = "image" if getattr(dataset, "kind", "tabular") == "image" else "tabular"
+    return get(name, preset, kind=kind, **params)
+
+
+def get(name: str, preset: str | None = None, *, kind: str = "tabular", **params: Any) -> FairMethod:
     """A new, unfitted method. ``preset`` (``"paper"``, ``"default"``, ``"fast"``) applies the
-    class's preset overrides; explicit ``params`` win over both preset and variant."""
+    class's preset overrides; explicit ``params`` win over both preset and variant.
+    ``kind="image"`` returns the method's image class (see :func:`get_for`)."""
     e = entry(name)
-    cls = method_class(name)
+    cls = method_class(name, kind)
     merged: dict[str, Any] = {}
     if preset is not None:
         presets = getattr(cls, "presets", {})
         if preset not in presets and preset != "default":
             raise KeyError(f"method {name!r} has no preset {preset!r}; presets: {sorted(presets) or ['default']}")
         merged.update(presets.get(preset, {}))
-    merged.update(e.fixed)
-    merged.update(params)
     valid = cls().get_params()
+    # a variant's pinned parameters apply to the image class only where it has them
+    merged.update(e.fixed if kind == "tabular" else {k: v for k, v in e.fixed.items() if k in valid})
+    merged.update(params)
     bad = [k for k in merged if k not in valid]
     if bad:
         raise TypeError(f"method {name!r} has no parameter(s) {bad}; parameters: {sorted(valid)}")
@@ -84,7 +122,9 @@ def get(name: str, preset: str | None = None, **params: Any) -> FairMethod:
 def available() -> pd.DataFrame:
     """One row per registered method: name, stage, kind, description."""
     _ensure_loaded()
-    rows = [{"name": e.name, "stage": e.stage, "kind": e.kind, "description": e.description}
+    rows = [{"name": e.name, "stage": e.stage,
+             "kind": e.kind + ("+image" if "image" not in e.kind and image_target(e.name) else ""),
+             "description": e.description}
             for e in _ENTRIES.values()]
     order = {"reference": 0, "pre": 1, "in": 2, "post": 3, "generator": 4}
     rows.sort(key=lambda r: (order.get(r["stage"], 9), r["name"]))

@@ -1,0 +1,176 @@
+"""Run a benchmark grid locally (joblib/loky) or on a Dask cluster; store each cell as it ends."""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Literal
+
+import pandas as pd
+
+from ._cells import Cell, CellFn, _versions, execute_cell, expand_grid
+from ._spec import BenchmarkSpec
+from ._store import ResultStore
+
+logger = logging.getLogger(__name__)
+
+
+@dataclass
+class BenchmarkRun:
+    """What a run did: cells in the grid, run now, skipped (already stored), failed."""
+
+    db: Path
+    n_cells: int
+    n_run: int
+    n_skipped: int
+    n_failed: int
+    seconds: float
+    failures: pd.DataFrame = field(default_factory=pd.DataFrame)
+    keys: list[str] = field(default_factory=list)
+
+
+def _torch_threads(n_jobs: int) -> int:
+    return max(1, (os.cpu_count() or 1) // max(1, n_jobs))
+
+
+def _iter_local(cells: list[Cell], cell_fn: CellFn | None, n_jobs: int) -> Iterator[dict[str, Any]]:
+    if n_jobs == 1:
+        for cell in cells:  # in-process: no worker start-up, torch threads left as they are
+            yield execute_cell(cell, cell_fn, None)
+        return
+    from joblib import Parallel, delayed
+
+    threads = _torch_threads(n_jobs)
+    parallel = Parallel(n_jobs=n_jobs, backend="loky", return_as="generator_unordered")
+    gen = parallel(delayed(execute_cell)(c, cell_fn, threads) for c in cells)
+    try:
+        yield from gen
+    finally:
+        close = getattr(gen, "close", None)
+        if close is not None:
+            close()
+
+
+def _iter_dask(cells: list[Cell], cell_fn: CellFn | None, scheduler: Any) -> Iterator[dict[str, Any]]:
+    try:
+        from distributed import Client, as_completed
+    except ImportError as exc:  # pragma: no cover - depends on the install
+        raise ImportError('the Dask backend needs distributed: pip install "fairx[dask]"') from exc
+    own = not isinstance(scheduler, Client)
+    if own and not scheduler:
+        raise ValueError("--backend dask needs --scheduler ADDRESS (e.g. tcp://127.0.0.1:8786)")
+    client = Client(scheduler) if own else scheduler
+    try:
+        futures = [client.submit(execute_cell, c, cell_fn, None, True, pure=False) for c in cells]
+        try:
+            for fut in as_completed(futures):
+                yield fut.result()
+        finally:
+            for fut in futures:
+                if not fut.done():
+                    fut.cancel()
+    finally:
+        if own:
+            client.close()
+
+
+def run_benchmark(
+    spec: BenchmarkSpec,
+    db: str | Path = "results.db",
+    *,
+    n_jobs: int | None = None,
+    backend: Literal["local", "dask"] = "local",
+    scheduler: Any = None,
+    force: bool = False,
+    cell_fn: CellFn | None = None,
+    progress: bool = True,
+) -> BenchmarkRun:
+    """Run every cell of ``spec`` not yet stored in ``db`` (all of them with ``force``).
+
+    Cells run in parallel (``n_jobs`` local processes, or on the Dask cluster at ``scheduler``,
+    an address or a ``distributed.Client``); only this process writes the database, one
+    transaction per finished cell, so an interrupted run resumes where it stopped. A failing
+    cell is stored with its error and traceback and the others go on. ``cell_fn(cell) -> dict``
+    replaces the default work (:func:`fairx.benchmark.run_cell`), e.g. in tests.
+    """
+    if backend not in ("local", "dask"):
+        raise ValueError(f"backend={backend!r}; allowed: 'local', 'dask'")
+    n_jobs = spec.n_jobs if n_jobs is None else n_jobs
+    if n_jobs == -1:
+        n_jobs = os.cpu_count() or 1
+    if n_jobs < 1:
+        raise ValueError(f"n_jobs={n_jobs}; give a positive number of workers (or -1 for all cores)")
+    cells = expand_grid(spec)
+    t0 = time.perf_counter()
+    n_failed = n_run = 0
+    with ResultStore(db) as store:
+        store.set_meta(spec=spec.to_yaml(), spec_hash=spec.hash(), spec_name=spec.name,
+                       metrics=json.dumps(spec.metrics), coordinator_versions=_versions())
+        done = set() if force else store.completed_keys()
+        todo = [c for c in cells if c.key not in done]
+        logger.info("%d cells, %d stored, %d to run", len(cells), len(cells) - len(todo), len(todo))
+        source = (_iter_local(todo, cell_fn, n_jobs) if backend == "local"
+                  else _iter_dask(todo, cell_fn, scheduler))
+        bar = _progress(progress, len(todo), spec.name)
+        try:
+            for record in source:
+                record["spec_hash"] = spec.hash()
+                store.write_cell(record)
+                n_run += 1
+                if record["status"] != "ok":
+                    n_failed += 1
+                bar.advance(record)
+        finally:
+            bar.stop()
+            close = getattr(source, "close", None)
+            if close is not None:
+                close()
+        failures = store.failures()
+    keys = [c.key for c in cells]
+    failures = failures[failures["key"].isin(keys)].reset_index(drop=True)
+    return BenchmarkRun(db=Path(db), n_cells=len(cells), n_run=n_run,
+                        n_skipped=len(cells) - len(todo), n_failed=len(failures),
+                        seconds=time.perf_counter() - t0, failures=failures, keys=keys)
+
+
+class _Bar:
+    def __init__(self, enabled: bool, total: int, title: str) -> None:
+        self.progress = None
+        if enabled and total:
+            from rich.progress import (BarColumn, MofNCompleteColumn, Progress, TextColumn,
+                                       TimeElapsedColumn, TimeRemainingColumn)
+
+            self.progress = Progress(TextColumn("{task.description}"), BarColumn(),
+                                     MofNCompleteColumn(), TimeElapsedColumn(), TextColumn("ETA"),
+                                     TimeRemainingColumn(), TextColumn("{task.fields[last]}"),
+                                     transient=False)
+            self.task = self.progress.add_task(f"benchmark {title}", total=total, last="")
+            self.progress.start()
+
+    def advance(self, record: dict[str, Any]) -> None:
+        if self.progress is not None:
+            mark = "ok" if record["status"] == "ok" else "FAILED"
+            last = f"{record['method']} · {record['dataset']} · seed {record['seed']}: {mark}"
+            self.progress.update(self.task, advance=1, last=last.replace("[", "\\["))
+
+    def stop(self) -> None:
+        if self.progress is not None:
+            self.progress.stop()
+
+
+def _progress(enabled: bool, total: int, title: str) -> _Bar:
+    return _Bar(enabled, total, title)
+
+
+def load_results(db: str | Path, keys: list[str] | None = None) -> pd.DataFrame:
+    """Tidy results of the completed cells in ``db`` (optionally only the given cell keys)."""
+    with ResultStore(db, readonly=True) as store:
+        frame = store.results()
+    if keys is not None:
+        frame = frame[frame["cell_key"].isin(keys)].reset_index(drop=True)
+    return frame

@@ -1,0 +1,197 @@
+"""The results store: one SQLite file, written only by the coordinator.
+
+Each finished cell is written in ONE transaction (its metadata row, its tidy metric rows, its
+group table, its row samples), so a killed run (SIGINT or SIGKILL) leaves every cell either
+complete or absent. WAL journaling keeps readers (``fairx report``) working during a run.
+Samples of rows are JSON text, never pickles.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import sqlite3
+from collections.abc import Iterable
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+SCHEMA_VERSION = "1"
+
+_DDL = """
+CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT);
+CREATE TABLE IF NOT EXISTS cells (
+    key TEXT PRIMARY KEY, dataset TEXT, sensitive TEXT, method TEXT, registry_name TEXT,
+    stage TEXT, preset TEXT, params TEXT, seed INTEGER, status TEXT, error TEXT, traceback TEXT,
+    duration REAL, host TEXT, config_hash TEXT, spec_hash TEXT, versions TEXT,
+    started TEXT, finished TEXT, position INTEGER
+);
+CREATE TABLE IF NOT EXISTS results (
+    cell_key TEXT, metric TEXT, value REAL, PRIMARY KEY (cell_key, metric)
+);
+CREATE TABLE IF NOT EXISTS groups (
+    cell_key TEXT, attribute TEXT, grp TEXT, size INTEGER, selection_rate REAL, tpr REAL,
+    fpr REAL, small INTEGER
+);
+CREATE TABLE IF NOT EXISTS samples (cell_key TEXT, kind TEXT, schema TEXT, rows TEXT);
+CREATE TABLE IF NOT EXISTS importances (
+    cell_key TEXT, feature TEXT, source TEXT, value REAL
+);
+CREATE INDEX IF NOT EXISTS groups_key ON groups (cell_key);
+CREATE INDEX IF NOT EXISTS samples_key ON samples (cell_key);
+CREATE INDEX IF NOT EXISTS importances_key ON importances (cell_key);
+"""
+
+_CELL_COLUMNS = ("key", "dataset", "sensitive", "method", "registry_name", "stage", "preset",
+                 "params", "seed", "status", "error", "traceback", "duration", "host",
+                 "config_hash", "spec_hash", "versions", "started", "finished", "position")
+
+
+def _num(v: Any) -> float | None:
+    try:
+        f = float(v)
+    except (TypeError, ValueError):
+        return None
+    return None if math.isnan(f) else f
+
+
+class ResultStore:
+    """SQLite results of a benchmark. Use as a context manager or call :meth:`close`."""
+
+    def __init__(self, path: str | Path, *, readonly: bool = False) -> None:
+        self.path = Path(path)
+        if readonly:
+            if not self.path.exists():
+                raise FileNotFoundError(f"results database {str(self.path)!r} not found")
+            self.conn = sqlite3.connect(f"file:{self.path}?mode=ro", uri=True)
+        else:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+            self.conn = sqlite3.connect(self.path)
+            self.conn.execute("PRAGMA journal_mode=WAL")
+            self.conn.execute("PRAGMA synchronous=NORMAL")
+            with self.conn:
+                self.conn.executescript(_DDL)
+                self.conn.execute("INSERT OR IGNORE INTO meta VALUES ('schema_version', ?)",
+                                  (SCHEMA_VERSION,))
+        self._check_schema()
+
+    def _check_schema(self) -> None:
+        try:
+            row = self.conn.execute("SELECT value FROM meta WHERE key='schema_version'").fetchone()
+        except sqlite3.DatabaseError as exc:
+            raise ValueError(f"{str(self.path)!r} is not a fairx results database ({exc})") from None
+        if row is None:
+            raise ValueError(f"{str(self.path)!r} is not a fairx results database (no schema version)")
+
+    def __enter__(self) -> ResultStore:
+        return self
+
+    def __exit__(self, *exc: Any) -> None:
+        self.close()
+
+    def close(self) -> None:
+        self.conn.close()
+
+    # ------------------------------------------------------------------ writing
+    def set_meta(self, **items: Any) -> None:
+        with self.conn:
+            for k, v in items.items():
+                self.conn.execute("INSERT OR REPLACE INTO meta VALUES (?, ?)",
+                                  (k, v if isinstance(v, str) else json.dumps(v, default=str)))
+
+    def write_cell(self, record: dict[str, Any]) -> None:
+        """Write one finished cell (ok or failed) atomically, replacing an older copy."""
+        key = record["key"]
+        with self.conn:  # one transaction: all rows of the cell or none
+            # the same coordinate run with another configuration is replaced, so tables never
+            # mix two configurations of one (dataset, sensitive, method, seed)
+            stale = [r[0] for r in self.conn.execute(
+                "SELECT key FROM cells WHERE dataset = ? AND sensitive = ? AND method = ? AND seed = ?",
+                (record["dataset"], record["sensitive"], record["method"], record["seed"]))]
+            for old in {key, *stale}:
+                for table, col in (("cells", "key"), ("results", "cell_key"), ("groups", "cell_key"),
+                                   ("samples", "cell_key"), ("importances", "cell_key")):
+                    self.conn.execute(f"DELETE FROM {table} WHERE {col} = ?", (old,))
+            row = []
+            for c in _CELL_COLUMNS:
+                v = record.get(c)
+                if isinstance(v, (dict, list)):
+                    v = json.dumps(v, sort_keys=True, default=str)
+                row.append(v)
+            self.conn.execute(f"INSERT INTO cells VALUES ({','.join('?' * len(_CELL_COLUMNS))})", row)
+            self.conn.executemany(
+                "INSERT INTO results VALUES (?, ?, ?)",
+                [(key, str(m), _num(v)) for m, v in (record.get("metrics") or {}).items()])
+            self.conn.executemany(
+                "INSERT INTO groups VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+                [(key, str(g.get("attribute")), str(g.get("group")), g.get("size"),
+                  _num(g.get("selection_rate")), _num(g.get("tpr")), _num(g.get("fpr")),
+                  int(bool(g.get("small", False)))) for g in record.get("groups") or []])
+            self.conn.executemany(
+                "INSERT INTO samples VALUES (?, ?, ?, ?)",
+                [(key, kind, json.dumps(s["schema"], default=str), s["rows"])
+                 for kind, s in (record.get("samples") or {}).items()])
+            self.conn.executemany(
+                "INSERT INTO importances VALUES (?, ?, ?, ?)",
+                [(key, str(i["feature"]), str(i["source"]), _num(i["value"]))
+                 for i in record.get("importances") or []])
+
+    # ------------------------------------------------------------------ reading
+    def completed_keys(self) -> set[str]:
+        return {r[0] for r in self.conn.execute("SELECT key FROM cells WHERE status = 'ok'")}
+
+    def meta(self) -> dict[str, str]:
+        return dict(self.conn.execute("SELECT key, value FROM meta").fetchall())
+
+    def cells(self) -> pd.DataFrame:
+        return pd.read_sql_query("SELECT * FROM cells ORDER BY position, key", self.conn)
+
+    def results(self, *, status: str | None = "ok") -> pd.DataFrame:
+        """Tidy rows joined with their cell: dataset, sensitive, method, stage, seed, metric, value."""
+        where = "WHERE c.status = ?" if status else ""
+        args: Iterable[Any] = (status,) if status else ()
+        return pd.read_sql_query(
+            "SELECT c.dataset, c.sensitive, c.method, c.stage, c.seed, c.position, r.metric, "
+            "r.value, r.cell_key FROM results r JOIN cells c ON c.key = r.cell_key "
+            f"{where} ORDER BY c.position, r.metric", self.conn, params=tuple(args))
+
+    def groups(self) -> pd.DataFrame:
+        return pd.read_sql_query(
+            "SELECT c.dataset, c.sensitive, c.method, c.stage, c.seed, c.position, g.attribute, "
+            "g.grp AS 'group', g.size, g.selection_rate, g.tpr, g.fpr, g.small FROM groups g "
+            "JOIN cells c ON c.key = g.cell_key WHERE c.status = 'ok' ORDER BY c.position",
+            self.conn)
+
+    def samples(self) -> list[dict[str, Any]]:
+        rows = self.conn.execute(
+            "SELECT c.dataset, c.sensitive, c.method, c.seed, s.kind, s.schema, s.rows FROM samples s "
+            "JOIN cells c ON c.key = s.cell_key WHERE c.status = 'ok' ORDER BY c.position").fetchall()
+        out = []
+        for dataset, sensitive, method, seed, kind, schema, data in rows:
+            out.append({"dataset": dataset, "sensitive": sensitive, "method": method, "seed": seed,
+                        "kind": kind, "schema": json.loads(schema),
+                        "frame": pd.read_json(_io(data), orient="split")})
+        return out
+
+    def importances(self) -> pd.DataFrame:
+        return pd.read_sql_query(
+            "SELECT c.dataset, c.sensitive, c.method, c.seed, c.position, i.feature, i.source, "
+            "i.value FROM importances i JOIN cells c ON c.key = i.cell_key WHERE c.status = 'ok' "
+            "ORDER BY c.position", self.conn)
+
+    def failures(self) -> pd.DataFrame:
+        return pd.read_sql_query(
+            "SELECT key, dataset, sensitive, method, seed, error, traceback FROM cells "
+            "WHERE status != 'ok' ORDER BY position", self.conn)
+
+
+def _io(text: str):
+    from io import StringIO
+
+    return StringIO(text)
+
+
+def frame_to_json(frame: pd.DataFrame) -> str:
+    """Rows as JSON text (``orient="split"``) for the samples table."""
+    return frame.to_json(orient="split", index=False, date_format="iso")

@@ -1,0 +1,345 @@
+"""Synthetic-data quality against the real (train) table (methods.md §8).
+
+Both tables are encoded by one :class:`~fairx.data.TabularEncoder` fitted on the real table
+(one-hot + standardised numericals, every column including target and s). Nearest-neighbour
+work is chunked (:mod:`._neighbours`). Subsampling (``max_rows``) is random, seeded and the
+sizes used are returned as ``n_real``, ``n_synthetic`` and ``n_holdout``.
+
+Where methods.md writes Φ (α-precision radii and the β-recall ρ) the one-class embedding is
+used; the nearest-neighbour distances of β-recall and authenticity (d_rr, d_rs, i*(j)) are taken
+in the encoded space shared with PRDC, as the formulas there are written.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Sequence
+from typing import Any, Literal
+
+import numpy as np
+import pandas as pd
+
+from ..data import DatasetError, TabularDataset, TabularEncoder
+from ._neighbours import DEFAULT_CHUNK_ELEMENTS, cross_pass, knn, knn_self
+
+logger = logging.getLogger(__name__)
+
+QUALITY_FAMILIES: dict[str, tuple[str, ...]] = {
+    "alpha": ("alpha_precision", "beta_recall", "authenticity"),
+    "prdc": ("prdc_precision", "prdc_recall", "density", "coverage"),
+    "marginals": ("ks_complement", "tv_complement", "column_fidelity"),
+    "correlation": ("correlation_similarity",),
+    "detection": ("c2st_auc", "detection_score"),
+    "privacy": ("dcr_share",),
+}
+ALL_QUALITY = tuple(m for ms in QUALITY_FAMILIES.values() for m in ms)
+N_STEPS = 30  # α_k, β_k = linspace(0, 1, 30)
+
+
+# ---------------------------------------------------------------------------- helpers
+def _as_dataset(data: TabularDataset | pd.DataFrame, like: TabularDataset, role: str) -> TabularDataset:
+    if isinstance(data, TabularDataset):
+        frame = data.frame
+    elif isinstance(data, pd.DataFrame):
+        frame = data
+    else:
+        raise TypeError(f"{role} must be a TabularDataset or DataFrame, got {type(data).__name__}")
+    missing = [c for c in like.frame.columns if c not in frame.columns]
+    if missing:
+        raise DatasetError(f"the {role} table lacks column(s) {missing} of the real table")
+    return like.with_frame(frame[list(like.frame.columns)])
+
+
+def _subsample(ds: TabularDataset, max_rows: int | None, rng: np.random.Generator) -> TabularDataset:
+    if max_rows is None or len(ds) <= max_rows:
+        return ds
+    return ds.subset(np.sort(rng.choice(len(ds), size=max_rows, replace=False)))
+
+
+def _score_curve(observed: np.ndarray, levels: np.ndarray) -> float:
+    """1 − Σ_k |observed_k − level_k| / Σ_k level_k (the α/β curve score)."""
+    return float(1.0 - np.abs(observed - levels).sum() / levels.sum())
+
+
+# ---------------------------------------------------------------------------- α / β / authenticity
+def alpha_precision_score(real_radius: np.ndarray, synth_radius: np.ndarray) -> float:
+    """α-precision from ‖Φ(x) − c‖ of real and synthetic rows.
+
+    r_α = α-quantile of the real radii; P_α = share of synthetic radii ≤ r_α;
+    score = 1 − Σ|P_α − α| / Σα over α = linspace(0, 1, 30).
+    """
+    alphas = np.linspace(0, 1, N_STEPS)
+    radii = np.quantile(real_radius, alphas)
+    p = (np.asarray(synth_radius)[:, None] <= radii[None, :]).mean(axis=0)
+    return _score_curve(p, alphas)
+
+
+def beta_recall_score(d_rr: np.ndarray, d_rs: np.ndarray, rho: np.ndarray) -> float:
+    """β-recall: R_β = mean_i 1[d_rs(i) ≤ d_rr(i)]·1[ρ(i) ≤ ρ_β], ρ_β = β-quantile of ρ;
+    score = 1 − Σ|R_β − β| / Σβ over β = linspace(0, 1, 30)."""
+    betas = np.linspace(0, 1, N_STEPS)
+    rho_beta = np.quantile(rho, betas)
+    close = (np.asarray(d_rs) <= np.asarray(d_rr))[:, None]
+    r = (close & (np.asarray(rho)[:, None] <= rho_beta[None, :])).mean(axis=0)
+    return _score_curve(r, betas)
+
+
+def authenticity_score(d_synth_to_real: np.ndarray, nearest_real: np.ndarray, d_rr: np.ndarray) -> float:
+    """Authenticity per synthetic row j: 1[‖x̃_j − x_i*(j)‖ > d_rr(i*(j))], averaged."""
+    return float(np.mean(np.asarray(d_synth_to_real) > np.asarray(d_rr)[nearest_real]))
+
+
+def _embedding(xr: np.ndarray, xs: np.ndarray, embedding: str, seed: int, epochs: int
+               ) -> tuple[np.ndarray, np.ndarray, np.ndarray, dict[str, float]]:
+    """(Φ(real), Φ(synthetic), centre c, info)."""
+    if embedding == "oneclass":
+        from ._oneclass import CENTRE_VALUE, oneclass_embed
+
+        er, (es,), info = oneclass_embed(xr, [xs], seed=seed, epochs=epochs)
+        return er, es, np.full(xr.shape[1], CENTRE_VALUE), info
+    lo, hi = xr.min(axis=0).astype(np.float64), xr.max(axis=0).astype(np.float64)
+    span = np.where(hi > lo, hi - lo, 1.0)
+    er, es = (xr - lo) / span, (xs - lo) / span
+    return er, es, er.mean(axis=0), {}
+
+
+# ---------------------------------------------------------------------------- column fidelity
+def _ks_statistic(a: np.ndarray, b: np.ndarray) -> float:
+    a, b = np.sort(a), np.sort(b)
+    grid = np.concatenate([a, b])
+    fa = np.searchsorted(a, grid, side="right") / len(a)
+    fb = np.searchsorted(b, grid, side="right") / len(b)
+    return float(np.abs(fa - fb).max())
+
+
+def _tv_distance(a: pd.Series, b: pd.Series) -> float:
+    pa = a.astype(str).value_counts(normalize=True)
+    pb = b.astype(str).value_counts(normalize=True)
+    pa, pb = pa.align(pb, fill_value=0.0)
+    return float(0.5 * np.abs(pa - pb).sum())
+
+
+def _numeric(frame: pd.DataFrame, col: str, role: str) -> np.ndarray:
+    try:
+        return pd.to_numeric(frame[col]).to_numpy(dtype=float)
+    except (TypeError, ValueError):
+        raise DatasetError(f"numerical column {col!r} of the {role} table holds non-numbers") from None
+
+
+def column_fidelity(real: TabularDataset, synthetic: TabularDataset) -> dict[str, float]:
+    """KS complement (numericals), TV complement (categoricals) and their mean over all columns."""
+    ks = [1 - _ks_statistic(_numeric(real.frame, c, "real"), _numeric(synthetic.frame, c, "synthetic"))
+          for c in real.numerical]
+    tv = [1 - _tv_distance(real.frame[c], synthetic.frame[c]) for c in real.categorical]
+    return {
+        "ks_complement": float(np.mean(ks)) if ks else float("nan"),
+        "tv_complement": float(np.mean(tv)) if tv else float("nan"),
+        "column_fidelity": float(np.mean(ks + tv)) if ks + tv else float("nan"),
+    }
+
+
+def _codes(real_col: pd.Series, other_col: pd.Series) -> tuple[np.ndarray, np.ndarray, int]:
+    cats = pd.Index(pd.unique(real_col.astype(str)))
+    a = cats.get_indexer(real_col.astype(str))
+    b = cats.get_indexer(other_col.astype(str))
+    k = len(cats)
+    b = np.where(b < 0, k, b)  # unseen synthetic categories share one extra code
+    return a, b, k + 1
+
+
+def cramers_v(x: np.ndarray, y: np.ndarray, kx: int, ky: int) -> float:
+    """Cramér's V of two integer-coded columns: sqrt(χ²/n / (min(r, c) − 1)) over the
+    categories that occur."""
+    table = np.bincount(x * ky + y, minlength=kx * ky).reshape(kx, ky).astype(float)
+    table = table[table.sum(1) > 0][:, table.sum(0) > 0]
+    r, c = table.shape
+    if min(r, c) < 2:
+        return 0.0
+    n = table.sum()
+    expected = table.sum(1, keepdims=True) * table.sum(0, keepdims=True) / n
+    chi2 = float(((table - expected) ** 2 / expected).sum())
+    return float(np.sqrt(chi2 / n / (min(r, c) - 1)))
+
+
+def correlation_similarity(real: TabularDataset, synthetic: TabularDataset) -> float:
+    """Mean over column pairs of 1 − |ρ_real − ρ_syn| / 2 (Pearson, numerical pairs) and
+    1 − |V_real − V_syn| (Cramér's V, categorical pairs); NaN with no pair."""
+    scores: list[float] = []
+    num = real.numerical
+    if len(num) >= 2:
+        mats = []
+        for ds, role in ((real, "real"), (synthetic, "synthetic")):
+            m = np.column_stack([_numeric(ds.frame, c, role) for c in num])
+            with np.errstate(invalid="ignore", divide="ignore"):
+                mats.append(np.nan_to_num(np.corrcoef(m, rowvar=False), nan=0.0))
+        iu = np.triu_indices(len(num), 1)
+        scores += list(1 - np.abs(mats[0][iu] - mats[1][iu]) / 2)
+    cat = real.categorical
+    coded = {c: _codes(real.frame[c], synthetic.frame[c]) for c in cat}
+    for i, ci in enumerate(cat):
+        for cj in cat[i + 1:]:
+            ai, bi, ki = coded[ci]
+            aj, bj, kj = coded[cj]
+            scores.append(1 - abs(cramers_v(ai, aj, ki, kj) - cramers_v(bi, bj, ki, kj)))
+    return float(np.mean(scores)) if scores else float("nan")
+
+
+# ---------------------------------------------------------------------------- detection
+def c2st_auc(real: TabularDataset, synthetic: TabularDataset, *, seed: int = 0, folds: int = 5) -> float:
+    """Cross-validated AUC of a HistGradientBoosting classifier telling real (0) from
+    synthetic (1) rows; categoricals as native categorical codes (real categories; unseen = missing)."""
+    from sklearn.ensemble import HistGradientBoostingClassifier
+    from sklearn.metrics import roc_auc_score
+    from sklearn.model_selection import StratifiedKFold
+
+    cols, is_cat = [], []
+    for c in real.frame.columns:
+        if c in real.categorical:
+            cats = pd.Index(pd.unique(real.frame[c].astype(str)))
+            codes = [cats.get_indexer(ds.frame[c].astype(str)).astype(float) for ds in (real, synthetic)]
+            col = np.concatenate(codes)
+            col[col < 0] = np.nan
+            cols.append(col)
+            is_cat.append(len(cats) <= 255)
+        else:
+            cols.append(np.concatenate([_numeric(real.frame, c, "real"), _numeric(synthetic.frame, c, "synthetic")]))
+            is_cat.append(False)
+    x = np.column_stack(cols)
+    y = np.r_[np.zeros(len(real)), np.ones(len(synthetic))]
+    aucs = []
+    splitter = StratifiedKFold(n_splits=folds, shuffle=True, random_state=seed)
+    for train, test in splitter.split(x, y):
+        clf = HistGradientBoostingClassifier(categorical_features=np.array(is_cat), random_state=seed)
+        clf.fit(x[train], y[train])
+        aucs.append(roc_auc_score(y[test], clf.predict_proba(x[test])[:, 1]))
+    return float(np.mean(aucs))
+
+
+# ---------------------------------------------------------------------------- main entry
+def synthetic_quality(
+    real: TabularDataset,
+    synthetic: TabularDataset | pd.DataFrame,
+    *,
+    holdout: TabularDataset | pd.DataFrame | None = None,
+    seed: int = 0,
+    embedding: Literal["oneclass", "naive"] = "oneclass",
+    max_rows: int | None = None,
+    metrics: Sequence[str] | None = None,
+    k: int = 5,
+    recall_k: int = 1,
+    oneclass_epochs: int = 30,
+    c2st_folds: int = 5,
+    chunk_elements: int = DEFAULT_CHUNK_ELEMENTS,
+    timings: dict[str, float] | None = None,
+) -> dict[str, float]:
+    """Quality of ``synthetic`` against ``real`` (methods.md §8); a flat dict of floats.
+
+    Parameters
+    ----------
+    holdout : real rows the generator did not see; needed for ``dcr_share`` (NaN without).
+        The larger of real / holdout is subsampled (seeded) to the size of the smaller, so
+        0.5 stays the ideal.
+    embedding : ``"oneclass"`` (Deep-SVDD Φ) or ``"naive"`` (min-max scaled rows, centre =
+        real mean) for α-precision / β-recall.
+    max_rows : cap on the rows of each table (random, seeded subsample); sizes are reported
+        as ``n_real``, ``n_synthetic``, ``n_holdout``.
+    metrics : names from METRIC_INFO's quality group (default: all).
+    k : neighbours for PRDC (Naeem et al.: 5).
+    recall_k : which real neighbour defines d_rr in β-recall / authenticity (methods.md: 1,
+        the nearest other real row; the paper's k-NN radius variant uses larger k).
+    timings : optional dict that receives seconds per metric family.
+    """
+    if not isinstance(real, TabularDataset):
+        raise TypeError(f"real must be a TabularDataset, got {type(real).__name__}")
+    wanted = list(ALL_QUALITY if metrics is None else metrics)
+    unknown = [m for m in wanted if m not in ALL_QUALITY]
+    if unknown:
+        raise ValueError(f"unknown quality metric(s) {unknown}; allowed: {list(ALL_QUALITY)}")
+    if embedding not in ("oneclass", "naive"):
+        raise ValueError(f"embedding={embedding!r}; allowed: 'oneclass', 'naive'")
+    if max_rows is not None and max_rows < 20:
+        raise ValueError(f"max_rows={max_rows}; use at least 20 rows")
+    families = {f for f, ms in QUALITY_FAMILIES.items() if any(m in wanted for m in ms)}
+    timings = {} if timings is None else timings
+    synth = _as_dataset(synthetic, real, "synthetic")
+    hold = None if holdout is None else _as_dataset(holdout, real, "holdout")
+    rng = np.random.default_rng(seed)
+    real_s, synth_s = _subsample(real, max_rows, rng), _subsample(synth, max_rows, rng)
+    hold_s = None if hold is None else _subsample(hold, max_rows, rng)
+    n_r, n_s = len(real_s), len(synth_s)
+    min_rows = k + 1 if "prdc" in families else recall_k + 1
+    if n_r < min_rows or n_s < min_rows:
+        raise DatasetError(f"quality metrics need at least {min_rows} real and synthetic rows; "
+                           f"got {n_r} and {n_s}")
+    out: dict[str, float] = {m: float("nan") for m in wanted}
+    out.update({"n_real": float(n_r), "n_synthetic": float(n_s)})
+
+    def tick(name: str, t0: float) -> float:
+        now = time.perf_counter()
+        timings[name] = timings.get(name, 0.0) + now - t0
+        return now
+
+    t = time.perf_counter()
+    need_nn = families & {"alpha", "prdc", "privacy"}
+    if need_nn:
+        enc = TabularEncoder(numerical="standard", handle_unknown="ignore").fit(real_s)
+        xr, xs = enc.encode(real_s), enc.encode(synth_s)
+        t = tick("encode", t)
+    real_radius = synth_radius = None
+    cross = None
+    if families & {"alpha", "prdc"}:
+        kk = max(k if "prdc" in families else 1, recall_k if "alpha" in families else 1)
+        real_knn, _ = knn_self(xr, kk)
+        real_radius = real_knn[:, k - 1] if "prdc" in families else None
+        d_rr = real_knn[:, recall_k - 1] if "alpha" in families else None
+        t = tick("knn_real", t)
+        if "prdc" in families:
+            synth_radius = knn_self(xs, k)[0][:, k - 1]
+            t = tick("knn_synthetic", t)
+        cross = cross_pass(xs, xr, col_radii=real_radius, row_radii=synth_radius,
+                           chunk_elements=chunk_elements)
+        t = tick("cross_pass", t)
+    if "prdc" in families:
+        out.update({
+            "prdc_precision": float(np.mean(cross.row_in_col_balls > 0)),
+            "prdc_recall": float(np.mean(cross.col_in_row_balls)),
+            "density": float(cross.row_in_col_balls.sum() / (k * n_s)),
+            "coverage": float(np.mean(cross.col_nn_dist < real_radius)),
+        })
+    if "alpha" in families:
+        er, es, centre, info = _embedding(xr, xs, embedding, seed, oneclass_epochs)
+        t = tick("embedding", t)
+        out["alpha_precision"] = alpha_precision_score(np.linalg.norm(er - centre, axis=1),
+                                                       np.linalg.norm(es - centre, axis=1))
+        rho = np.linalg.norm(es[cross.col_nn_idx] - es.mean(axis=0), axis=1)
+        out["beta_recall"] = beta_recall_score(d_rr, cross.col_nn_dist, rho)
+        out["authenticity"] = authenticity_score(cross.row_nn_dist, cross.row_nn_idx, d_rr)
+        t = tick("alpha_beta", t)
+    if "privacy" in families and hold_s is not None:
+        xh = enc.encode(hold_s)
+        m = min(n_r, len(hold_s))
+        r_rows = np.arange(n_r) if m == n_r else np.sort(rng.choice(n_r, m, replace=False))
+        h_rows = np.arange(len(hold_s)) if m == len(hold_s) else np.sort(rng.choice(len(hold_s), m, replace=False))
+        if cross is not None and m == n_r:
+            d_train = cross.row_nn_dist
+        else:
+            d_train = knn(xs, xr[r_rows], 1)[0][:, 0]
+        d_hold = knn(xs, xh[h_rows], 1)[0][:, 0]
+        out["dcr_share"] = float(np.mean(d_train < d_hold) + 0.5 * np.mean(d_train == d_hold))
+        out["n_holdout"] = float(m)
+        t = tick("dcr", t)
+    elif "privacy" in families:
+        logger.info("dcr_share needs a holdout table; reported as NaN")
+    if "marginals" in families:
+        out.update({m: v for m, v in column_fidelity(real_s, synth_s).items() if m in wanted})
+        t = tick("marginals", t)
+    if "correlation" in families:
+        out["correlation_similarity"] = correlation_similarity(real_s, synth_s)
+        t = tick("correlation", t)
+    if "detection" in families:
+        auc = c2st_auc(real_s, synth_s, seed=seed, folds=c2st_folds)
+        out.update({"c2st_auc": auc, "detection_score": 1 - 2 * abs(auc - 0.5)})
+        t = tick("detection", t)
+    return {key: value for key, value in out.items() if key in wanted or key.startswith("n_")}
+

@@ -1,0 +1,88 @@
+"""fairlearn's ExponentiatedGradient reduction (Agarwal et al. 2018) as a fair classifier."""
+
+from __future__ import annotations
+
+from typing import Any, ClassVar
+
+import numpy as np
+
+from ..data import TabularDataset
+from ._base import FairClassifier
+from ._features import check_training_data, feature_encoder, make_estimator
+
+CONSTRAINTS = ("demographic_parity", "equalized_odds")
+
+
+def _moment(constraint: str, difference_bound: float | None) -> Any:
+    from fairlearn.reductions import DemographicParity, EqualizedOdds
+
+    kwargs = {} if difference_bound is None else {"difference_bound": difference_bound}
+    if constraint == "demographic_parity":
+        return DemographicParity(**kwargs)
+    if constraint == "equalized_odds":
+        return EqualizedOdds(**kwargs)
+    raise ValueError(f"constraint={constraint!r}; allowed: {', '.join(CONSTRAINTS)}")
+
+
+class ExponentiatedGradient(FairClassifier):
+    """A randomised classifier: a weighted mixture of base classifiers found by the
+    exponentiated-gradient reduction so that the constraint (``demographic_parity`` or
+    ``equalized_odds``, up to ``eps``) holds on the train split.
+
+    The base estimator is the downstream classifier type (``classifier``, seeded with
+    ``random_state``); the sensitive column is used for the constraint only, not as a feature
+    unless ``use_sensitive``. ``predict_proba`` is the mixture's probability of a positive
+    decision; ``predict`` draws from it with ``random_state`` (reproducible).
+    """
+
+    name: ClassVar[str] = "exponentiated_gradient"
+    stage: ClassVar[str] = "in"
+    presets: ClassVar[dict[str, dict[str, Any]]] = {
+        "paper": {"eps": 0.01, "max_iter": 50},
+        "fast": {"eps": 0.02, "max_iter": 15},
+    }
+
+    def __init__(self, *, constraint: str = "demographic_parity", classifier: str = "hgb",
+                 use_sensitive: bool = False, eps: float = 0.01, max_iter: int = 50,
+                 difference_bound: float | None = None, random_state: int = 0) -> None:
+        self.constraint = constraint
+        self.classifier = classifier
+        self.use_sensitive = use_sensitive
+        self.eps = eps
+        self.max_iter = max_iter
+        self.difference_bound = difference_bound
+        self.random_state = random_state
+
+    @property
+    def display_name(self) -> str:
+        return "ExpGrad-" + {"demographic_parity": "DP", "equalized_odds": "EO"}.get(
+            self.constraint, self.constraint)
+
+    @property
+    def uses_sensitive(self) -> bool:
+        return bool(self.use_sensitive)
+
+    def fit(self, train: TabularDataset) -> ExponentiatedGradient:
+        from fairlearn.reductions import ExponentiatedGradient as _EG
+
+        moment = _moment(self.constraint, self.difference_bound)
+        check_training_data(train)
+        self.encoder_ = feature_encoder(train, use_sensitive=self.use_sensitive)
+        x = self.encoder_.encode(train).astype(np.float64)
+        kwargs = {} if train.weights is None else {"sample_weight": train.weights}
+        self.model_ = _EG(make_estimator(self.classifier, self.random_state), moment,
+                          eps=self.eps, max_iter=self.max_iter)
+        self.model_.fit(x, train.y, sensitive_features=train.s.to_numpy().astype(str), **kwargs)
+        return self
+
+    def predict_proba(self, dataset: TabularDataset) -> np.ndarray:
+        self._check_fitted("model_")
+        return np.asarray(self.model_._pmf_predict(self._x(dataset))[:, 1], dtype=float)
+
+    def predict(self, dataset: TabularDataset) -> np.ndarray:
+        self._check_fitted("model_")
+        pred = self.model_.predict(self._x(dataset), random_state=self.random_state)
+        return np.asarray(pred, dtype=int)
+
+    def _x(self, dataset: TabularDataset) -> np.ndarray:
+        return self.encoder_.encode(dataset).astype(np.float64)

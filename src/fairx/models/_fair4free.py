@@ -1,0 +1,297 @@
+"""Fair4Free: data-free distillation of a fair VAE (methods.md §4): ``Fair4Free`` (``fair4free``).
+
+Two parties, two calls. The data owner trains and saves a teacher::
+
+    teacher = FairVAE(...).fit(train); teacher.save("teacher/")
+
+and anyone holding only the teacher distils a small student, with **no access to rows**::
+
+    student = Fair4Free.distill(FairVAE.load("teacher/"), random_state=0)
+    student.sample(1000, seed=0); student.save("student/")
+
+What the student learns from (**Decision**): latent samples the teacher makes by itself — z ~ N(0, I),
+x̃ ~ D(z, s) with s ~ P(S), z ~ q(z | x̃, s) by *sampling* (μ + σ·ε, not μ), repeated k times.
+k ∈ {0, …, max_k} is chosen by a data-free latent-quality score: the mean log-density
+log q(z_k | D(z_k, s), s) of each chain step's latents under the teacher's posterior of their
+own decoding (latents in holes of the aggregate posterior decode to rows that do not encode back
+to them). The student is a latent generator g(ε) = ``Linear(8, 32) → ReLU → Linear(32, z_dim)``
+fitted by multi-bandwidth RBF MMD + a Gaussian moment KL, and a compact decoder (h = 32) distilled
+from the teacher's decoder and label head on (g(ε), s) pairs (KL per categorical block, MSE per
+numerical column). Generation: x̂ = D_student(g(ε), s), the label from the student's label head on
+z alone. ``source="data"`` (registry ``fair4free-data``) is the paper-literal ablation in which the
+teacher encodes the real training rows for the student: **not data-free**.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from typing import Any, ClassVar
+
+import numpy as np
+
+from ..data import TabularDataset
+from ._base import FairGenerator
+from ._fair_vae import FairVAE
+
+logger = logging.getLogger(__name__)
+
+_TEACHER_PARAMS = ("hidden", "z_dim", "beta", "epochs", "batch_size", "lr", "v2_rows", "patience",
+                   "numerical")
+
+
+class ParameterCounts(dict):
+    """``{"teacher": n, "student": m}``; ``float()`` / ``int()`` give the student's count (what
+    generation needs), so tables expecting one number still work."""
+
+    def __float__(self) -> float:
+        return float(self["student"])
+
+    def __int__(self) -> int:
+        return int(self["student"])
+
+
+class Fair4Free(FairGenerator):
+    """Fair VAE teacher + data-free distilled student (latent generator and compact decoder).
+
+    Teacher parameters are those of :class:`FairVAE` (``hidden`` … ``numerical``). Student:
+    ``k`` (chain length; ``None`` = choose from 0..``max_k``), ``pool_size`` teacher latents,
+    ``student_hidden`` (32), ``noise_dim`` (8), ``student_decoder`` (distil a compact decoder, else
+    keep a copy of the teacher's decoder), ``distill_epochs`` passes over the pool in batches of
+    ``distill_batch``, ``moment_weight`` of the Gaussian moment KL, ``source`` ``"prior"``
+    (data-free) or ``"data"`` (ablation).
+    """
+
+    name: ClassVar[str] = "fair4free"
+    presets: ClassVar[dict[str, dict[str, Any]]] = {
+        "paper": {**FairVAE.presets["paper"], "distill_epochs": 200},
+        "default": {},
+        "fast": {**FairVAE.presets["fast"], "pool_size": 2048, "distill_epochs": 15, "distill_batch": 256},
+    }
+
+    def __init__(self, *, hidden: int = 64, z_dim: int = 8, beta: float = 1e7, epochs: int = 200,
+                 batch_size: int = 2048, lr: float = 1e-3, v2_rows: int | None = 512,
+                 patience: int | None = None, numerical: str = "standard", source: str = "prior",
+                 k: int | None = None, max_k: int = 5, pool_size: int = 16384, student_hidden: int = 32,
+                 noise_dim: int = 8, student_decoder: bool = True, distill_epochs: int = 60,
+                 distill_batch: int = 1024, distill_lr: float = 1e-3, moment_weight: float = 1.0,
+                 decode: str = "sample", s_sampling: str = "marginal", device: str = "auto",
+                 random_state: int | None = 0, verbose: bool = False) -> None:
+        self.hidden = hidden
+        self.z_dim = z_dim
+        self.beta = beta
+        self.epochs = epochs
+        self.batch_size = batch_size
+        self.lr = lr
+        self.v2_rows = v2_rows
+        self.patience = patience
+        self.numerical = numerical
+        self.source = source
+        self.k = k
+        self.max_k = max_k
+        self.pool_size = pool_size
+        self.student_hidden = student_hidden
+        self.noise_dim = noise_dim
+        self.student_decoder = student_decoder
+        self.distill_epochs = distill_epochs
+        self.distill_batch = distill_batch
+        self.distill_lr = distill_lr
+        self.moment_weight = moment_weight
+        self.decode = decode
+        self.s_sampling = s_sampling
+        self.device = device
+        self.random_state = random_state
+        self.verbose = verbose
+
+    @property
+    def display_name(self) -> str:
+        return "Fair4Free" if self.source == "prior" else "Fair4Free (data, not data-free)"
+
+    def _teacher(self) -> FairVAE:
+        return FairVAE(**{p: getattr(self, p) for p in _TEACHER_PARAMS}, decode=self.decode,
+                       s_sampling=self.s_sampling, device=self.device, random_state=self.random_state,
+                       verbose=self.verbose)
+
+    # ------------------------------------------------------------------ the two entry points
+    def fit(self, train: TabularDataset) -> Fair4Free:
+        """Train the teacher on ``train`` and distil the student (both steps, for benchmarks).
+        With ``source="prior"`` the distillation itself never sees ``train``."""
+        if self.source not in ("prior", "data"):
+            raise ValueError(f"source={self.source!r}; allowed: 'prior' (data-free), 'data' (ablation)")
+        teacher = self._teacher().fit(train)
+        self.teacher_ = teacher
+        self._distill(teacher, train if self.source == "data" else None)
+        return self
+
+    @classmethod
+    def distill(cls, teacher: FairVAE, *, k: int | None = None, epochs: int | None = None,
+                random_state: int | None = 0, preset: str | None = None, **params: Any) -> Fair4Free:
+        """Data-free: a student from a fitted (e.g. loaded) ``teacher`` alone — no rows are passed.
+
+        ``epochs`` = distillation epochs (passes over the teacher-made latent pool); ``preset`` and
+        ``params`` set the other student options (teacher parameters are copied from ``teacher``).
+        """
+        if not isinstance(teacher, FairVAE):
+            raise TypeError(f"teacher must be a fitted FairVAE, got {type(teacher).__name__}")
+        teacher._check_fitted("net_")
+        if params.get("source", "prior") != "prior":
+            raise ValueError("Fair4Free.distill is the data-free path; source='data' needs fit(train)")
+        settings: dict[str, Any] = {}
+        if preset is not None:
+            if preset not in cls.presets:
+                raise KeyError(f"Fair4Free has no preset {preset!r}; presets: {sorted(cls.presets)}")
+            settings.update(cls.presets[preset])
+        settings.update(params)
+        settings.update({p: getattr(teacher, p) for p in _TEACHER_PARAMS})
+        settings.update(k=k, random_state=random_state, source="prior")
+        if epochs is not None:
+            settings["distill_epochs"] = epochs
+        settings.setdefault("device", teacher.device)
+        student = cls(**settings)
+        student._distill(teacher, None)
+        return student
+
+    # ------------------------------------------------------------------ distillation
+    def _latent_pool(self, teacher: FairVAE, data: TabularDataset | None, rng: np.random.Generator):
+        """Teacher latents the student learns from: the prior→decode→re-encode chain (data-free)
+        or, for ``source="data"``, samples of q(z | x, s) on the real rows."""
+        import torch
+
+        if data is not None:
+            mu, logvar = teacher.posterior(data)
+            reps = int(np.ceil(self.pool_size / len(mu)))
+            mu, logvar = np.tile(mu, (reps, 1))[: self.pool_size], np.tile(logvar, (reps, 1))[: self.pool_size]
+            z = mu + np.exp(0.5 * logvar) * rng.standard_normal(mu.shape)
+            return torch.as_tensor(z, dtype=torch.float32, device=teacher.device_), None, []
+        steps = [rng.standard_normal((self.pool_size, teacher.z_dim_))]
+        scores = []
+        ks = range(self.max_k + 1) if self.k is None else range(int(self.k) + 1)
+        for step in ks:
+            z = steps[-1]
+            s_idx = teacher.sample_s(len(z), rng)
+            x_t = teacher.decode_encoded(z, s_idx, rng)
+            with torch.no_grad():
+                mu, logvar = teacher.net_.encode(torch.as_tensor(x_t, dtype=torch.float32, device=teacher.device_),
+                                                 teacher._onehot(s_idx))
+            mu, logvar = mu.cpu().numpy(), logvar.cpu().numpy()
+            # latent quality of step k: mean log q(z_k | D(z_k, s), s)
+            scores.append(float(np.mean(-0.5 * (((z - mu) ** 2) / np.exp(logvar) + logvar
+                                                + np.log(2 * np.pi)).sum(1))))
+            if step < ks[-1]:
+                steps.append(mu + np.exp(0.5 * logvar) * rng.standard_normal(mu.shape))
+        if self.k is None:
+            best = max(scores)
+            # the shortest chain within 1% (of |best|) of the best score
+            k = next(i for i, v in enumerate(scores) if v >= best - 0.01 * abs(best))
+        else:
+            k = int(self.k)
+        return torch.as_tensor(steps[k], dtype=torch.float32, device=teacher.device_), k, scores
+
+    def _distill(self, teacher: FairVAE, data: TabularDataset | None) -> None:
+        import torch
+
+        from ..nn import (
+            count_parameters,
+            distill_decoder,
+            load_numpy_state,
+            mlp,
+            seeded,
+            state_to_numpy,
+            train_latent_generator,
+        )
+
+        if self.k is not None and not 0 <= int(self.k) <= 20:
+            raise ValueError(f"k={self.k!r}; the chain length must lie in 0..20 (None chooses from 0..max_k)")
+        t0 = time.perf_counter()
+        rng = np.random.default_rng(self.random_state)
+        self.layout_ = FairVAE(decode=self.decode, s_sampling=self.s_sampling, device=self.device,
+                               z_dim=teacher.z_dim_)
+        self.layout_._set_layout_state(teacher._layout_state())
+        self.device_ = self.layout_.device_
+        with seeded(self.random_state):
+            pool, self.k_, self.chain_scores_ = self._latent_pool(teacher, data, rng)
+            self.generator_ = mlp([self.noise_dim, 32, teacher.z_dim_]).to(self.device_)
+            gen_losses = train_latent_generator(
+                self.generator_, pool, noise_dim=self.noise_dim, epochs=self.distill_epochs,
+                batch_size=min(self.distill_batch, len(pool)), lr=self.distill_lr,
+                moment_weight=self.moment_weight, verbose=self.verbose)
+            self.generator_.eval()
+            if self.student_decoder:
+                self.decoder_ = self.layout_._build_net(hidden=self.student_hidden, with_encoder=False)
+                blocks, _ = self.layout_._layout()
+
+                def latents(m: int) -> torch.Tensor:
+                    return self.generator_(torch.randn(m, self.noise_dim, device=self.device_))
+
+                def groups(m: int) -> torch.Tensor:
+                    p = torch.as_tensor(np.asarray(self.layout_.s_marginal_), dtype=torch.float32)
+                    return self.layout_._onehot(torch.multinomial(p, m, replacement=True).numpy())
+
+                steps = self.distill_epochs * max(len(pool) // self.distill_batch, 1)
+                dec_losses = distill_decoder(self.decoder_, teacher.net_, latents, groups, blocks,
+                                             steps=steps, batch_size=self.distill_batch, lr=self.distill_lr,
+                                             verbose=self.verbose)
+            else:
+                self.decoder_ = self.layout_._build_net(hidden=teacher.hidden, with_encoder=False)
+                arrays = {k: v for k, v in state_to_numpy(teacher.net_, "t").items()
+                          if not k.startswith("t.encoder.")}
+                load_numpy_state(self.decoder_, arrays, "t")
+                dec_losses = []
+        self.decoder_.eval()
+        self.z_dim_ = teacher.z_dim_
+        self.distill_seconds_ = time.perf_counter() - t0
+        self.history_ = {"generator": gen_losses, "decoder": dec_losses[-50:]}
+        self.n_parameters_ = ParameterCounts(teacher=int(teacher.n_parameters_),
+                                             student=count_parameters(self.generator_, self.decoder_))
+        logger.info("Fair4Free: k=%s, teacher %d / student %d parameters", self.k_,
+                    self.n_parameters_["teacher"], self.n_parameters_["student"])
+
+    # ------------------------------------------------------------------ generation
+    def sample_latent(self, n: int, rng: np.random.Generator) -> np.ndarray:
+        """``n`` student latents g(ε), ε ~ N(0, I)."""
+        import torch
+
+        eps = torch.as_tensor(rng.standard_normal((n, self.noise_dim)), dtype=torch.float32, device=self.device_)
+        with torch.no_grad():
+            return self.generator_(eps).cpu().numpy()
+
+    def sample(self, n: int, *, seed: int | None = None) -> TabularDataset:
+        """``n`` rows x̂ = D_student(g(ε), s), s ~ P(S); only the student is used."""
+        self._check_fitted("generator_")
+        n = self._check_n(n)
+        rng = np.random.default_rng(seed)
+        z = self.sample_latent(n, rng)
+        s_idx = self.layout_.sample_s(n, rng)
+        out = self.layout_.to_dataset(self.layout_.decode_encoded(z, s_idx, rng, net=self.decoder_), s_idx)
+        out.meta["generator"] = self.display_name
+        return out
+
+    # ------------------------------------------------------------------ persistence (student only)
+    def _get_state(self) -> tuple[dict[str, Any], dict[str, np.ndarray]]:
+        from ..nn import state_to_numpy
+
+        self._check_fitted("generator_")
+        state = {"layout": self.layout_._layout_state(), "z_dim": self.z_dim_, "k": self.k_,
+                 "chain_scores": self.chain_scores_, "n_parameters": dict(self.n_parameters_),
+                 "decoder_hidden": self.student_hidden if self.student_decoder else self.hidden,
+                 "data_free": self.source == "prior"}
+        arrays = {**state_to_numpy(self.generator_, "generator"), **state_to_numpy(self.decoder_, "decoder")}
+        return state, arrays
+
+    def _set_state(self, config: dict[str, Any], arrays: dict[str, np.ndarray]) -> None:
+        from ..nn import load_numpy_state, mlp
+
+        self.layout_ = FairVAE(decode=self.decode, s_sampling=self.s_sampling, device=self.device,
+                               z_dim=int(config["z_dim"]))
+        self.layout_._set_layout_state(config["layout"])
+        self.device_ = self.layout_.device_
+        self.z_dim_ = int(config["z_dim"])
+        self.k_ = config["k"]
+        self.chain_scores_ = config["chain_scores"]
+        self.n_parameters_ = ParameterCounts({k: int(v) for k, v in config["n_parameters"].items()})
+        self.generator_ = mlp([self.noise_dim, 32, self.z_dim_]).to(self.device_)
+        load_numpy_state(self.generator_, arrays, "generator")
+        self.decoder_ = self.layout_._build_net(hidden=int(config["decoder_hidden"]), with_encoder=False)
+        load_numpy_state(self.decoder_, arrays, "decoder")
+        self.generator_.eval()
+        self.decoder_.eval()

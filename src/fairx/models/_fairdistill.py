@@ -1,0 +1,196 @@
+"""FairDistill: a fair VAE teacher distilled into a smaller encoder (methods.md §3), ``fairdistill``.
+
+**Decision** (the paper body was unavailable): student encoder
+``Linear(x_dim + s_dim, 16) → ReLU → Linear(16, 2·z_dim)`` trained on the training rows with the
+teacher frozen on
+
+    L = KL(q_s(z | x, s) ‖ q_t(z | x, s))                 quality (closed form, Gaussians)
+      + λ_u · KL(p_t(y | z_t) ‖ p_t(y | z_s))             utility (teacher's label head)
+      + β · V²(z_s, s)                                     keeps the student fair on its own.
+
+Generation: a Gaussian mixture (sklearn, components 1..``max_components`` chosen by BIC) fitted on
+the student's latent means (``sampler="prior"``: z ~ N(0, I)), decoded by the shared teacher
+decoder as in §1. The mixture is stored as plain arrays (weights, means, covariances).
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from typing import Any, ClassVar
+
+import numpy as np
+
+from ..data import TabularDataset
+from ._base import FairGenerator
+from ._fair4free import _TEACHER_PARAMS, ParameterCounts
+from ._fair_vae import FairVAE
+
+logger = logging.getLogger(__name__)
+
+
+class FairDistill(FairGenerator):
+    """Fair VAE teacher (see :class:`FairVAE` for its parameters) + a small student encoder.
+
+    Student: ``student_hidden`` (16), ``lambda_u`` (utility-loss weight), ``student_beta`` (V²
+    weight; ``None`` = the teacher's β), ``distill_epochs``; sampler ``"gmm"`` (BIC over
+    1..``max_components``, fitted on at most ``gmm_rows`` latents) or ``"prior"``.
+    """
+
+    name: ClassVar[str] = "fairdistill"
+    presets: ClassVar[dict[str, dict[str, Any]]] = {
+        "paper": {**FairVAE.presets["paper"], "distill_epochs": 200},
+        "default": {},
+        "fast": {**FairVAE.presets["fast"], "distill_epochs": 10, "max_components": 3},
+    }
+
+    def __init__(self, *, hidden: int = 64, z_dim: int = 8, beta: float = 1e7, epochs: int = 200,
+                 batch_size: int = 2048, lr: float = 1e-3, v2_rows: int | None = 512,
+                 patience: int | None = None, numerical: str = "standard", student_hidden: int = 16,
+                 lambda_u: float = 1.0, student_beta: float | None = None, distill_epochs: int = 60,
+                 sampler: str = "gmm", max_components: int = 10, gmm_rows: int = 10000,
+                 decode: str = "sample", s_sampling: str = "marginal", device: str = "auto",
+                 random_state: int | None = 0, verbose: bool = False) -> None:
+        self.hidden = hidden
+        self.z_dim = z_dim
+        self.beta = beta
+        self.epochs = epochs
+        self.batch_size = batch_size
+        self.lr = lr
+        self.v2_rows = v2_rows
+        self.patience = patience
+        self.numerical = numerical
+        self.student_hidden = student_hidden
+        self.lambda_u = lambda_u
+        self.student_beta = student_beta
+        self.distill_epochs = distill_epochs
+        self.sampler = sampler
+        self.max_components = max_components
+        self.gmm_rows = gmm_rows
+        self.decode = decode
+        self.s_sampling = s_sampling
+        self.device = device
+        self.random_state = random_state
+        self.verbose = verbose
+
+    @property
+    def display_name(self) -> str:
+        return "FairDistill" if self.sampler == "gmm" else "FairDistill (prior)"
+
+    def _student_net(self, x_dim: int, s_dim: int):
+        from ..nn import mlp
+
+        return mlp([x_dim + s_dim, self.student_hidden, 2 * self.z_dim])
+
+    def fit(self, train: TabularDataset) -> FairDistill:
+        """Train the teacher, distil the student encoder on ``train``, fit the latent sampler."""
+        from ..nn import count_parameters, seeded, train_student_encoder
+
+        if self.sampler not in ("gmm", "prior"):
+            raise ValueError(f"sampler={self.sampler!r}; allowed: 'gmm', 'prior'")
+        teacher = FairVAE(**{p: getattr(self, p) for p in _TEACHER_PARAMS}, decode=self.decode,
+                          s_sampling=self.s_sampling, device=self.device, random_state=self.random_state,
+                          verbose=self.verbose).fit(train)
+        t0 = time.perf_counter()
+        x, s = teacher._tensors(train)
+        beta = self.beta if self.student_beta is None else self.student_beta
+        with seeded(self.random_state):
+            self.student_ = self._student_net(x.shape[1], s.shape[1]).to(teacher.device_)
+            losses = train_student_encoder(
+                self.student_, teacher.net_, x, s, z_dim=self.z_dim, beta=float(beta),
+                lambda_u=self.lambda_u, epochs=self.distill_epochs, batch_size=self.batch_size,
+                lr=self.lr, v2_rows=self.v2_rows, verbose=self.verbose)
+        self.student_.eval()
+        self.teacher_ = teacher
+        self.z_dim_ = teacher.z_dim_
+        self.history_ = {"student": losses}
+        mu, _ = self.student_posterior(train)
+        self._fit_sampler(mu)
+        self.distill_seconds_ = time.perf_counter() - t0
+        self.n_parameters_ = ParameterCounts(teacher=int(teacher.n_parameters_),
+                                             student=count_parameters(self.student_))
+        return self
+
+    def student_posterior(self, ds: TabularDataset) -> tuple[np.ndarray, np.ndarray]:
+        """(μ, log σ²) of the student encoder q_s(z | x, s)."""
+        import torch
+
+        self._check_fitted("student_")
+        x, s = self.teacher_._tensors(ds)
+        with torch.no_grad():
+            h = self.student_(torch.cat([x, s], 1))
+        return h[:, : self.z_dim_].cpu().numpy(), h[:, self.z_dim_:].cpu().numpy()
+
+    def transform(self, ds: TabularDataset):
+        """The student's fair representation (latent means), columns ``z0 …``."""
+        import pandas as pd
+
+        mu, _ = self.student_posterior(ds)
+        return pd.DataFrame(mu, columns=[f"z{i}" for i in range(mu.shape[1])], index=ds.frame.index)
+
+    def _fit_sampler(self, mu: np.ndarray) -> None:
+        from sklearn.mixture import GaussianMixture
+
+        if self.sampler == "prior":
+            self.gmm_ = {"weights": np.ones(1), "means": np.zeros((1, self.z_dim_)),
+                         "covariances": np.eye(self.z_dim_)[None]}
+            self.gmm_components_ = 1
+            return
+        rng = np.random.default_rng(self.random_state)
+        if len(mu) > self.gmm_rows:
+            mu = mu[rng.choice(len(mu), self.gmm_rows, replace=False)]
+        best, best_bic = None, np.inf
+        for k in range(1, self.max_components + 1):
+            gm = GaussianMixture(k, covariance_type="full", random_state=self.random_state, reg_covar=1e-5).fit(mu)
+            bic = gm.bic(mu)
+            if bic < best_bic:
+                best, best_bic = gm, bic
+        self.gmm_ = {"weights": best.weights_, "means": best.means_, "covariances": best.covariances_}
+        self.gmm_components_ = int(best.n_components)
+
+    def sample_latent(self, n: int, rng: np.random.Generator) -> np.ndarray:
+        """``n`` latents from the fitted mixture (numpy only)."""
+        w, means, covs = (np.asarray(self.gmm_[k]) for k in ("weights", "means", "covariances"))
+        comp = rng.choice(len(w), size=n, p=w / w.sum())
+        chol = np.linalg.cholesky(covs)
+        eps = rng.standard_normal((n, means.shape[1]))
+        return means[comp] + np.einsum("nij,nj->ni", chol[comp], eps)
+
+    def sample(self, n: int, *, seed: int | None = None) -> TabularDataset:
+        """``n`` rows decoded by the shared teacher decoder from mixture latents."""
+        self._check_fitted("student_")
+        n = self._check_n(n)
+        rng = np.random.default_rng(seed)
+        z = self.sample_latent(n, rng).astype(np.float32)
+        out = self.teacher_.decode_latent(z, seed=int(rng.integers(2**31)))
+        out.meta["generator"] = self.display_name
+        return out
+
+    # ------------------------------------------------------------------ persistence
+    def _get_state(self) -> tuple[dict[str, Any], dict[str, np.ndarray]]:
+        from ..nn import state_to_numpy
+
+        self._check_fitted("student_")
+        t_state, t_arrays = self.teacher_._get_state()
+        state = {"teacher": t_state, "n_parameters": dict(self.n_parameters_),
+                 "gmm_components": self.gmm_components_, "history": self.history_}
+        arrays = {**{f"teacher.{k}": v for k, v in t_arrays.items()}, **state_to_numpy(self.student_, "student"),
+                  **{f"gmm.{k}": np.asarray(v) for k, v in self.gmm_.items()}}
+        return state, arrays
+
+    def _set_state(self, config: dict[str, Any], arrays: dict[str, np.ndarray]) -> None:
+        from ..nn import load_numpy_state
+
+        teacher = FairVAE(**{p: getattr(self, p) for p in _TEACHER_PARAMS}, decode=self.decode,
+                          s_sampling=self.s_sampling, device=self.device)
+        teacher._set_state(config["teacher"], {k[len("teacher."):]: v for k, v in arrays.items()
+                                                if k.startswith("teacher.")})
+        self.teacher_ = teacher
+        self.z_dim_ = teacher.z_dim_
+        self.student_ = self._student_net(teacher.encoder_.dim_, len(teacher.s_levels_)).to(teacher.device_)
+        load_numpy_state(self.student_, arrays, "student")
+        self.student_.eval()
+        self.gmm_ = {k: arrays[f"gmm.{k}"] for k in ("weights", "means", "covariances")}
+        self.gmm_components_ = int(config["gmm_components"])
+        self.n_parameters_ = ParameterCounts({k: int(v) for k, v in config["n_parameters"].items()})
+        self.history_ = config.get("history", {})

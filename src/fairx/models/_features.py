@@ -1,0 +1,72 @@
+"""Small helpers shared by the scikit-learn based baselines (no torch).
+
+- ``make_estimator``: the downstream classifier type by name (``hgb``, ``logreg``, ``rf``),
+  seeded; in/post-processing methods wrap the same type the protocol uses downstream.
+- ``feature_encoder``: a ``TabularEncoder`` over the classifier's input columns (one-hot
+  categoricals, standardised numericals; unseen categories encode as all-zero).
+- ``check_training_data``: the bad-input checks every ``fit`` runs.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+from ..data import DatasetError, TabularDataset, TabularEncoder
+
+CLASSIFIERS = ("hgb", "logreg", "rf")
+
+
+def make_estimator(classifier: str, seed: int = 0) -> Any:
+    """A new, seeded scikit-learn classifier of the named downstream type."""
+    name = str(classifier).lower()
+    if name == "hgb":
+        from sklearn.ensemble import HistGradientBoostingClassifier
+
+        return HistGradientBoostingClassifier(random_state=seed)
+    if name == "logreg":
+        from sklearn.linear_model import LogisticRegression
+
+        return LogisticRegression(max_iter=1000, random_state=seed)
+    if name == "rf":
+        from sklearn.ensemble import RandomForestClassifier
+
+        return RandomForestClassifier(n_estimators=200, random_state=seed, n_jobs=1)
+    raise ValueError(f"classifier={classifier!r}; allowed: {', '.join(CLASSIFIERS)}")
+
+
+def feature_encoder(train: TabularDataset, *, use_sensitive: bool = False) -> TabularEncoder:
+    """An encoder fitted on ``train``'s classifier inputs (target excluded; s only if asked)."""
+    columns = train.features if use_sensitive else train.features_without_sensitive
+    if not columns:
+        raise DatasetError(f"dataset {train.name!r} has no feature columns besides the target and "
+                           "sensitive attribute(s)")
+    return TabularEncoder(numerical="standard", columns=columns, handle_unknown="ignore").fit(train)
+
+
+def check_training_data(train: TabularDataset, *, min_group_rows: int = 2) -> None:
+    """Raise ``DatasetError`` when ``train`` cannot be learned from fairly: a single target class,
+    a single sensitive group, or a sensitive group with fewer than ``min_group_rows`` rows."""
+    if not isinstance(train, TabularDataset):
+        raise TypeError(f"expected a TabularDataset, got {type(train).__name__}")
+    y = train.y
+    if y.min() == y.max():
+        raise DatasetError(f"target {train.target!r} has a single class in the training data; "
+                           "a fair classifier needs both classes")
+    for col in train.sensitive:
+        counts = train.frame[col].astype(str).value_counts()
+        if len(counts) < 2:
+            raise DatasetError(f"sensitive column {col!r} has a single group {counts.index.tolist()!r} "
+                               "in the training data; fairness needs at least two groups")
+        small = counts[counts < min_group_rows]
+        if len(small):
+            raise DatasetError(
+                f"sensitive column {col!r}: group(s) {small.to_dict()} have fewer than "
+                f"{min_group_rows} rows in the training data; merge or drop them first")
+
+
+def positive_rate_by_group(y: np.ndarray, s: np.ndarray) -> dict[str, float]:
+    """P(y = 1 | s = g) for every group g (string keys)."""
+    s = np.asarray(s).astype(str)
+    return {str(g): float(np.mean(y[s == g])) for g in np.unique(s)}

@@ -1,0 +1,184 @@
+"""Latent-space distillation parts for FairDistill (methods.md §3) and Fair4Free (§4).
+
+Tensor-level only: the teacher is a :class:`~fairx.nn.FairVAENet`, data are encoded matrices.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable, Sequence
+
+import torch
+import torch.nn.functional as F
+from torch import nn
+
+from ._distance_covariance import v2_penalty_subsampled
+from ._fair_vae import Block, FairVAENet, distill_output_loss
+from ._training import progress
+
+logger = logging.getLogger(__name__)
+
+
+# ---------------------------------------------------------------------------------- divergences
+def gaussian_kl(mu_q: torch.Tensor, logvar_q: torch.Tensor, mu_p: torch.Tensor,
+                logvar_p: torch.Tensor) -> torch.Tensor:
+    """KL(N(μ_q, σ²_q) ‖ N(μ_p, σ²_p)) for diagonal Gaussians, summed over dims, mean over rows."""
+    return 0.5 * (logvar_p - logvar_q + (logvar_q.exp() + (mu_q - mu_p).pow(2)) / logvar_p.exp()
+                  - 1.0).sum(1).mean()
+
+
+def categorical_kl(logits_p: torch.Tensor, logits_q: torch.Tensor) -> torch.Tensor:
+    """KL(softmax(p) ‖ softmax(q)), mean over rows."""
+    lp, lq = F.log_softmax(logits_p, 1), F.log_softmax(logits_q, 1)
+    return (lp.exp() * (lp - lq)).sum(1).mean()
+
+
+def mmd_rbf(x: torch.Tensor, y: torch.Tensor, scales: Sequence[float] = (0.5, 1.0, 2.0, 4.0)) -> torch.Tensor:
+    """Biased MMD² with a sum of RBF kernels exp(−‖a−b‖² / (2h²)), h = scale × the median
+    pairwise distance of the pooled sample (detached)."""
+    xy = torch.cat([x, y], 0)
+    d2 = torch.cdist(xy, xy).pow(2)
+    med2 = d2.detach()[d2.detach() > 0].median().clamp_min(1e-6)
+    k = sum(torch.exp(-d2 / (2.0 * s * s * med2)) for s in scales)
+    n = x.shape[0]
+    return k[:n, :n].mean() + k[n:, n:].mean() - 2 * k[:n, n:].mean()
+
+
+def gaussian_moment_kl(x: torch.Tensor, mean_t: torch.Tensor, cov_t: torch.Tensor,
+                       jitter: float = 1e-4) -> torch.Tensor:
+    """KL(N(mean(x), cov(x)) ‖ N(mean_t, cov_t)) between the batch moments of ``x`` and a target."""
+    d = x.shape[1]
+    eye = torch.eye(d, dtype=x.dtype, device=x.device)
+    m = x.mean(0)
+    xc = x - m
+    cov = xc.T @ xc / max(x.shape[0] - 1, 1) + jitter * eye
+    cov_t = cov_t + jitter * eye
+    prec_t = torch.linalg.inv(cov_t)
+    diff = (mean_t - m)[:, None]
+    return 0.5 * (torch.trace(prec_t @ cov) + (diff.T @ prec_t @ diff).squeeze() - d
+                  + torch.logdet(cov_t) - torch.logdet(cov))
+
+
+# ---------------------------------------------------------------------------------- FairDistill
+def train_student_encoder(
+    student: nn.Module,
+    teacher: FairVAENet,
+    x: torch.Tensor,
+    s: torch.Tensor,
+    *,
+    z_dim: int,
+    beta: float,
+    lambda_u: float,
+    epochs: int,
+    batch_size: int,
+    lr: float = 1e-3,
+    v2_rows: int | None = 512,
+    verbose: bool = False,
+) -> list[float]:
+    """FairDistill's student: ``student(cat[x, s]) -> (μ, log σ²)`` trained with the teacher frozen on
+    KL(q_s ‖ q_t) + λ_u·KL(p_t(y | z_t) ‖ p_t(y | z_s)) + β·V²(z_s, s). Returns epoch losses."""
+    opt = torch.optim.Adam(student.parameters(), lr=lr)
+    teacher.eval()
+    for p in teacher.parameters():
+        p.requires_grad_(False)
+    losses: list[float] = []
+    n = x.shape[0]
+    try:
+        with progress(epochs, "FairDistill student", enabled=verbose) as advance:
+            for _ in range(epochs):
+                perm = torch.randperm(n, device=x.device)
+                total, batches = 0.0, 0
+                for start in range(0, n, batch_size):
+                    idx = perm[start:start + batch_size]
+                    xb, sb = x[idx], s[idx]
+                    with torch.no_grad():
+                        mu_t, lv_t = teacher.encode(xb, sb)
+                        z_t = mu_t + (0.5 * lv_t).exp() * torch.randn_like(mu_t)
+                        y_t = teacher.label_logits(z_t)
+                    h = student(torch.cat([xb, sb], 1))
+                    mu_s, lv_s = h[:, :z_dim], h[:, z_dim:]
+                    z_s = mu_s + (0.5 * lv_s).exp() * torch.randn_like(mu_s)
+                    loss = gaussian_kl(mu_s, lv_s, mu_t, lv_t)
+                    if lambda_u > 0 and teacher.label_head is not None:
+                        loss = loss + lambda_u * categorical_kl(y_t, teacher.label_logits(z_s))
+                    if beta > 0:
+                        loss = loss + beta * v2_penalty_subsampled(mu_s, lv_s, sb, batch_size, max_rows=v2_rows)
+                    opt.zero_grad(set_to_none=True)
+                    loss.backward()
+                    opt.step()
+                    total += float(loss.detach())
+                    batches += 1
+                losses.append(total / batches)
+                advance(info=f"loss {losses[-1]:.3g}")
+    finally:
+        for p in teacher.parameters():
+            p.requires_grad_(True)
+    return losses
+
+
+# ---------------------------------------------------------------------------------- Fair4Free
+def train_latent_generator(
+    generator: nn.Module,
+    pool: torch.Tensor,
+    *,
+    noise_dim: int,
+    epochs: int,
+    batch_size: int,
+    lr: float = 1e-3,
+    moment_weight: float = 1.0,
+    verbose: bool = False,
+) -> list[float]:
+    """Fit ``generator(ε)``, ε ~ N(0, I), to the latent sample ``pool``: MMD² (multi-bandwidth RBF)
+    + ``moment_weight`` · Gaussian moment KL to the pool's mean and covariance."""
+    opt = torch.optim.Adam(generator.parameters(), lr=lr)
+    mean_t = pool.mean(0)
+    cov_t = torch.cov(pool.T)
+    losses: list[float] = []
+    n = pool.shape[0]
+    with progress(epochs, "Fair4Free latent generator", enabled=verbose) as advance:
+        for _ in range(epochs):
+            perm = torch.randperm(n, device=pool.device)
+            total, batches = 0.0, 0
+            for start in range(0, n - batch_size + 1, batch_size):
+                target = pool[perm[start:start + batch_size]]
+                fake = generator(torch.randn(batch_size, noise_dim, device=pool.device))
+                loss = mmd_rbf(fake, target) + moment_weight * gaussian_moment_kl(fake, mean_t, cov_t)
+                opt.zero_grad(set_to_none=True)
+                loss.backward()
+                opt.step()
+                total += float(loss.detach())
+                batches += 1
+            losses.append(total / max(batches, 1))
+            advance(info=f"loss {losses[-1]:.3g}")
+    return losses
+
+
+def distill_decoder(
+    student: FairVAENet,
+    teacher: FairVAENet,
+    latent_sampler: Callable[[int], torch.Tensor],
+    s_sampler: Callable[[int], torch.Tensor],
+    blocks: Sequence[Block],
+    *,
+    steps: int,
+    batch_size: int,
+    lr: float = 1e-3,
+    verbose: bool = False,
+) -> list[float]:
+    """Train ``student.decode`` to reproduce ``teacher.decode`` on (z, s) drawn from the samplers:
+    KL per categorical block (label block included) + MSE per numerical column. Data-free."""
+    opt = torch.optim.Adam(student.parameters(), lr=lr)
+    losses: list[float] = []
+    with progress(steps, "Fair4Free decoder", enabled=verbose) as advance:
+        for _ in range(steps):
+            with torch.no_grad():
+                z = latent_sampler(batch_size)
+                s = s_sampler(batch_size)
+                target = teacher.decode(z, s)
+            loss = distill_output_loss(student.decode(z, s), target, blocks)
+            opt.zero_grad(set_to_none=True)
+            loss.backward()
+            opt.step()
+            losses.append(float(loss.detach()))
+            advance(info=f"loss {losses[-1]:.3g}")
+    return losses

@@ -1,0 +1,198 @@
+"""The fair VAE of FairDisCo (methods.md §1) as a torch module plus its training loop.
+
+Nothing here knows about datasets: the model sees an encoded feature matrix ``x`` (one-hot
+categorical blocks and scaled numericals, *without* s), the one-hot sensitive attribute ``s``
+and a block layout ``[(kind, start, stop), ...]`` over ``x``'s columns. One categorical block may
+be marked as the label: it is predicted by a head on z alone (never on s), so generated labels
+cannot depend on s except through z; every other block is decoded from (z, s).
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+
+import torch
+import torch.nn.functional as F
+from torch import nn
+
+from ._blocks import mlp
+from ._distance_covariance import v2_penalty_subsampled
+from ._training import EarlyStopping, progress
+
+logger = logging.getLogger(__name__)
+
+Block = tuple[str, int, int]  # (kind "categorical" | "numerical", start, stop)
+
+
+class FairVAENet(nn.Module):
+    """Encoder q(z | x, s), decoder p(x | z, s) and label head p(y | z).
+
+    encoder: ``Linear(x_dim + s_dim, h) → ReLU → Linear(h, 2·z_dim)`` (mean, log-variance);
+    decoder: ``Linear(z_dim + s_dim, h) → ReLU → Linear(h, x_dim − y_dim)`` for the non-label
+    blocks; label head: ``Linear(z_dim, h) → ReLU → Linear(h, y_dim)``. ``with_encoder=False``
+    builds only the generative part (for a distilled student decoder).
+    """
+
+    def __init__(self, x_dim: int, s_dim: int, blocks: Sequence[Block], *, label: tuple[int, int] | None,
+                 hidden: int = 64, z_dim: int = 8, with_encoder: bool = True) -> None:
+        super().__init__()
+        self.x_dim, self.s_dim, self.z_dim = int(x_dim), int(s_dim), int(z_dim)
+        self.blocks = [(str(k), int(a), int(b)) for k, a, b in blocks]
+        self.label = None if label is None else (int(label[0]), int(label[1]))
+        if self.label is not None and (self.label[0], self.label[1]) not in {(a, b) for _, a, b in self.blocks}:
+            raise ValueError(f"label slice {self.label} is not one of the blocks {self.blocks}")
+        y_dim = 0 if self.label is None else self.label[1] - self.label[0]
+        keep = torch.ones(self.x_dim, dtype=torch.bool)
+        if self.label is not None:
+            keep[self.label[0]:self.label[1]] = False
+        self.register_buffer("_feature_index", torch.nonzero(keep).flatten(), persistent=False)
+        self.encoder = mlp([self.x_dim + self.s_dim, hidden, 2 * self.z_dim]) if with_encoder else None
+        self.decoder = mlp([self.z_dim + self.s_dim, hidden, self.x_dim - y_dim])
+        self.label_head = mlp([self.z_dim, hidden, y_dim]) if y_dim else None
+
+    # ------------------------------------------------------------------ parts
+    def encode(self, x: torch.Tensor, s: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        if self.encoder is None:
+            raise RuntimeError("this FairVAENet was built without an encoder")
+        h = self.encoder(torch.cat([x, s], dim=1))
+        return h[:, : self.z_dim], h[:, self.z_dim:]
+
+    def decode(self, z: torch.Tensor, s: torch.Tensor) -> torch.Tensor:
+        """Raw outputs in ``x``'s layout: logits for categorical blocks, values for numericals;
+        the label block comes from the label head on z alone."""
+        feats = self.decoder(torch.cat([z, s], dim=1))
+        if self.label is None:
+            return feats
+        out = z.new_zeros(z.shape[0], self.x_dim)
+        out[:, self._feature_index] = feats
+        out[:, self.label[0]:self.label[1]] = self.label_head(z)
+        return out
+
+    def label_logits(self, z: torch.Tensor) -> torch.Tensor:
+        if self.label_head is None:
+            raise RuntimeError("this FairVAENet has no label block")
+        return self.label_head(z)
+
+    # ------------------------------------------------------------------ losses
+    def reconstruction(self, out: torch.Tensor, x: torch.Tensor) -> torch.Tensor:
+        """Σ over categorical blocks of the mean cross-entropy + Σ over numerical columns of the
+        mean squared error."""
+        return reconstruction_loss(out, x, self.blocks)
+
+    @staticmethod
+    def kl_standard_normal(mu: torch.Tensor, logvar: torch.Tensor) -> torch.Tensor:
+        """KL(N(μ, σ²) ‖ N(0, I)) summed over dimensions, mean over rows."""
+        return 0.5 * (mu.pow(2) + logvar.exp() - 1.0 - logvar).sum(1).mean()
+
+
+def reconstruction_loss(out: torch.Tensor, x: torch.Tensor, blocks: Sequence[Block]) -> torch.Tensor:
+    """Cross-entropy per categorical block (mean over rows, summed over blocks) + squared error
+    per numerical column (mean over rows, summed over columns). ``x`` may hold soft targets."""
+    total = out.new_zeros(())
+    num_cols = []
+    for kind, a, b in blocks:
+        if kind == "categorical":
+            total = total - (x[:, a:b] * F.log_softmax(out[:, a:b], dim=1)).sum(1).mean()
+        else:
+            num_cols.extend(range(a, b))
+    if num_cols:
+        idx = torch.as_tensor(num_cols, device=out.device)
+        total = total + (out[:, idx] - x[:, idx]).pow(2).mean(0).sum()
+    return total
+
+
+def distill_output_loss(student: torch.Tensor, teacher: torch.Tensor, blocks: Sequence[Block]) -> torch.Tensor:
+    """KL(teacher ‖ student) per categorical block + MSE per numerical column (raw outputs)."""
+    total = student.new_zeros(())
+    num_cols = []
+    for kind, a, b in blocks:
+        if kind == "categorical":
+            p = F.log_softmax(teacher[:, a:b], dim=1)
+            q = F.log_softmax(student[:, a:b], dim=1)
+            total = total + (p.exp() * (p - q)).sum(1).mean()
+        else:
+            num_cols.extend(range(a, b))
+    if num_cols:
+        idx = torch.as_tensor(num_cols, device=student.device)
+        total = total + (student[:, idx] - teacher[:, idx]).pow(2).mean(0).sum()
+    return total
+
+
+@dataclass
+class TrainHistory:
+    """Per-epoch means of the loss terms (V² is the unweighted penalty)."""
+
+    loss: list[float] = field(default_factory=list)
+    reconstruction: list[float] = field(default_factory=list)
+    kl: list[float] = field(default_factory=list)
+    v2: list[float] = field(default_factory=list)
+    seconds: list[float] = field(default_factory=list)
+    stopped_epoch: int | None = None
+
+    def as_dict(self) -> dict:
+        return {k: getattr(self, k) for k in ("loss", "reconstruction", "kl", "v2", "seconds", "stopped_epoch")}
+
+
+def train_fair_vae(
+    net: FairVAENet,
+    x: torch.Tensor,
+    s: torch.Tensor,
+    *,
+    beta: float,
+    epochs: int,
+    batch_size: int,
+    lr: float = 1e-3,
+    v2_rows: int | None = 512,
+    patience: int | None = None,
+    verbose: bool = False,
+) -> TrainHistory:
+    """Adam on reconstruction + KL + β·V² (V² on a ``v2_rows`` sub-batch of each batch; ``None``
+    uses the whole batch). Call inside :func:`fairx.nn.seeded` for reproducibility.
+
+    ``patience`` stops when the epoch's total loss has not improved for that many epochs.
+    """
+    if x.shape[0] != s.shape[0]:
+        raise ValueError(f"x has {x.shape[0]} rows but s has {s.shape[0]}")
+    opt = torch.optim.Adam(net.parameters(), lr=lr)
+    stopper = EarlyStopping(patience=patience, min_delta=0.0) if patience else None
+    history = TrainHistory()
+    n = x.shape[0]
+    net.train()
+    with progress(epochs, "fair VAE", enabled=verbose) as advance:
+        for epoch in range(epochs):
+            t0 = time.perf_counter()
+            perm = torch.randperm(n, device=x.device)
+            sums = [0.0, 0.0, 0.0, 0.0]
+            batches = 0
+            for start in range(0, n, batch_size):
+                idx = perm[start:start + batch_size]
+                xb, sb = x[idx], s[idx]
+                mu, logvar = net.encode(xb, sb)
+                z = mu + (0.5 * logvar).exp() * torch.randn_like(mu)
+                rec = net.reconstruction(net.decode(z, sb), xb)
+                kl = net.kl_standard_normal(mu, logvar)
+                loss = rec + kl
+                if beta > 0:
+                    v2 = v2_penalty_subsampled(mu, logvar, sb, batch_size, max_rows=v2_rows)
+                    loss = loss + beta * v2
+                else:
+                    v2 = loss.new_zeros(())
+                opt.zero_grad(set_to_none=True)
+                loss.backward()
+                opt.step()
+                for i, v in enumerate((loss, rec, kl, v2)):
+                    sums[i] += float(v.detach())
+                batches += 1
+            for i, name in enumerate(("loss", "reconstruction", "kl", "v2")):
+                getattr(history, name).append(sums[i] / batches)
+            history.seconds.append(time.perf_counter() - t0)
+            advance(info=f"loss {history.loss[-1]:.3g} V² {history.v2[-1]:.2e}")
+            if stopper is not None and stopper.step(history.loss[-1], epoch):
+                history.stopped_epoch = epoch
+                logger.info("fair VAE: early stop at epoch %d", epoch)
+                break
+    net.eval()
+    return history

@@ -1,0 +1,224 @@
+"""One evaluation path for every kind of method (design.md, "Evaluation protocol").
+
+``evaluate_method(method, dataset, seed=...)`` splits the data (stratified, seeded), fits the
+method on the train split and judges it on the real test split, the same way for every stage:
+
+- ``reference`` (Unmitigated), ``in`` and ``post``: the method's **own** predictions on test.
+- ``pre``: the downstream classifier trained on the transformed train split (with its
+  ``weights`` as ``sample_weight``, e.g. Reweighing) and applied to the transformed test split.
+- ``generator``: TSTR — the downstream classifier trained on ``n_synthetic`` generated rows
+  (default: as many as the train split) and tested on the real test split; plus the data-level
+  parity of the synthetic table and, when ``quality``, its quality against the real train split.
+
+``ftu`` is always reported: for reference, pre and generator rows it comes from a second
+downstream classifier that sees s (trained on the same data); for in/post methods whose
+decisions depend on s (ThresholdOptimizer) it is computed from the method itself, and it is
+``nan`` (not 0) when the method does not see s.
+"""
+
+from __future__ import annotations
+
+import math
+import time
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from .data import TabularDataset, train_test_split
+from .models import FairMethod, get
+from .models._persist import _jsonable
+
+
+@dataclass
+class MethodResult:
+    """The outcome of one method on one seed."""
+
+    method: str                 # display name, e.g. "DECAF-DP", "Unmitigated"
+    registry_name: str          # e.g. "decaf"
+    stage: str
+    seed: int
+    metrics: dict[str, float]   # METRIC names + fit_seconds, sample_seconds, n_parameters
+    group_table: pd.DataFrame   # per-group table of its test predictions
+    synthetic: pd.DataFrame | None = None  # generated rows (generators only; original schema)
+    params: dict[str, Any] = field(default_factory=dict)
+
+    def to_frame(self) -> pd.DataFrame:
+        """Tidy rows: method, stage, seed, metric, value."""
+        rows = [{"method": self.method, "stage": self.stage, "seed": self.seed, "metric": k,
+                 "value": float(v)} for k, v in self.metrics.items()]
+        return pd.DataFrame(rows, columns=["method", "stage", "seed", "metric", "value"])
+
+
+def _instantiate(method: str | FairMethod, *, seed: int, preset: str | None,
+                 params: dict[str, Any] | None, classifier: str,
+                 use_sensitive: bool) -> tuple[FairMethod, str]:
+    """A fresh, unfitted method seeded with ``seed``; methods that wrap a downstream classifier
+    get the protocol's ``classifier`` / ``use_sensitive`` unless ``params`` set them."""
+    from sklearn.base import clone
+
+    params = dict(params or {})
+    if isinstance(method, str):
+        from .models._registry import entry, method_class
+
+        cls = method_class(method)
+        name = entry(method).name
+        base: FairMethod | None = None
+    elif isinstance(method, FairMethod):
+        cls, name, base = type(method), method.name, method
+    else:
+        raise TypeError(f"method must be a registry name or a FairMethod, got {type(method).__name__}")
+    valid = cls().get_params() if base is None else base.get_params()
+    defaults: dict[str, Any] = {}
+    if "random_state" in valid:
+        defaults["random_state"] = seed
+    if "classifier" in valid:
+        defaults["classifier"] = classifier
+    if "use_sensitive" in valid:
+        defaults["use_sensitive"] = use_sensitive
+    if base is None:
+        merged = {k: v for k, v in defaults.items() if k not in params}
+        est = get(method, preset=preset, **merged, **params)
+        if preset is not None:  # a preset value wins over the protocol's defaults
+            overrides = {k: v for k, v in getattr(cls, "presets", {}).get(preset, {}).items()
+                         if k in defaults and k not in params}
+            est.set_params(**overrides)
+    else:
+        if preset is not None:
+            presets = getattr(cls, "presets", {})
+            if preset not in presets and preset != "default":
+                raise KeyError(f"method {name!r} has no preset {preset!r}; presets: {sorted(presets)}")
+            params = {**presets.get(preset, {}), **params}
+        est = clone(base).set_params(**{**defaults, **params})
+    return est, name
+
+
+def _safe(metric_fn: Any, *args: Any, **kwargs: Any) -> float:
+    value = metric_fn(*args, **kwargs)
+    return float("nan") if value is None else float(value)
+
+
+def evaluate_method(
+    method: str | FairMethod,
+    dataset: TabularDataset,
+    *,
+    seed: int = 0,
+    preset: str | None = None,
+    params: dict[str, Any] | None = None,
+    classifier: str = "hgb",
+    use_sensitive: bool = False,
+    test_size: float = 0.3,
+    quality: bool = True,
+    n_synthetic: int | None = None,
+    split: tuple[TabularDataset, TabularDataset] | None = None,
+) -> MethodResult:
+    """Fit ``method`` on the train split of ``dataset`` and evaluate it on the real test split.
+
+    ``method``: a registry name (built with ``preset`` and ``params``) or a ``FairMethod``
+    (cloned; ``params`` are set on the clone). Either way ``random_state = seed`` unless
+    ``params`` set it. ``split``: a fixed (train, test) pair, e.g. to give every method the
+    same split; otherwise ``train_test_split(dataset, test_size=, seed=)``.
+    """
+    from .metrics import data_parity, fit_downstream, ftu, group_table, prediction_metrics
+
+    if split is not None:
+        train, test = split
+    else:
+        train, test = train_test_split(dataset, test_size=test_size, seed=seed)
+    est, registry_name = _instantiate(method, seed=seed, preset=preset, params=params,
+                                      classifier=classifier, use_sensitive=use_sensitive)
+    stage = est.stage
+    metrics: dict[str, float] = {}
+    synthetic: pd.DataFrame | None = None
+
+    start = time.perf_counter()
+    est.fit(train)
+    metrics["fit_seconds"] = time.perf_counter() - start
+
+    def downstream(data: TabularDataset, sees_s: bool) -> Any:
+        return fit_downstream(data, classifier=classifier, use_sensitive=sees_s, seed=seed,
+                              sample_weight=data.weights)
+
+    if stage == "generator":
+        n = len(train) if n_synthetic is None else n_synthetic
+        start = time.perf_counter()
+        syn = est.sample(n, seed=seed)
+        metrics["sample_seconds"] = time.perf_counter() - start
+        synthetic = syn.frame
+        model = downstream(syn, use_sensitive)
+        y_pred, y_score = model.predict(test), model.predict_proba(test)
+        metrics["ftu"] = _safe(ftu, model if use_sensitive else downstream(syn, True), test)
+        metrics.update(data_parity(syn))
+        if quality:
+            from .metrics import synthetic_quality
+
+            metrics.update(synthetic_quality(train, syn, seed=seed))
+    elif stage == "pre":
+        train_t, test_t = est.transform(train), est.transform(test)
+        model = downstream(train_t, use_sensitive)
+        y_pred, y_score = model.predict(test_t), model.predict_proba(test_t)
+        metrics["ftu"] = _safe(ftu, model if use_sensitive else downstream(train_t, True), test_t)
+    elif stage == "reference":
+        y_pred, y_score = est.predict(test), est.predict_proba(test)
+        model = getattr(est, "model_", None)
+        sees = model is not None and getattr(model, "uses_sensitive", False)
+        metrics["ftu"] = _safe(ftu, model if sees else downstream(train, True), test)
+        metrics.update(data_parity(train))
+    elif stage in ("in", "post"):
+        y_pred = est.predict(test)
+        y_score = est.predict_proba(test)
+        metrics["ftu"] = _safe(ftu, est, test) if getattr(est, "uses_sensitive", False) else math.nan
+    else:
+        raise ValueError(f"method {registry_name!r} has unknown stage {stage!r}")
+
+    y_pred = np.asarray(y_pred, dtype=int)
+    y_true = test.y
+    sens = test.sensitive_frame
+    pm = prediction_metrics(y_true, y_pred, y_score=None if y_score is None else np.asarray(y_score),
+                            sensitive_features=sens)
+    metrics = {**pm, **metrics}
+    n_params = getattr(est, "n_parameters_", None)
+    if n_params is not None:
+        metrics["n_parameters"] = float(n_params)
+    table = group_table(y_true, y_pred, sensitive_features=sens)
+    return MethodResult(method=est.display_name, registry_name=registry_name, stage=stage,
+                        seed=int(seed), metrics={k: float(v) for k, v in metrics.items()},
+                        group_table=table, synthetic=synthetic,
+                        params=_jsonable(est.get_params(deep=False)))
+
+
+def summarize(results: list[MethodResult] | pd.DataFrame,
+              metrics: list[str] | None = None) -> pd.DataFrame:
+    """Mean, std (over seeds, ``ddof=1``; ``nan`` for one seed) and n per method and metric.
+
+    Rows keep the order in which methods first appear."""
+    frame = results if isinstance(results, pd.DataFrame) else pd.concat(
+        [r.to_frame() for r in results], ignore_index=True)
+    if metrics is not None:
+        frame = frame[frame["metric"].isin(metrics)]
+    order = {m: i for i, m in enumerate(dict.fromkeys(frame["method"]))}
+    morder = {m: i for i, m in enumerate(metrics or dict.fromkeys(frame["metric"]))}
+    out = (frame.groupby(["method", "stage", "metric"], sort=False)["value"]
+           .agg(mean="mean", std=lambda v: v.std(ddof=1) if len(v) > 1 else math.nan, n="count")
+           .reset_index())
+    out = out.sort_values(["method", "metric"], key=lambda c: c.map(order if c.name == "method" else morder))
+    return out.reset_index(drop=True)
+
+
+def mean_std_table(summary: pd.DataFrame, *, digits: int = 3) -> pd.DataFrame:
+    """Wide table: one row per method, one ``mean ± std`` cell per metric, plus ``n`` (seeds)."""
+    def cell(r: Any) -> str:
+        if math.isnan(r["mean"]):
+            return "n/a"
+        if math.isnan(r["std"]):
+            return f"{r['mean']:.{digits}f}"
+        return f"{r['mean']:.{digits}f} ± {r['std']:.{digits}f}"
+
+    s = summary.assign(cell=summary.apply(cell, axis=1))
+    wide = s.pivot_table(index=["method", "stage"], columns="metric", values="cell", aggfunc="first",
+                         sort=False)
+    wide = wide[list(dict.fromkeys(s["metric"]))]
+    n = s.groupby(["method", "stage"], sort=False)["n"].max()
+    wide.insert(0, "n", n)
+    return wide.reset_index()

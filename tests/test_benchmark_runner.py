@@ -1,0 +1,187 @@
+"""Benchmark runner: failures, resume after SIGKILL, force, local parallel and Dask equal sequential."""
+
+from __future__ import annotations
+
+import os
+import signal
+import sqlite3
+import subprocess
+import sys
+import textwrap
+import time
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from fairx.benchmark import ResultStore, expand_grid, load_results, loads_spec, run_benchmark
+
+TESTS_DIR = Path(__file__).resolve().parent
+
+
+def toy_cell(cell):
+    """A cheap real cell: logistic regression on the planted-bias table, its accuracy, AUROC and
+    demographic-parity difference, plus the per-group table (2 groups)."""
+    from sklearn.linear_model import LogisticRegression
+    from sklearn.metrics import roc_auc_score
+
+    from fairx.data import train_test_split
+
+    if cell.method.name == "boom":
+        raise RuntimeError("planted failure")
+    if cell.method.name == "slow":
+        time.sleep(0.5)
+    ds = cell.dataset.load(list(cell.sensitive))
+    train, test = train_test_split(ds, test_size=cell.protocol.test_size, seed=cell.seed)
+    cols = ["skill", "test_score", "proxy"]
+    rng = np.random.default_rng(cell.seed)
+    keep = rng.random(len(train)) < 0.8  # seed-dependent subsample: numbers differ per seed
+    clf = LogisticRegression(C=float(cell.method.params.get("C", 1.0)))
+    clf.fit(train.frame.loc[keep, cols], train.y[keep])
+    score = clf.predict_proba(test.frame[cols])[:, 1]
+    pred = (score > 0.5).astype(int)
+    s = test.s.to_numpy()
+    y = test.y
+    groups, rates = [], {}
+    for g in sorted(set(s)):
+        m = s == g
+        rates[g] = float(pred[m].mean())
+        groups.append({"attribute": "group", "group": g, "size": int(m.sum()),
+                       "selection_rate": rates[g], "tpr": float(pred[m & (y == 1)].mean()),
+                       "fpr": float(pred[m & (y == 0)].mean()), "small": False})
+    metrics = {"accuracy": float((pred == y).mean()), "auroc": float(roc_auc_score(y, score)),
+               "dpd": abs(rates["A"] - rates["B"])}
+    return {"stage": "reference", "metrics": metrics, "groups": groups}
+
+
+def _spec(methods: str, seeds: str = "[0, 1]", n: int = 600):
+    return loads_spec(textwrap.dedent(f"""
+        name: toy
+        datasets:
+          - name: synthetic
+            options: {{n_samples: {n}, bias: 0.8}}
+        methods: {methods}
+        seeds: {seeds}
+        metrics: [utility, fairness]
+        """), validate_registry=False)
+
+
+def _counts(db: Path) -> tuple[int, int, int]:
+    con = sqlite3.connect(db)
+    try:
+        return tuple(con.execute(f"SELECT COUNT(*) FROM {t}").fetchone()[0]
+                     for t in ("cells", "results", "groups"))
+    finally:
+        con.close()
+
+
+def _values(db: Path) -> dict[tuple, float]:
+    frame = load_results(db)
+    return {(r.method, r.seed, r.metric): r.value for r in frame.itertuples()}
+
+
+def test_failing_cell_is_recorded_and_others_finish(tmp_path):
+    spec = _spec("[{name: lr}, {name: boom}, {name: lr, params: {C: 0.01}, label: lr-strong}]")
+    db = tmp_path / "r.db"
+    run = run_benchmark(spec, db, cell_fn=toy_cell, progress=False)
+    assert (run.n_cells, run.n_run, run.n_failed) == (6, 6, 2)
+    assert set(run.failures["method"]) == {"boom"}
+    assert all("planted failure" in tb and "Traceback" in tb for tb in run.failures["traceback"])
+    assert all(e == "RuntimeError: planted failure" for e in run.failures["error"])
+    assert _counts(db) == (6, 4 * 3, 4 * 2)  # failed cells have a row but no results
+    # a rerun skips the 4 completed cells and retries only the failed ones
+    again = run_benchmark(spec, db, cell_fn=toy_cell, progress=False)
+    assert (again.n_skipped, again.n_run, again.n_failed) == (4, 2, 2)
+    forced = run_benchmark(spec, db, cell_fn=toy_cell, progress=False, force=True)
+    assert (forced.n_skipped, forced.n_run) == (0, 6)
+    assert _counts(db) == (6, 12, 8)
+
+
+def test_store_metadata_and_tidy_rows(tmp_path):
+    spec = _spec("[lr]", seeds="[3]")
+    db = tmp_path / "r.db"
+    run_benchmark(spec, db, cell_fn=toy_cell, progress=False)
+    with ResultStore(db, readonly=True) as store:
+        cells = store.cells()
+        meta = store.meta()
+    row = cells.iloc[0]
+    assert row["status"] == "ok" and row["seed"] == 3 and row["dataset"] == "synthetic"
+    assert row["duration"] > 0 and row["host"] and row["config_hash"] in row["key"]
+    assert '"numpy"' in row["versions"] and row["started"] <= row["finished"]
+    assert "synthetic" in meta["spec"] and meta["spec_name"] == "toy"
+    direct = toy_cell(expand_grid(spec)[0])["metrics"]
+    stored = {r.metric: r.value for r in load_results(db).itertuples()}
+    assert stored == pytest.approx(direct, abs=0)
+
+
+_KILL_SCRIPT = """
+import sys
+sys.path.insert(0, {tests!r})
+from test_benchmark_runner import _spec, toy_cell
+from fairx.benchmark import run_benchmark
+spec = _spec("[slow, {{name: slow, params: {{C: 0.1}}, label: slow2}}]", seeds="[0, 1, 2, 3]")
+run_benchmark(spec, {db!r}, cell_fn=toy_cell, progress=False)
+"""
+
+
+def test_resume_after_sigkill_loses_nothing(tmp_path):
+    db = tmp_path / "killed.db"
+    script = tmp_path / "run.py"
+    script.write_text(_KILL_SCRIPT.format(tests=str(TESTS_DIR), db=str(db)))
+    proc = subprocess.Popen([sys.executable, str(script)], env=dict(os.environ))
+    deadline = time.time() + 60
+    done = 0
+    while time.time() < deadline:
+        time.sleep(0.1)
+        if db.exists():
+            try:
+                done = _counts(db)[0]
+            except sqlite3.OperationalError:
+                continue
+            if done >= 3:
+                break
+    os.kill(proc.pid, signal.SIGKILL)
+    proc.wait()
+    assert proc.returncode == -signal.SIGKILL
+    cells, results, groups = _counts(db)
+    assert 3 <= cells < 8, "the kill must land mid-grid"
+    assert (results, groups) == (cells * 3, cells * 2)  # every stored cell is complete
+    spec = _spec("[slow, {name: slow, params: {C: 0.1}, label: slow2}]", seeds="[0, 1, 2, 3]")
+    run = run_benchmark(spec, db, cell_fn=toy_cell, progress=False)
+    assert (run.n_skipped, run.n_run, run.n_failed) == (cells, 8 - cells, 0)
+    assert _counts(db) == (8, 24, 16)
+
+
+def test_local_parallel_equals_sequential(tmp_path):
+    spec = _spec("[lr, {name: lr, params: {C: 0.05}, label: lr2}]")
+    run_benchmark(spec, tmp_path / "seq.db", cell_fn=toy_cell, progress=False, n_jobs=1)
+    run = run_benchmark(spec, tmp_path / "par.db", cell_fn=toy_cell, progress=False, n_jobs=2)
+    assert run.n_failed == 0
+    seq, par = _values(tmp_path / "seq.db"), _values(tmp_path / "par.db")
+    assert len(seq) == 12 and seq == par
+    assert seq[("lr", 0, "accuracy")] != seq[("lr", 1, "accuracy")]  # seeds matter
+
+
+def test_dask_local_cluster_matches_local(tmp_path):
+    distributed = pytest.importorskip("distributed")
+    spec = _spec("[lr, {name: lr, params: {C: 0.05}, label: lr2}, boom]")
+    run_benchmark(spec, tmp_path / "local.db", cell_fn=toy_cell, progress=False)
+    with distributed.LocalCluster(n_workers=2, processes=True, threads_per_worker=1,
+                                  dashboard_address=None) as cluster:
+        run = run_benchmark(spec, tmp_path / "dask.db", cell_fn=toy_cell, progress=False,
+                            backend="dask", scheduler=cluster.scheduler_address)
+    assert (run.n_cells, run.n_failed) == (6, 2)
+    local, remote = _values(tmp_path / "local.db"), _values(tmp_path / "dask.db")
+    assert len(local) == 12 and local == remote
+    with ResultStore(tmp_path / "dask.db", readonly=True) as store:
+        assert store.failures()["error"].tolist() == ["RuntimeError: planted failure"] * 2
+
+
+def test_bad_backend_and_jobs(tmp_path):
+    spec = _spec("[lr]")
+    with pytest.raises(ValueError, match="backend"):
+        run_benchmark(spec, tmp_path / "x.db", backend="spark", cell_fn=toy_cell)
+    with pytest.raises(ValueError, match="n_jobs"):
+        run_benchmark(spec, tmp_path / "x.db", n_jobs=0, cell_fn=toy_cell)
+    with pytest.raises(ValueError, match="scheduler"):
+        run_benchmark(spec, tmp_path / "x.db", backend="dask", cell_fn=toy_cell)

@@ -1,0 +1,122 @@
+"""Fair4Free (methods.md §4): data-free distillation, its guarantee, persistence and fairness."""
+
+from __future__ import annotations
+
+import inspect
+import os
+import subprocess
+import sys
+import textwrap
+
+import numpy as np
+import pytest
+
+torch = pytest.importorskip("torch")
+
+from latent_checks import assert_no_training_rows, biased_split, check_fair_generator  # noqa: E402
+
+from fairx.data import TabularDataset  # noqa: E402
+from fairx.models import Fair4Free, FairVAE, get  # noqa: E402
+from fairx.models._persist import load_method  # noqa: E402
+
+
+@pytest.fixture(scope="module")
+def split():
+    return biased_split()
+
+
+@pytest.fixture(scope="module")
+def teacher_dir(split, tmp_path_factory):
+    """The data owner's side: the training rows are a file; the teacher is trained and saved,
+    then the file is deleted."""
+    train, _ = split
+    root = tmp_path_factory.mktemp("owner")
+    data_file = root / "train.csv"
+    train.frame.to_csv(data_file, index=False)
+    teacher = get("fairdisco", preset="fast", random_state=0).fit(train)
+    teacher.save(root / "teacher")
+    data_file.unlink()
+    return root / "teacher", data_file
+
+
+def _single_thread(fn):
+    old = torch.get_num_threads()
+    torch.set_num_threads(1)
+    try:
+        return fn()
+    finally:
+        torch.set_num_threads(old)
+
+
+def test_distill_has_no_data_argument():
+    names = set(inspect.signature(Fair4Free.distill).parameters)
+    assert names == {"teacher", "k", "epochs", "random_state", "preset", "params"}
+    with pytest.raises(TypeError, match="fitted FairVAE"):
+        Fair4Free.distill(biased_split(200)[0])
+
+
+def test_data_free_distill_in_a_fresh_process_matches_in_process(teacher_dir, tmp_path):
+    folder, data_file = teacher_dir
+    assert not data_file.exists()
+    script = textwrap.dedent(f"""
+        import torch
+        torch.set_num_threads(1)
+        from fairx.models import Fair4Free, FairVAE
+        student = Fair4Free.distill(FairVAE.load({str(folder)!r}), preset="fast", random_state=3)
+        student.save({str(tmp_path / 'student')!r})
+    """)
+    env = {**os.environ, "FAIRX_DATA_HOME": str(tmp_path / "no-data-here")}
+    done = subprocess.run([sys.executable, "-c", script], env=env, capture_output=True, text=True, timeout=300)
+    assert done.returncode == 0, done.stderr[-2000:]
+    remote = load_method(tmp_path / "student")
+    local = _single_thread(lambda: Fair4Free.distill(FairVAE.load(folder), preset="fast", random_state=3))
+    assert remote.k_ == local.k_
+    for a, b in zip(remote.generator_.parameters(), local.generator_.parameters()):
+        torch.testing.assert_close(a, b)
+    assert remote.sample(300, seed=1).frame.equals(local.sample(300, seed=1).frame)
+
+
+def test_student_files_hold_no_training_rows_and_only_the_student(teacher_dir, split, tmp_path):
+    train, _ = split
+    folder, _ = teacher_dir
+    student = Fair4Free.distill(FairVAE.load(folder), preset="fast", random_state=0)
+    student.save(tmp_path / "s")
+    assert_no_training_rows(tmp_path / "s", train)
+    from safetensors.numpy import load_file
+
+    keys = load_file(str(tmp_path / "s" / "weights.safetensors"))
+    assert keys and all(k.startswith(("generator.", "decoder.")) for k in keys)
+    assert not any(".encoder." in k or k.startswith("decoder.encoder") for k in keys)
+    # save / load gives identical samples for the same seed, and the student is smaller
+    loaded = Fair4Free.load(tmp_path / "s")
+    assert loaded.sample(200, seed=9).frame.equals(student.sample(200, seed=9).frame)
+    assert loaded.n_parameters_["student"] < loaded.n_parameters_["teacher"]
+    assert float(loaded.n_parameters_) == loaded.n_parameters_["student"]
+
+
+def test_chain_length_choice_and_fixed_k(teacher_dir):
+    folder, _ = teacher_dir
+    teacher = FairVAE.load(folder)
+    auto = Fair4Free.distill(teacher, preset="fast", random_state=0, epochs=2)
+    assert auto.k_ in range(6) and len(auto.chain_scores_) == 6
+    assert auto.chain_scores_[auto.k_] >= max(auto.chain_scores_) - 0.01 * abs(max(auto.chain_scores_))
+    fixed = Fair4Free.distill(teacher, preset="fast", random_state=0, epochs=2, k=2)
+    assert fixed.k_ == 2 and len(fixed.chain_scores_) == 3
+    with pytest.raises(ValueError, match="data-free"):
+        Fair4Free.distill(teacher, source="data")
+
+
+def test_fit_generates_fair_useful_data(split):
+    train, test = split
+    model = get("fair4free", preset="fast", random_state=0).fit(train)
+    assert model.display_name == "Fair4Free"
+    check_fair_generator(model, train, test)
+
+
+def test_data_source_ablation_is_labelled_not_data_free(split):
+    train, _ = split
+    model = get("fair4free-data", preset="fast", random_state=0)
+    assert model.source == "data" and "not data-free" in model.display_name
+    model.fit(train.subset(np.arange(600)))
+    assert model.k_ is None
+    assert isinstance(model.sample(50, seed=0), TabularDataset)

@@ -1,0 +1,203 @@
+"""The V² penalty (methods.md §1) and the FairDisCo fair VAE."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pytest
+
+torch = pytest.importorskip("torch")
+
+from fairx.data import make_synthetic, train_test_split  # noqa: E402
+from fairx.models import FairVAE, get  # noqa: E402
+from fairx.models._persist import load_method  # noqa: E402
+from fairx.nn import v2_penalty, v2_penalty_subsampled  # noqa: E402
+
+# --------------------------------------------------------------------------- V²
+
+
+def _v2_loop(mu, logvar, s_onehot, nominal_batch=None):
+    """Literal transcription of methods.md §1 with Python loops (slow reference)."""
+    n, d = mu.shape
+    b = n if nominal_batch is None else nominal_batch
+    var = logvar.exp()
+
+    def kernel(a, c):
+        v = var[a] + var[c]
+        diff = mu[a] - mu[c]
+        return math.exp(-0.5 * (d * math.log(2 * math.pi) + float(v.log().sum()) + float((diff**2 / v).sum())))
+
+    def kbar(p, q):
+        return sum(kernel(a, c) for a in p for c in q) / (len(p) * len(q))
+
+    rows = list(range(n))
+    group = s_onehot.argmax(1).tolist()
+    total = 0.0
+    for g in range(s_onehot.shape[1]):
+        members = [i for i in rows if group[i] == g]
+        if 0 < len(members) < n:
+            total += (len(members) / n) ** 2 * (kbar(rows, rows) + kbar(members, members) - 2 * kbar(members, rows))
+    return (n / b) * total
+
+
+def _onehot(idx, k):
+    return torch.nn.functional.one_hot(torch.as_tensor(idx), k).double()
+
+
+def test_v2_matches_slow_loop_multivalued_s():
+    gen = torch.Generator().manual_seed(0)
+    mu = torch.randn(14, 3, generator=gen, dtype=torch.float64)
+    logvar = 0.4 * torch.randn(14, 3, generator=gen, dtype=torch.float64) - 0.5
+    s = _onehot(torch.randint(0, 3, (14,), generator=gen), 4)  # group 3 absent
+    for b in (None, 20):
+        fast = float(v2_penalty(mu, logvar, s, b))
+        assert fast == pytest.approx(_v2_loop(mu, logvar, s, b), rel=1e-9)
+
+
+def test_v2_zero_when_posteriors_do_not_depend_on_s():
+    mu = torch.full((64, 8), 0.3, dtype=torch.float64)
+    logvar = torch.full((64, 8), -2.0, dtype=torch.float64)
+    s = _onehot(np.arange(64) % 3, 3)
+    assert float(v2_penalty(mu, logvar, s)) == pytest.approx(0.0, abs=1e-12)
+    # only one group present: nothing to compare
+    assert float(v2_penalty(torch.randn(10, 2), torch.zeros(10, 2), _onehot([1] * 10, 2))) == 0.0
+
+
+def test_v2_positive_when_a_latent_dimension_copies_s():
+    gen = torch.Generator().manual_seed(1)
+    n = 400
+    s_idx = torch.randint(0, 2, (n,), generator=gen)
+    s = _onehot(s_idx, 2)
+    logvar = torch.zeros(n, 2, dtype=torch.float64)
+    indep = torch.randn(n, 2, generator=gen, dtype=torch.float64)
+    copy = indep.clone()
+    copy[:, 0] = 3.0 * s_idx.double()
+    v_indep = float(v2_penalty(indep, logvar, s))
+    v_copy = float(v2_penalty(copy, logvar, s))
+    assert v_copy > 20 * v_indep > 0
+
+
+def test_v2_gradient_finite_at_beta_1e7():
+    gen = torch.Generator().manual_seed(2)
+    n = 200
+    s = torch.nn.functional.one_hot(torch.randint(0, 7, (n,), generator=gen), 7).float()  # 7 groups
+    for level in (-3.0, -12.0):  # σ ≈ 0.22 and σ ≈ 2.5e-3 (a very peaked kernel)
+        mu = torch.randn(n, 8, generator=gen).requires_grad_(True)
+        logvar = torch.full((n, 8), level).requires_grad_(True)
+        loss = 1e7 * v2_penalty(mu, logvar, s, 2048)
+        loss.backward()
+        assert torch.isfinite(loss) and float(loss.detach()) > 0
+        assert torch.isfinite(mu.grad).all() and torch.isfinite(logvar.grad).all()
+        assert float(logvar.grad.abs().sum()) > 0
+        if level == -3.0:
+            assert float(mu.grad.abs().sum()) > 0
+
+
+def test_v2_subsampled_is_exact_when_the_batch_fits():
+    gen = torch.Generator().manual_seed(3)
+    mu, logvar = torch.randn(50, 3, generator=gen), torch.randn(50, 3, generator=gen) * 0.1
+    s = torch.nn.functional.one_hot(torch.randint(0, 2, (50,), generator=gen), 2).float()
+    assert float(v2_penalty_subsampled(mu, logvar, s, 64, max_rows=512)) == float(v2_penalty(mu, logvar, s, 64))
+    with pytest.raises(ValueError, match="mu and logvar"):
+        v2_penalty(mu, logvar[:, :2], s)
+
+
+# --------------------------------------------------------------------------- the model
+
+
+@pytest.fixture(scope="module")
+def biased():
+    ds = make_synthetic(2400, bias=0.8, seed=0)
+    return train_test_split(ds, seed=0)
+
+
+def _s_auroc(model, train, test, sample):
+    """AUROC of a linear probe predicting s from the latent (means, or z = μ + σ·ε)."""
+    from sklearn.linear_model import LogisticRegression
+    from sklearn.metrics import roc_auc_score
+
+    z_tr = model.transform(train, sample=sample, seed=0).to_numpy()
+    z_te = model.transform(test, sample=sample, seed=1).to_numpy()
+    clf = LogisticRegression(max_iter=500).fit(z_tr, train.s == "A")
+    return roc_auc_score(test.s == "A", clf.predict_proba(z_te)[:, 1])
+
+
+@pytest.fixture(scope="module")
+def fair_and_plain(biased):
+    train, _ = biased
+    fair = get("fairdisco", preset="fast", random_state=0).fit(train)
+    plain = get("fairdisco", preset="fast", beta=0.0, random_state=0).fit(train)
+    return fair, plain
+
+
+def test_latent_hides_s_at_large_beta_but_not_at_beta_zero(biased, fair_and_plain):
+    """Linear probes on the latent. (A boosted-tree probe on the *means* still finds s at
+    β = 1e7: dimensions the VAE leaves unused keep a faint, noise-swamped s signal; V² constrains
+    the distribution of z, which the sampled probe measures — see FairVAE.transform.)"""
+    train, test = biased
+    fair, plain = fair_and_plain
+    assert fair.beta == 1e7
+    assert _s_auroc(fair, train, test, sample=True) <= 0.6
+    assert _s_auroc(fair, train, test, sample=False) <= 0.6
+    assert _s_auroc(plain, train, test, sample=False) >= 0.7
+    assert _s_auroc(plain, train, test, sample=True) > _s_auroc(fair, train, test, sample=True)
+
+
+def test_generated_table_schema_parity_and_s_marginal(biased, fair_and_plain):
+    train, _ = biased
+    fair, _ = fair_and_plain
+    syn = fair.sample(3000, seed=0)
+    assert list(syn.frame.columns) == list(train.frame.columns)
+    assert syn.frame.dtypes.to_dict() == train.frame.dtypes.to_dict()
+    assert set(syn.frame["region"]) <= set(train.frame["region"])
+    rates = syn.group_summary().set_index("group")["positive_rate"]
+    assert rates.min() / rates.max() >= 0.9  # the real table: ~0.12 / 0.61
+    share_a = (syn.frame["group"] == "A").mean()
+    assert share_a == pytest.approx((train.frame["group"] == "A").mean(), abs=0.03)
+
+
+def test_decode_latent_with_given_groups_and_uniform_option(fair_and_plain):
+    fair, _ = fair_and_plain
+    z = np.zeros((10, fair.z_dim_), dtype=np.float32)
+    out = fair.decode_latent(z, seed=0, s=["B"] * 10)
+    assert (out.frame["group"] == "B").all()
+    out = fair.decode_latent(z, seed=0, s=np.array([0] * 10))
+    assert (out.frame["group"] == "A").all()
+    with pytest.raises(ValueError, match="unknown sensitive group"):
+        fair.decode_latent(z, s=["C"] * 10)
+    with pytest.raises(ValueError, match=r"shape \(n, 8\)"):
+        fair.decode_latent(np.zeros((3, 2)))
+
+
+def test_save_load_round_trip_and_no_training_rows(tmp_path, biased, fair_and_plain):
+    train, _ = biased
+    fair, _ = fair_and_plain
+    fair.save(tmp_path / "m")
+    loaded = FairVAE.load(tmp_path / "m")
+    assert loaded.sample(200, seed=5).frame.equals(fair.sample(200, seed=5).frame)
+    mu1, _ = fair.posterior(train.subset(np.arange(20)))
+    mu2, _ = loaded.posterior(train.subset(np.arange(20)))
+    np.testing.assert_array_equal(mu1, mu2)
+    text = (tmp_path / "m" / "config.json").read_text()
+    hits = sum(f"{v:.4f}".rstrip("0") in text for v in train.frame["skill"].iloc[:200] if abs(v) > 0.01)
+    assert hits <= 2  # at most the stored min / max of the column
+    assert isinstance(load_method(tmp_path / "m"), FairVAE)
+
+
+def test_same_seed_same_model_and_bad_parameters(biased):
+    train, _ = biased
+    small = train.subset(np.arange(300))
+    a = FairVAE(epochs=3, batch_size=128, random_state=7).fit(small)
+    b = FairVAE(epochs=3, batch_size=128, random_state=7).fit(small)
+    assert a.sample(50, seed=0).frame.equals(b.sample(50, seed=0).frame)
+    with pytest.raises(ValueError, match="decode"):
+        FairVAE(decode="argmax").fit(small)
+    with pytest.raises(ValueError, match="beta"):
+        FairVAE(beta=-1.0).fit(small)
+
+
+def test_paper_preset_is_the_published_configuration():
+    p = FairVAE.presets["paper"]
+    assert (p["hidden"], p["z_dim"], p["batch_size"], p["lr"], p["epochs"], p["beta"]) == (64, 8, 2048, 1e-3, 1000, 1e7)
+    assert math.log10(p["beta"]) == 7  # the papers' "alpha = 7"
