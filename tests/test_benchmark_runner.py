@@ -13,10 +13,17 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from threadpoolctl import threadpool_limits
 
 from fairx.benchmark import ResultStore, expand_grid, load_results, loads_spec, run_benchmark
 
 TESTS_DIR = Path(__file__).resolve().parent
+
+
+@pytest.fixture(autouse=True)
+def _one_thread():
+    with threadpool_limits(1):  # 2 shared cores: OpenMP spin-waiting slows HGB many times over
+        yield
 
 
 def toy_cell(cell):
@@ -120,11 +127,15 @@ sys.path.insert(0, {tests!r})
 from test_benchmark_runner import _spec, toy_cell
 from fairx.benchmark import run_benchmark
 spec = _spec("[slow, {{name: slow, params: {{C: 0.1}}, label: slow2}}]", seeds="[0, 1, 2, 3]")
-run_benchmark(spec, {db!r}, cell_fn=toy_cell, progress=False)
+try:
+    run_benchmark(spec, {db!r}, cell_fn=toy_cell, progress=False)
+except KeyboardInterrupt:
+    sys.exit(130)
 """
 
 
-def test_resume_after_sigkill_loses_nothing(tmp_path):
+@pytest.mark.parametrize("sig", [signal.SIGKILL, signal.SIGINT], ids=["SIGKILL", "SIGINT"])
+def test_resume_after_kill_loses_nothing(tmp_path, sig):
     db = tmp_path / "killed.db"
     script = tmp_path / "run.py"
     script.write_text(_KILL_SCRIPT.format(tests=str(TESTS_DIR), db=str(db)))
@@ -140,9 +151,9 @@ def test_resume_after_sigkill_loses_nothing(tmp_path):
                 continue
             if done >= 3:
                 break
-    os.kill(proc.pid, signal.SIGKILL)
-    proc.wait()
-    assert proc.returncode == -signal.SIGKILL
+    os.kill(proc.pid, sig)
+    proc.wait(timeout=60)
+    assert proc.returncode == (-signal.SIGKILL if sig == signal.SIGKILL else 130)
     cells, results, groups = _counts(db)
     assert 3 <= cells < 8, "the kill must land mid-grid"
     assert (results, groups) == (cells * 3, cells * 2)  # every stored cell is complete
@@ -185,3 +196,42 @@ def test_bad_backend_and_jobs(tmp_path):
         run_benchmark(spec, tmp_path / "x.db", n_jobs=0, cell_fn=toy_cell)
     with pytest.raises(ValueError, match="scheduler"):
         run_benchmark(spec, tmp_path / "x.db", backend="dask", cell_fn=toy_cell)
+
+
+def test_cli_benchmark_with_the_real_protocol(tmp_path):
+    """The default cell is fairx.protocol.evaluate_method on the seed's split: stored numbers
+    equal a direct call; the CLI prints the table and exports it."""
+    from typer.testing import CliRunner
+
+    from fairx.cli import app
+    from fairx.data import make_synthetic, train_test_split
+    from fairx.protocol import evaluate_method
+
+    spec = tmp_path / "b.yaml"
+    spec.write_text(textwrap.dedent("""\
+        name: cli
+        datasets:
+          - name: synthetic
+            options: {n_samples: 600, bias: 0.8}
+        methods: [unmitigated, reweighing]
+        seeds: [0, 1]
+        protocol: {quality: false}
+        """))
+    db, md = tmp_path / "r.db", tmp_path / "t.md"
+    result = CliRunner().invoke(app, ["benchmark", str(spec), "--db", str(db), "--no-progress",
+                                      "-e", str(md)])
+    assert result.exit_code == 0, result.output
+    assert "4 cells: 4 run, 0 already stored, 0 failed" in result.output
+    assert "mean ± std over seeds" in result.output and "reweighing" in result.output
+    assert len(md.read_text().strip().splitlines()) == 2 + 2
+    ds = make_synthetic(600, bias=0.8)
+    direct = evaluate_method("reweighing", ds, seed=1, quality=False,
+                             split=train_test_split(ds, test_size=0.3, seed=1)).metrics
+    stored = {r.metric: r.value for r in load_results(db).itertuples()
+              if r.method == "reweighing" and r.seed == 1}
+    for k in ("accuracy", "auroc", "dpr", "eor"):
+        assert stored[k] == pytest.approx(direct[k], abs=1e-12)
+    with ResultStore(db, readonly=True) as store:
+        assert set(store.groups()["method"]) == {"unmitigated", "reweighing"}
+    again = CliRunner().invoke(app, ["benchmark", str(spec), "--db", str(db), "--no-progress"])
+    assert "4 cells: 0 run, 4 already stored" in again.output

@@ -62,16 +62,17 @@ def test_data_free_distill_in_a_fresh_process_matches_in_process(teacher_dir, tm
         import torch
         torch.set_num_threads(1)
         from fairx.models import Fair4Free, FairVAE
-        student = Fair4Free.distill(FairVAE.load({str(folder)!r}), preset="fast", random_state=3)
+        student = Fair4Free.distill(FairVAE.load({str(folder)!r}), preset="fast", epochs=5, random_state=3)
         student.save({str(tmp_path / 'student')!r})
     """)
     env = {**os.environ, "FAIRX_DATA_HOME": str(tmp_path / "no-data-here")}
     done = subprocess.run([sys.executable, "-c", script], env=env, capture_output=True, text=True, timeout=300)
     assert done.returncode == 0, done.stderr[-2000:]
     remote = load_method(tmp_path / "student")
-    local = _single_thread(lambda: Fair4Free.distill(FairVAE.load(folder), preset="fast", random_state=3))
+    local = _single_thread(lambda: Fair4Free.distill(FairVAE.load(folder), preset="fast", epochs=5,
+                                                     random_state=3))
     assert remote.k_ == local.k_
-    for a, b in zip(remote.generator_.parameters(), local.generator_.parameters()):
+    for a, b in zip(remote.generator_.parameters(), local.generator_.parameters(), strict=True):
         torch.testing.assert_close(a, b)
     assert remote.sample(300, seed=1).frame.equals(local.sample(300, seed=1).frame)
 
@@ -79,7 +80,7 @@ def test_data_free_distill_in_a_fresh_process_matches_in_process(teacher_dir, tm
 def test_student_files_hold_no_training_rows_and_only_the_student(teacher_dir, split, tmp_path):
     train, _ = split
     folder, _ = teacher_dir
-    student = Fair4Free.distill(FairVAE.load(folder), preset="fast", random_state=0)
+    student = Fair4Free.distill(FairVAE.load(folder), preset="fast", epochs=5, random_state=0)
     student.save(tmp_path / "s")
     assert_no_training_rows(tmp_path / "s", train)
     from safetensors.numpy import load_file
@@ -115,7 +116,7 @@ def test_fit_generates_fair_useful_data(split):
 
 def test_data_source_ablation_is_labelled_not_data_free(split):
     train, _ = split
-    model = get("fair4free-data", preset="fast", random_state=0)
+    model = get("fair4free-data", preset="fast", epochs=5, distill_epochs=2, random_state=0)
     assert model.source == "data" and "not data-free" in model.display_name
     model.fit(train.subset(np.arange(600)))
     assert model.k_ is None

@@ -201,3 +201,11 @@ def test_paper_preset_is_the_published_configuration():
     p = FairVAE.presets["paper"]
     assert (p["hidden"], p["z_dim"], p["batch_size"], p["lr"], p["epochs"], p["beta"]) == (64, 8, 2048, 1e-3, 1000, 1e7)
     assert math.log10(p["beta"]) == 7  # the papers' "alpha = 7"
+
+
+def test_fairdisco_generates_fair_useful_data(biased, fair_and_plain):
+    from latent_checks import check_fair_generator
+
+    train, test = biased
+    fair, _ = fair_and_plain
+    check_fair_generator(fair, train, test)

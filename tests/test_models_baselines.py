@@ -13,8 +13,9 @@ import pytest
 from fairlearn.metrics import demographic_parity_ratio, equalized_odds_ratio
 
 from fairx.data import DatasetError, TabularDataset, make_synthetic, train_test_split
+from fairx.metrics import fit_downstream
 from fairx.models import get
-from fairx.models._features import feature_encoder, make_estimator
+from fairx.models._features import feature_encoder
 
 CLF = "logreg"
 
@@ -36,9 +37,7 @@ def _eor(test, pred):
 def _pre_predictions(method, train, test):
     """Downstream classifier (same type) on transformed train, applied to transformed test."""
     tr, te = method.transform(train), method.transform(test)
-    enc = feature_encoder(tr)
-    clf = make_estimator(CLF, 0).fit(enc.encode(tr), tr.y, sample_weight=tr.weights)
-    return clf.predict(enc.encode(te))
+    return fit_downstream(tr, classifier=CLF, seed=0, sample_weight=tr.weights).predict(te)
 
 
 @pytest.fixture(scope="module")

@@ -76,6 +76,16 @@ def test_tabfairgan_without_fairness_phase_keeps_the_bias(real):
     assert data_dpr(plain.sample(4000, seed=1)) < 0.4  # observed 0.19
 
 
+def test_tabfairgan_per_dataset_defaults():
+    from fairx.models._tabfairgan import TabFairGAN
+
+    m = TabFairGAN.for_dataset("COMPAS", random_state=3)
+    assert (m.epochs, m.fair_epochs, m.lambda_f, m.batch_size) == (70, 30, 2.2, 256)
+    assert get("tabfairgan", preset="paper").get_params()["lambda_f"] == 0.5  # Adult setting
+    with pytest.raises(ValueError, match="known: adult"):
+        TabFairGAN.for_dataset("mnist")
+
+
 def test_decaf_cut_edges_per_mode(decaf):
     assert decaf.dag_source_ == "given"
     assert decaf.cut_edges_for("none") == []

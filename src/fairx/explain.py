@@ -135,7 +135,7 @@ def _shap_matrix(classifier: str, model: Any, X: np.ndarray, background: np.ndar
     out = np.zeros((len(X), X.shape[1]))
     pos = 0
     ohe = prep.named_transformers_["cat"]
-    widths = {j: len(c) for j, c in zip(cat_idx, ohe.categories_)} if cat_idx else {}
+    widths = {j: len(c) for j, c in zip(cat_idx, ohe.categories_, strict=True)} if cat_idx else {}
     order = list(cat_idx) + [j for j in range(X.shape[1]) if j not in cat_idx]
     for j in order:
         w = widths.get(j, 1)
@@ -206,7 +206,7 @@ class ExplainResult:
         ax.barh(y - 0.2, imp["real"], height=0.4, label="real data", color="#4c72b0")
         ax.barh(y + 0.2, imp["method"], height=0.4, label=_mpl_text(self.method), color="#dd8452")
         ax.set_yticks(y, [_mpl_text(f) for f in imp["feature"]])
-        for tick, role in zip(ax.get_yticklabels(), imp["role"]):
+        for tick, role in zip(ax.get_yticklabels(), imp["role"], strict=True):
             if role != "feature":
                 tick.set_color("#c44e52")
         ax.set_xlabel("mean |SHAP| (red labels: s and its proxies)")

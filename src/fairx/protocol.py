@@ -8,7 +8,8 @@ method on the train split and judges it on the real test split, the same way for
   ``weights`` as ``sample_weight``, e.g. Reweighing) and applied to the transformed test split.
 - ``generator``: TSTR — the downstream classifier trained on ``n_synthetic`` generated rows
   (default: as many as the train split) and tested on the real test split; plus the data-level
-  parity of the synthetic table and, when ``quality``, its quality against the real train split.
+  parity of the synthetic table and, when ``quality``, its quality against the real train split
+  (the test split is the holdout for ``dcr_share``).
 
 ``ftu`` is always reported: for reference, pre and generator rows it comes from a second
 downstream classifier that sees s (trained on the same data); for in/post methods whose
@@ -90,7 +91,9 @@ def _instantiate(method: str | FairMethod, *, seed: int, preset: str | None,
             if preset not in presets and preset != "default":
                 raise KeyError(f"method {name!r} has no preset {preset!r}; presets: {sorted(presets)}")
             params = {**presets.get(preset, {}), **params}
-        est = clone(base).set_params(**{**defaults, **params})
+        # an instance keeps its own configuration (classifier, ...); only the seed is set
+        seeded = {"random_state": seed} if "random_state" in valid else {}
+        est = clone(base).set_params(**{**seeded, **params})
     return est, name
 
 
@@ -112,13 +115,17 @@ def evaluate_method(
     quality: bool = True,
     n_synthetic: int | None = None,
     split: tuple[TabularDataset, TabularDataset] | None = None,
+    quality_options: dict[str, Any] | None = None,
 ) -> MethodResult:
     """Fit ``method`` on the train split of ``dataset`` and evaluate it on the real test split.
 
-    ``method``: a registry name (built with ``preset`` and ``params``) or a ``FairMethod``
-    (cloned; ``params`` are set on the clone). Either way ``random_state = seed`` unless
-    ``params`` set it. ``split``: a fixed (train, test) pair, e.g. to give every method the
+    ``method``: a registry name (built with ``preset`` and ``params``; methods that wrap a
+    classifier get ``classifier`` / ``use_sensitive``) or a ``FairMethod`` (cloned, keeping its
+    configuration; ``preset`` and ``params`` are set on the clone). Either way
+    ``random_state = seed`` unless ``params`` set it. ``split``: a fixed (train, test) pair, e.g. to give every method the
     same split; otherwise ``train_test_split(dataset, test_size=, seed=)``.
+    ``quality_options``: extra keyword arguments of ``synthetic_quality`` (e.g. ``metrics=``,
+    ``max_rows=``, ``embedding=``).
     """
     from .metrics import data_parity, fit_downstream, ftu, group_table, prediction_metrics
 
@@ -153,7 +160,8 @@ def evaluate_method(
         if quality:
             from .metrics import synthetic_quality
 
-            metrics.update(synthetic_quality(train, syn, seed=seed))
+            metrics.update(synthetic_quality(train, syn, holdout=test, seed=seed,
+                                             **(quality_options or {})))
     elif stage == "pre":
         train_t, test_t = est.transform(train), est.transform(test)
         model = downstream(train_t, use_sensitive)
@@ -218,7 +226,7 @@ def mean_std_table(summary: pd.DataFrame, *, digits: int = 3) -> pd.DataFrame:
     s = summary.assign(cell=summary.apply(cell, axis=1))
     wide = s.pivot_table(index=["method", "stage"], columns="metric", values="cell", aggfunc="first",
                          sort=False)
-    wide = wide[list(dict.fromkeys(s["metric"]))]
+    wide = wide[list(dict.fromkeys(s["metric"]))].fillna("n/a")  # metric absent for a method
     n = s.groupby(["method", "stage"], sort=False)["n"].max()
     wide.insert(0, "n", n)
     return wide.reset_index()

@@ -182,7 +182,11 @@ def run_cell(cell: Cell) -> dict[str, Any]:
                           "rows": frame_to_json(_subsample(synthetic, p.sample_rows, cell.seed + 1))},
         }
     if p.explain and synthetic is not None:
-        from ..explain import explain_frames
+        from ..explain import explain_frames, shap_available
+
+        if not shap_available():
+            logger.warning('explain: true needs shap (pip install "fairx[explain]"); skipped')
+            return out
 
         ex = explain_frames(train, train.with_frame(synthetic[train.frame.columns]), test,
                             classifier=cell.classifier, seed=cell.seed,

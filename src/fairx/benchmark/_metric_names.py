@@ -25,7 +25,7 @@ _CONTRACT: dict[str, tuple[str, str]] = {
 }
 _OWN: dict[str, tuple[str, str]] = {
     "fit_seconds": ("cost", "lower"), "sample_seconds": ("cost", "lower"),
-    "n_parameters": ("cost", "lower"), "cell_seconds": ("cost", "lower"),
+    "n_parameters": ("cost", "lower"),
     "shap_rank_corr": ("explain", "higher"), "shap_share_s_real": ("explain", "lower"),
     "shap_share_s_method": ("explain", "lower"), "shap_share_proxies_real": ("explain", "lower"),
     "shap_share_proxies_method": ("explain", "lower"),

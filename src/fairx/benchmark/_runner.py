@@ -13,7 +13,7 @@ from typing import Any, Literal
 
 import pandas as pd
 
-from ._cells import Cell, CellFn, _versions, execute_cell, expand_grid
+from ._cells import Cell, CellFn, _stage_of, _versions, execute_cell, expand_grid
 from ._spec import BenchmarkSpec
 from ._store import ResultStore
 
@@ -32,6 +32,9 @@ class BenchmarkRun:
     seconds: float
     failures: pd.DataFrame = field(default_factory=pd.DataFrame)
     keys: list[str] = field(default_factory=list)
+
+
+_COST_RANK = {"generator": 0, "in": 1}
 
 
 def _torch_threads(n_jobs: int) -> int:
@@ -113,6 +116,9 @@ def run_benchmark(
                        metrics=json.dumps(spec.metrics), coordinator_versions=_versions())
         done = set() if force else store.completed_keys()
         todo = [c for c in cells if c.key not in done]
+        if n_jobs > 1 or backend == "dask":
+            # the costliest stages first, so the last worker is not left with a long cell alone
+            todo.sort(key=lambda c: (_COST_RANK.get(_stage_of(c.method.name), 2), c.position))
         logger.info("%d cells, %d stored, %d to run", len(cells), len(cells) - len(todo), len(todo))
         source = (_iter_local(todo, cell_fn, n_jobs) if backend == "local"
                   else _iter_dask(todo, cell_fn, scheduler))
@@ -142,8 +148,14 @@ class _Bar:
     def __init__(self, enabled: bool, total: int, title: str) -> None:
         self.progress = None
         if enabled and total:
-            from rich.progress import (BarColumn, MofNCompleteColumn, Progress, TextColumn,
-                                       TimeElapsedColumn, TimeRemainingColumn)
+            from rich.progress import (
+                BarColumn,
+                MofNCompleteColumn,
+                Progress,
+                TextColumn,
+                TimeElapsedColumn,
+                TimeRemainingColumn,
+            )
 
             self.progress = Progress(TextColumn("{task.description}"), BarColumn(),
                                      MofNCompleteColumn(), TimeElapsedColumn(), TextColumn("ETA"),

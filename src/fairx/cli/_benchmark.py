@@ -5,17 +5,24 @@ from __future__ import annotations
 from pathlib import Path
 
 import typer
+from rich.markup import escape
 
 from ._common import console, err_console, print_frame, user_errors
 
 
-def _print_table(table, title: str) -> None:
+def _print_table(table, title: str, per_table: int = 3) -> None:
+    """Print the mean ± std table, a few metric columns at a time so it fits a terminal."""
     if table.empty:
         console.print("no completed cells to show")
         return
+    fixed = ["method", "stage", "n"]
+    metrics = [c for c in table.columns if c not in ("dataset", "sensitive", *fixed)]
+    width = max(per_table, (console.width - 35) // 16)
     for (ds, sens), part in table.groupby(["dataset", "sensitive"], sort=False):
-        print_frame(part.drop(columns=["dataset", "sensitive"]).reset_index(drop=True),
-                    title=f"{title}: {ds} · sensitive = {sens}  (mean ± std over seeds)")
+        for i in range(0, max(1, len(metrics)), width):
+            cols = fixed + metrics[i:i + width]
+            print_frame(part[cols].reset_index(drop=True),
+                        title=escape(f"{title}: {ds} · sensitive = {sens}  (mean ± std over seeds)"))
 
 
 def _print_failures(failures) -> None:
@@ -51,7 +58,14 @@ def benchmark(
     progress: bool = typer.Option(True, "--progress/--no-progress", help="Show the progress bar."),
 ) -> None:
     """Run a benchmark grid (datasets x sensitive sets x methods x seeds) and print mean ± std."""
-    from ..benchmark import EXAMPLE_SPEC, aggregate, load_results, load_spec, run_benchmark, summary_table
+    from ..benchmark import (
+        EXAMPLE_SPEC,
+        aggregate,
+        load_results,
+        load_spec,
+        run_benchmark,
+        summary_table,
+    )
 
     if init:
         target = spec or Path("benchmark.yaml")

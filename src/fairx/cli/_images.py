@@ -32,9 +32,10 @@ def run_experiment(*, dataset: str, model: str, bias: float | None, sd: float | 
     import numpy as np
 
     from ..data import load_dataset
-    from ..metrics._images import image_utility, label_group_dependence
+    from ..metrics._images import image_utility, label_group_dependence, painted_colour
     from ..models import _registry
 
+    method = _registry.get(model, preset, kind="image", random_state=seed, **(params or {}))
     opts: dict = {"seed": seed}
     if dataset == "celeba":
         opts.update({"root": root} if root else {})
@@ -50,7 +51,6 @@ def run_experiment(*, dataset: str, model: str, bias: float | None, sd: float | 
     real = image_utility(train, test, epochs=clf_epochs, seed=seed, min_group_size=10)
     rows.append({"train_on": "real (biased)", **real,
                  **label_group_dependence(train), "seconds": time.perf_counter() - t0})
-    method = _registry.get(model, preset, kind="image", random_state=seed, **(params or {}))
     t0 = time.perf_counter()
     method.fit(train)
     fit_s = time.perf_counter() - t0
@@ -58,6 +58,11 @@ def run_experiment(*, dataset: str, model: str, bias: float | None, sd: float | 
     synth = image_utility(generated, test, epochs=clf_epochs, seed=seed, min_group_size=10)
     rows.append({"train_on": f"generated ({method.display_name})", **synth,
                  **label_group_dependence(generated), "seconds": fit_s})
+    if dataset != "celeba":  # colour read from the pixels: what the images actually show
+        for row, ds in zip(rows, (train, generated), strict=True):
+            dep = label_group_dependence(ds, s=painted_colour(ds.to_numpy()))
+            row["pixel_colour_nmi"] = dep["normalized_mi"]
+            row["pixel_colour_is_class"] = dep.get("group_is_class_rate", float("nan"))
     result = {"dataset": dataset, "model": model, "preset": preset, "bias": bias, "sd": sd,
               "seed": seed, "n_train": len(train), "n_test": len(test), "rows": rows,
               "n_parameters": int(getattr(method, "n_parameters_", 0))}
@@ -89,18 +94,23 @@ def run(
     n_test: int = typer.Option(None, help="test images (default all)"),
     seed: int = typer.Option(0),
     clf_epochs: int = typer.Option(3, help="epochs of the downstream CNN"),
+    epochs: int = typer.Option(None, help="override the generator's training epochs"),
+    beta: float = typer.Option(None, help="override the generator's V² weight β"),
     root: str = typer.Option(None, help="CelebA folder"),
     out: Path = typer.Option(None, help="folder for PNG grids and results.json"),
 ) -> None:
     """Train a fair image generator on a biased set; compare TSTR on a colour-debiased test set
     with a CNN trained on the real biased set."""
+    params = {k: v for k, v in (("epochs", epochs), ("beta", beta)) if v is not None}
     result = run_experiment(dataset=dataset, model=model, bias=bias, sd=sd, preset=preset, n=n,
-                            n_test=n_test, seed=seed, clf_epochs=clf_epochs, root=root, out=out)
+                            n_test=n_test, seed=seed, clf_epochs=clf_epochs, root=root, out=out,
+                            params=params)
     import pandas as pd
 
     cols = ["train_on", "accuracy", "balanced_accuracy", "dpr", "eor", "normalized_mi",
-            "max_label_shift", "seconds"]
-    frame = pd.DataFrame(result["rows"])[cols]
+            "pixel_colour_nmi", "seconds"]
+    frame = pd.DataFrame(result["rows"])
+    frame = frame[[c for c in cols if c in frame.columns]]
     print_frame(frame, title=f"{dataset} (bias={bias}, sd={sd}): test on colour-debiased real images")
     console.print(f"TSTR gain over the real-data classifier: {result['gain']:+.3f}")
     for f in result.get("files", []):

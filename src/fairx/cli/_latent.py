@@ -1,9 +1,48 @@
-"""CLI commands of this area (filled in by its issue)."""
+"""``fairx distill``: the data-free half of Fair4Free's two-party flow.
+
+The data owner trains and saves a fair VAE teacher (``fairx generate data.csv --model fairdisco
+--save-model TEACHER_DIR ...``); anyone holding only TEACHER_DIR distils a student
+(``fairx distill TEACHER_DIR -o STUDENT_DIR``) and samples it (``fairx generate --model-dir
+STUDENT_DIR -n N -o out.csv``). No command here reads a data file.
+"""
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import typer
+
+from ._common import console, user_errors
+
+
+@user_errors
+def distill(
+    teacher_dir: Path = typer.Argument(..., help="Folder of a saved fair VAE teacher (fairdisco)."),
+    output: Path = typer.Option(..., "-o", "--output", help="Folder to save the student in."),
+    seed: int = typer.Option(0, "--seed", help="Seed of the distillation."),
+    preset: str = typer.Option(None, "--preset", help="Student preset: paper | default | fast."),
+    k: int = typer.Option(None, "--k", help="Prior→decode→re-encode steps (default: chosen in 0..5)."),
+    epochs: int = typer.Option(None, "--epochs", help="Distillation epochs over the latent pool."),
+) -> None:
+    """Distil a Fair4Free student from a saved teacher, without any training data."""
+    from ..models._fair4free import Fair4Free
+    from ..models._fair_vae import FairVAE
+    from ..models._persist import load_method
+
+    if not teacher_dir.is_dir():
+        raise FileNotFoundError(f"teacher folder {teacher_dir} does not exist")
+    teacher = load_method(teacher_dir)
+    if not isinstance(teacher, FairVAE):
+        raise ValueError(f"{teacher_dir} holds a {type(teacher).__name__}; 'fairx distill' needs a saved "
+                         "fair VAE teacher (train one with: fairx generate DATA --model fairdisco --save-model DIR)")
+    student = Fair4Free.distill(teacher, k=k, epochs=epochs, random_state=seed, preset=preset)
+    student.save(output)
+    counts = student.n_parameters_
+    console.print(f"distilled a Fair4Free student (k = {student.k_}; parameters: teacher "
+                  f"{counts['teacher']:,}, student {counts['student']:,}) without training data; "
+                  f"saved to {output}", highlight=False)
 
 
 def register(app: typer.Typer) -> None:
     """Add this module's commands to ``app``."""
+    app.command("distill")(distill)

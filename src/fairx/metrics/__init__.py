@@ -4,7 +4,7 @@
 α-precision / β-recall, when it is used.
 """
 
-from ._evaluate import check_schema, align_to_schema, evaluate
+from ._evaluate import align_to_schema, check_schema, evaluate
 from ._fairness import (
     bootstrap_ci,
     data_parity,
@@ -34,7 +34,13 @@ from ._quality import (
     cramers_v,
     synthetic_quality,
 )
-from ._utility import CLASSIFIERS, DownstreamModel, fit_downstream, prediction_metrics, utility_protocol
+from ._utility import (
+    CLASSIFIERS,
+    DownstreamModel,
+    fit_downstream,
+    prediction_metrics,
+    utility_protocol,
+)
 
 __all__ = [
     "CLASSIFIERS", "METRIC_INFO", "DownstreamModel", "MetricInfo", "align_to_schema",

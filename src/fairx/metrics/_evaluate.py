@@ -158,6 +158,7 @@ def evaluate(
     test_size: float = 0.3,
     reference: bool = True,
     quality_options: dict[str, Any] | None = None,
+    n_threads: int | None = None,
 ) -> pd.DataFrame:
     """Score a synthetic table against the real one; tidy ``group, metric, value``.
 
@@ -172,7 +173,18 @@ def evaluate(
     Without ``test`` the real table is split (``test_size``, stratified, seeded by ``seed``):
     TRTR trains on the real part, both TRTR and TSTR are tested on the held-out part, and
     quality compares with the whole real table. Settings and notes are in ``.attrs``.
+    ``n_threads`` caps BLAS/OpenMP/torch threads for the call (``None``: library defaults).
     """
+    if n_threads is not None:
+        from threadpoolctl import threadpool_limits
+
+        opts = {**(quality_options or {}), "n_threads": n_threads}
+        with threadpool_limits(limits=n_threads):
+            return evaluate(real, synthetic, test=test, target=target, sensitive=sensitive,
+                            positive_label=positive_label, classifier=classifier, seed=seed,
+                            use_sensitive=use_sensitive, min_group_size=min_group_size, quality=quality,
+                            embedding=embedding, max_rows=max_rows, test_size=test_size,
+                            reference=reference, quality_options=opts)
     real_ds = _real_dataset(real, target, sensitive, positive_label)
     synth = align_to_schema(real_ds, synthetic, role="synthetic")
     notes = list(synth.meta.get("coercions", []))

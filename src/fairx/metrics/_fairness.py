@@ -86,7 +86,7 @@ def _binary(y: Any, name: str) -> np.ndarray:
     if arr.ndim != 1:
         raise ValueError(f"{name} must be 1-D, got shape {arr.shape}")
     values = set(np.unique(arr).tolist())
-    if not values <= {0, 1, True, False}:
+    if not values <= {0, 1}:
         raise ValueError(f"{name} must hold 0/1 labels (1 = positive label); got values {sorted(values)[:10]}")
     return arr.astype(int)
 

@@ -155,16 +155,36 @@ def image_utility(train: ImageDataset, test: ImageDataset, *, epochs: int = 5, s
 # --------------------------------------------------------------------------------------------
 # data-level dependence
 # --------------------------------------------------------------------------------------------
-def label_group_dependence(ds: ImageDataset) -> dict[str, float]:
+def painted_colour(images: np.ndarray, palette: np.ndarray | None = None,
+                   threshold: float = 0.25) -> np.ndarray:
+    """Palette index of the colour each image is *painted* in, read from its pixels: the mean RGB
+    of the stroke pixels (max channel > ``threshold``), scaled to max 1, nearest palette colour
+    (scaled the same way; grey and white are then the same colour and share the first index).
+    For generated images this is the colour they show, whatever s they were decoded with."""
+    from ..data._images import PALETTE
+
+    pal = np.asarray(PALETTE if palette is None else palette, dtype=np.float32)
+    pal = pal / pal.max(axis=1, keepdims=True)
+    imgs = np.asarray(images, dtype=np.float32)
+    mask = imgs.max(axis=1, keepdims=True) > threshold  # (n, 1, H, W)
+    count = np.maximum(mask.sum(axis=(1, 2, 3)), 1)
+    rgb = (imgs * mask).sum(axis=(2, 3)) / count[:, None]
+    rgb = rgb / np.maximum(rgb.max(axis=1, keepdims=True), 1e-6)
+    return ((rgb[:, None, :] - pal[None, :, :]) ** 2).sum(-1).argmin(1)
+
+
+def label_group_dependence(ds: ImageDataset, s: np.ndarray | None = None) -> dict[str, float]:
     """How much the sensitive group (e.g. colour) tells about the label in a dataset.
 
     ``mutual_information`` I(y; s) in nats (plug-in), ``normalized_mi`` I / min(H(y), H(s))
     (0 = independent, 1 = one determines the other), ``max_label_shift``
     max_{g,k} |P(y=k | s=g) − P(y=k)|, and ``group_is_class_rate`` P(s = y) when groups and
     classes pair up by index (Colored MNIST: the share painted in their class colour).
+    ``s`` replaces ``ds.s`` (e.g. :func:`painted_colour` of generated images).
     """
+    groups = ds.s if s is None else np.asarray(s, dtype=np.int64)
     joint = np.zeros((ds.n_groups, ds.n_classes))
-    np.add.at(joint, (ds.s, ds.y), 1.0)
+    np.add.at(joint, (groups, ds.y), 1.0)
     joint /= max(joint.sum(), 1.0)
     ps, py = joint.sum(1), joint.sum(0)
     nz = joint > 0
@@ -176,7 +196,7 @@ def label_group_dependence(ds: ImageDataset) -> dict[str, float]:
            "normalized_mi": mi / min(h) if min(h) > 0 else 0.0,
            "max_label_shift": float(shift)}
     if ds.n_groups == ds.n_classes:
-        out["group_is_class_rate"] = float((ds.s == ds.y).mean())
+        out["group_is_class_rate"] = float((groups == ds.y).mean())
     return out
 
 

@@ -82,13 +82,19 @@ class CrossResult:
     col_nn_idx: np.ndarray
     row_in_col_balls: np.ndarray | None
     col_in_row_balls: np.ndarray | None
+    row_subset_nn_dist: np.ndarray | None = None
+    row_subset_nn_idx: np.ndarray | None = None
 
 
 def cross_pass(
     rows: np.ndarray, cols: np.ndarray, *, col_radii: np.ndarray | None = None,
-    row_radii: np.ndarray | None = None, chunk_elements: int = DEFAULT_CHUNK_ELEMENTS,
+    row_radii: np.ndarray | None = None, col_subset: np.ndarray | None = None,
+    chunk_elements: int = DEFAULT_CHUNK_ELEMENTS,
 ) -> CrossResult:
     """One chunked sweep of ``rows`` against ``cols`` (see :class:`CrossResult`).
+
+    ``col_subset`` (column indices) also gives each row's nearest column within that subset
+    (``row_subset_nn_*``, indices into ``cols``), e.g. for DCR against a subsample.
 
     Memory is O(chunk_elements + n + m): tiles of ``max(1, chunk_elements // m)`` rows.
     """
@@ -109,11 +115,15 @@ def cross_pass(
     col_idx = np.zeros(m, dtype=np.int64)
     counts = None if col_r2 is None else np.zeros(n, dtype=np.int64)
     covered = None if row_r2 is None else np.zeros(m, dtype=bool)
+    subset = None if col_subset is None else np.asarray(col_subset, dtype=np.int64)
+    sub_idx = None if subset is None else np.empty(n, dtype=np.int64)
     step = max(1, int(chunk_elements) // max(m, 1))
     for start in range(0, n, step):
         stop = min(n, start + step)
         tile = a_aug[start:stop] @ b_aug_t  # squared distances, (stop-start, m)
         row_idx[start:stop] = tile.argmin(axis=1)
+        if subset is not None:
+            sub_idx[start:stop] = subset[tile[:, subset].argmin(axis=1)]
         tile_min = tile.min(axis=0)
         better = tile_min < col_min
         if better.any():
@@ -126,4 +136,5 @@ def cross_pass(
             covered |= (tile < row_r2[start:stop, None]).any(axis=0)
     row_dist = np.sqrt(((a64 - b64[row_idx]) ** 2).sum(1))
     col_dist = np.sqrt(((b64 - a64[col_idx]) ** 2).sum(1))
-    return CrossResult(row_dist, row_idx, col_dist, col_idx, counts, covered)
+    sub_dist = None if subset is None else np.sqrt(((a64 - b64[sub_idx]) ** 2).sum(1))
+    return CrossResult(row_dist, row_idx, col_dist, col_idx, counts, covered, sub_dist, sub_idx)

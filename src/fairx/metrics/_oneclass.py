@@ -2,7 +2,9 @@
 
 Bias-free MLP with 4 hidden layers of 32 ReLU units and output dim = input dim, trained on the
 real rows to pull Φ(x) towards the centre c = 10·1 (loss mean ‖Φ(x) − c‖², AdamW lr 2e-3,
-weight decay 2e-3), for a fixed epoch budget with early stopping on the epoch loss. Seeded via
+weight decay 2e-3), for a fixed epoch budget (default 20) with early stopping when the epoch loss
+improves by less than ``rel_tol`` (1 %) for ``patience`` epochs. Batches of n/32 rows clipped to
+[64, 1024] (about 32 steps per epoch on small tables, 1024-row batches on large ones). Seeded via
 :func:`fairx.nn.seeded`. torch is imported here only (``import fairx.metrics`` stays light).
 """
 
@@ -20,25 +22,51 @@ HIDDEN = (32, 32, 32, 32)
 
 
 def oneclass_embed(
-    real: np.ndarray, others: Sequence[np.ndarray] = (), *, seed: int = 0, epochs: int = 30,
-    batch_size: int = 512, lr: float = 2e-3, weight_decay: float = 2e-3, patience: int = 3,
+    real: np.ndarray, others: Sequence[np.ndarray] = (), *, seed: int = 0, epochs: int = 20,
+    batch_size: int | None = None, lr: float = 2e-3, weight_decay: float = 2e-3, patience: int = 3,
+    rel_tol: float = 0.01, n_threads: int | None = None,
 ) -> tuple[np.ndarray, list[np.ndarray], dict[str, float]]:
     """Train Φ on ``real`` and embed ``real`` and each of ``others``.
 
     Returns ``(Φ(real), [Φ(o) for o in others], info)`` with ``info`` = epochs run and the
-    final loss. The centre is ``c = 10·1`` (see :data:`CENTRE_VALUE`).
+    final loss. The centre is ``c = 10·1`` (see :data:`CENTRE_VALUE`). ``n_threads`` sets
+    torch's intra-op threads for this call only (restored afterwards).
     """
     import torch
 
-    from ..nn import EarlyStopping, mlp, seeded
+    from ..nn import EarlyStopping
 
     if epochs < 1:
         raise ValueError(f"epochs={epochs}; need at least 1")
     x = torch.as_tensor(np.ascontiguousarray(real, dtype=np.float32))
     n, dim = x.shape
     centre = torch.full((dim,), CENTRE_VALUE)
-    batch = max(1, min(batch_size, n))
+    batch = int(np.clip(n // 32, 64, 1024)) if batch_size is None else batch_size
+    batch = max(1, min(batch, n))
     stopper = EarlyStopping(patience=patience, min_delta=0.0)
+    threads_before = torch.get_num_threads()
+    if n_threads is not None:
+        torch.set_num_threads(n_threads)
+    try:
+        net, ran, last = _train(torch, x, centre, batch, stopper, seed, epochs, lr, weight_decay, rel_tol)
+        net.eval()
+
+        def embed(a: np.ndarray) -> np.ndarray:
+            t = torch.as_tensor(np.ascontiguousarray(a, dtype=np.float32))
+            with torch.no_grad():
+                parts = [net(t[s:s + 8192]) for s in range(0, len(t), 8192)]
+            return torch.cat(parts).numpy().astype(np.float64)
+
+        return embed(real), [embed(o) for o in others], {"epochs": float(ran), "loss": last}
+    finally:
+        torch.set_num_threads(threads_before)
+
+
+def _train(torch, x, centre, batch, stopper, seed, epochs, lr, weight_decay, rel_tol):
+    """The Deep-SVDD loop (inside :func:`fairx.nn.seeded`); returns (net, epochs run, loss)."""
+    from ..nn import mlp, seeded
+
+    n, dim = x.shape
     with seeded(seed):
         net = mlp([dim, *HIDDEN, dim], bias=False)
         opt = torch.optim.AdamW(net.parameters(), lr=lr, weight_decay=weight_decay)
@@ -54,15 +82,8 @@ def oneclass_embed(
                 opt.step()
                 total += float(loss.detach()) * len(xb)
             ran, last = epoch + 1, total / n
+            stopper.min_delta = rel_tol * last
             if stopper.step(last, epoch):
                 break
     logger.info("one-class embedding: %d epochs, final loss %.4g", ran, last)
-
-    net.eval()
-
-    def embed(a: np.ndarray) -> np.ndarray:
-        t = torch.as_tensor(np.ascontiguousarray(a, dtype=np.float32))
-        with torch.no_grad():
-            return torch.cat([net(t[s:s + 8192]) for s in range(0, len(t), 8192)]).numpy().astype(np.float64)
-
-    return embed(real), [embed(o) for o in others], {"epochs": float(ran), "loss": last}
+    return net, ran, last

@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 import time
 from collections.abc import Sequence
+from types import SimpleNamespace
 from typing import Any, ClassVar
 
 import numpy as np
@@ -37,6 +38,8 @@ def _build_networks(d: int, hidden: int, blocks: Sequence[Any], masks: np.ndarra
         def __init__(self) -> None:
             super().__init__()
             self.blocks = list(blocks)
+            # each variable's output block, re-based at column 0 for its own activation
+            self.local = [SimpleNamespace(kind=b.kind, start=0, stop=b.stop - b.start) for b in blocks]
             self.register_buffer("masks", torch.as_tensor(masks, dtype=torch.float32))
             self.inputs = nn.ModuleList(nn.Linear(d + 1, hidden) for _ in blocks)
             self.shared = mlp([hidden, hidden, hidden], final_activation=True)
@@ -58,9 +61,8 @@ def _build_networks(d: int, hidden: int, blocks: Sequence[Any], masks: np.ndarra
                     x = x.index_copy(1, cols, x[perm][:, cols])
                 h = torch.relu(self.inputs[i](torch.cat([x, z[:, i:i + 1]], dim=1)))
                 raw = self.outputs[i](self.shared(h))
-                b = self.blocks[i]
-                parts[i] = block_activation(raw, [type(b)(b.name, b.kind, 0, b.stop - b.start)],
-                                            categorical="softmax", numerical="sigmoid")
+                parts[i] = block_activation(raw, [self.local[i]], categorical="softmax",
+                                            numerical="sigmoid")
             return torch.cat(parts, dim=1)  # type: ignore[arg-type]
 
     critic = mlp([d, hidden, hidden, 1])  # Linear–ReLU–Linear–ReLU–Linear(1)

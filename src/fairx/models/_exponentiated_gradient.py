@@ -8,7 +8,7 @@ import numpy as np
 
 from ..data import TabularDataset
 from ._base import FairClassifier
-from ._features import check_training_data, feature_encoder, make_estimator
+from ._features import check_training_data, make_estimator
 
 CONSTRAINTS = ("demographic_parity", "equalized_odds")
 
@@ -67,22 +67,25 @@ class ExponentiatedGradient(FairClassifier):
 
         moment = _moment(self.constraint, self.difference_bound)
         check_training_data(train)
-        self.encoder_ = feature_encoder(train, use_sensitive=self.use_sensitive)
-        x = self.encoder_.encode(train).astype(np.float64)
+        estimator, self.features_ = make_estimator(self.classifier, train,
+                                                   use_sensitive=self.use_sensitive,
+                                                   seed=self.random_state)
         kwargs = {} if train.weights is None else {"sample_weight": train.weights}
-        self.model_ = _EG(make_estimator(self.classifier, self.random_state), moment,
-                          eps=self.eps, max_iter=self.max_iter)
-        self.model_.fit(x, train.y, sensitive_features=train.s.to_numpy().astype(str), **kwargs)
+        self.model_ = _EG(estimator, moment, eps=self.eps, max_iter=self.max_iter,
+                          sample_weight_name="model__sample_weight")
+        self.model_.fit(self._x(train), train.y, sensitive_features=train.s.to_numpy().astype(str),
+                        **kwargs)
         return self
 
     def predict_proba(self, dataset: TabularDataset) -> np.ndarray:
         self._check_fitted("model_")
-        return np.asarray(self.model_._pmf_predict(self._x(dataset))[:, 1], dtype=float)
+        proba = self.model_._pmf_predict(self._x(dataset))[:, 1]
+        return np.clip(np.asarray(proba, dtype=float), 0.0, 1.0)
 
     def predict(self, dataset: TabularDataset) -> np.ndarray:
         self._check_fitted("model_")
         pred = self.model_.predict(self._x(dataset), random_state=self.random_state)
         return np.asarray(pred, dtype=int)
 
-    def _x(self, dataset: TabularDataset) -> np.ndarray:
-        return self.encoder_.encode(dataset).astype(np.float64)
+    def _x(self, dataset: TabularDataset) -> Any:
+        return dataset.frame[self.features_]

@@ -66,15 +66,15 @@ class Fair4Free(FairGenerator):
     presets: ClassVar[dict[str, dict[str, Any]]] = {
         "paper": {**FairVAE.presets["paper"], "distill_epochs": 200},
         "default": {},
-        "fast": {**FairVAE.presets["fast"], "pool_size": 2048, "distill_epochs": 15, "distill_batch": 256},
+        "fast": {**FairVAE.presets["fast"], "pool_size": 4096, "distill_epochs": 30, "distill_batch": 512},
     }
 
     def __init__(self, *, hidden: int = 64, z_dim: int = 8, beta: float = 1e7, epochs: int = 200,
                  batch_size: int = 2048, lr: float = 1e-3, v2_rows: int | None = 512,
                  patience: int | None = None, numerical: str = "standard", source: str = "prior",
                  k: int | None = None, max_k: int = 5, pool_size: int = 16384, student_hidden: int = 32,
-                 noise_dim: int = 8, student_decoder: bool = True, distill_epochs: int = 60,
-                 distill_batch: int = 1024, distill_lr: float = 1e-3, moment_weight: float = 1.0,
+                 noise_dim: int = 8, student_decoder: bool = True, distill_epochs: int = 20,
+                 distill_batch: int = 512, distill_lr: float = 3e-3, moment_weight: float = 1.0,
                  decode: str = "sample", s_sampling: str = "marginal", device: str = "auto",
                  random_state: int | None = 0, verbose: bool = False) -> None:
         self.hidden = hidden

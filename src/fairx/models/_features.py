@@ -1,8 +1,8 @@
 """Small helpers shared by the scikit-learn based baselines (no torch).
 
-- ``make_estimator``: the downstream classifier type by name (``hgb``, ``logreg``, ``rf``),
-  seeded; in/post-processing methods wrap the same type the protocol uses downstream.
-- ``feature_encoder``: a ``TabularEncoder`` over the classifier's input columns (one-hot
+- ``make_estimator``: the downstream classifier pipeline by name (``hgb``, ``logreg``, ``rf``,
+  ``xgboost``), seeded; in/post-processing methods wrap the type the protocol uses downstream.
+- ``feature_encoder``: a ``TabularEncoder`` over the non-target columns (one-hot
   categoricals, standardised numericals; unseen categories encode as all-zero).
 - ``check_training_data``: the bad-input checks every ``fit`` runs.
 """
@@ -15,25 +15,22 @@ import numpy as np
 
 from ..data import DatasetError, TabularDataset, TabularEncoder
 
-CLASSIFIERS = ("hgb", "logreg", "rf")
 
+def make_estimator(classifier: str, train: TabularDataset, *, use_sensitive: bool = False,
+                   seed: int = 0) -> tuple[Any, list[str]]:
+    """A new, seeded, unfitted downstream classifier pipeline of the named type (the same one
+    ``fairx.metrics.fit_downstream`` trains: one-hot + scaling where needed + model) and the
+    feature columns it reads from ``dataset.frame``. Sample weights go to ``model__sample_weight``."""
+    from ..metrics._utility import _make_estimator
 
-def make_estimator(classifier: str, seed: int = 0) -> Any:
-    """A new, seeded scikit-learn classifier of the named downstream type."""
-    name = str(classifier).lower()
-    if name == "hgb":
-        from sklearn.ensemble import HistGradientBoostingClassifier
-
-        return HistGradientBoostingClassifier(random_state=seed)
-    if name == "logreg":
-        from sklearn.linear_model import LogisticRegression
-
-        return LogisticRegression(max_iter=1000, random_state=seed)
-    if name == "rf":
-        from sklearn.ensemble import RandomForestClassifier
-
-        return RandomForestClassifier(n_estimators=200, random_state=seed, n_jobs=1)
-    raise ValueError(f"classifier={classifier!r}; allowed: {', '.join(CLASSIFIERS)}")
+    features = train.features if use_sensitive else train.features_without_sensitive
+    if not features:
+        raise DatasetError(f"dataset {train.name!r} has no feature columns besides the target and "
+                           "sensitive attribute(s)")
+    categorical = [c for c in features if c in train.categorical]
+    numerical = [c for c in features if c not in train.categorical]
+    return _make_estimator(str(classifier).lower(), seed=seed, categorical=categorical,
+                           numerical=numerical), features
 
 
 def feature_encoder(train: TabularDataset, *, use_sensitive: bool = False) -> TabularEncoder:

@@ -9,7 +9,10 @@ and ``fair4free`` resolve here when the training set is an :class:`~fairx.data.I
 - :class:`ImageFair4Free`: data-free distillation (§4) of a fitted :class:`ImageFairVAE`: the
   teacher's own chain z ~ N(0, I) → image D(z, s) → z ~ q(z | image, s) (k times) gives latent
   samples; a small noise → latent generator is fitted to them by MMD + Gaussian moment KL. No
-  training image is passed to :meth:`ImageFair4Free.distill`.
+  training image is passed to :meth:`ImageFair4Free.distill`. The teacher decoder is kept
+  (no distilled student decoder on images).
+- :class:`ImageFairDistill`: a conv student encoder (a quarter of the teacher's width) distilled
+  with :func:`fairx.nn.train_student_encoder`; latent Gaussian mixture; teacher decoder.
 
 Generation: z from the latent model, s ~ P(S) of the training set drawn independently of z
 (``s_sampling="uniform"`` for equal groups), pixels = sigmoid(decoder(z, s)), label = argmax of
@@ -63,13 +66,13 @@ class ImageFairVAE(FairGenerator):
 
     name: ClassVar[str] = "fairdisco"
     presets: ClassVar[dict[str, dict[str, Any]]] = {
-        "paper": {"z_dim": 16, "epochs": 100, "batch_size": 256, "beta": 1e4},
+        "paper": {"z_dim": 8, "epochs": 200, "batch_size": 256, "beta": 1e6},
         "default": {},
-        "fast": {"epochs": 8, "batch_size": 128, "v2_rows": 128},
+        "fast": {"epochs": 15, "batch_size": 64, "v2_rows": 64},
     }
 
-    def __init__(self, *, z_dim: int = 16, beta: float = 1e4, epochs: int = 30,
-                 batch_size: int = 256, lr: float = 1e-3, v2_rows: int | None = 256,
+    def __init__(self, *, z_dim: int = 8, beta: float = 1e6, epochs: int = 40,
+                 batch_size: int = 64, lr: float = 3e-3, v2_rows: int | None = 64,
                  label_weight: float = 10.0, s_injection: str = "output",
                  s_sampling: str = "marginal", patience: int | None = None,
                  max_images: int = 100_000, device: str = "auto", random_state: int | None = 0,
@@ -251,9 +254,9 @@ class ImageFLDGM(ImageFairVAE):
     }
 
     def __init__(self, *, latent_model: str = "ddpm", latent_preset: str = "default",
-                 latent_params: dict[str, Any] | None = None, z_dim: int = 16, beta: float = 1e4,
-                 epochs: int = 30, batch_size: int = 256, lr: float = 1e-3,
-                 v2_rows: int | None = 256, label_weight: float = 10.0,
+                 latent_params: dict[str, Any] | None = None, z_dim: int = 8, beta: float = 1e6,
+                 epochs: int = 40, batch_size: int = 64, lr: float = 3e-3,
+                 v2_rows: int | None = 64, label_weight: float = 10.0,
                  s_injection: str = "output", s_sampling: str = "marginal",
                  patience: int | None = None, max_images: int = 100_000, device: str = "auto",
                  random_state: int | None = 0, verbose: bool = False) -> None:
@@ -305,8 +308,9 @@ class ImageFair4Free(ImageFairVAE):
     generator g(ε) = Linear(8, 32)–ReLU–Linear(32, z_dim), decoded by the teacher's decoder.
 
     ``fit(train)`` = teacher fit (needs data) + :meth:`distill` (does not). ``chain_steps`` k:
-    decode–re-encode rounds from the prior (``None``: chosen from 0..5 by the distance of the
-    chain's latents to the teacher's own re-encodings, as in §4); ``student_epochs`` steps.
+    decode–re-encode rounds from the prior (default 1; ``None`` = 1 — unlike the tabular class,
+    k is not chosen automatically here); ``student_steps`` ≈ optimiser steps of the latent
+    generator (shared loop :func:`fairx.nn.train_latent_generator`: MMD + moment KL).
     """
 
     name: ClassVar[str] = "fair4free"
@@ -318,8 +322,8 @@ class ImageFair4Free(ImageFairVAE):
 
     def __init__(self, *, student_hidden: int = 32, noise_dim: int = 8, chain_steps: int | None = 1,
                  chain_samples: int = 4096, student_steps: int = 1500, student_lr: float = 3e-3,
-                 z_dim: int = 16, beta: float = 1e4, epochs: int = 30, batch_size: int = 256,
-                 lr: float = 1e-3, v2_rows: int | None = 256, label_weight: float = 10.0,
+                 z_dim: int = 8, beta: float = 1e6, epochs: int = 40, batch_size: int = 64,
+                 lr: float = 3e-3, v2_rows: int | None = 64, label_weight: float = 10.0,
                  s_injection: str = "output", s_sampling: str = "marginal",
                  patience: int | None = None, max_images: int = 100_000, device: str = "auto",
                  random_state: int | None = 0, verbose: bool = False) -> None:
@@ -361,38 +365,24 @@ class ImageFair4Free(ImageFairVAE):
         return z
 
     def distill(self) -> ImageFair4Free:
-        """Train the student latent generator from the fitted teacher alone (no data argument)."""
+        """Train the student latent generator from the fitted teacher alone (no data argument),
+        with the shared Fair4Free loop :func:`fairx.nn.train_latent_generator`."""
         import torch
-        from torch import nn
 
-        from ..nn import count_parameters, rbf_mmd2, seeded
+        from ..nn import count_parameters, mlp, seeded, train_latent_generator
 
         self._check_fitted("net_")
-        target = torch.from_numpy(self.teacher_latents(
-            self.chain_samples, 1 if self.chain_steps is None else self.chain_steps,
-            seed=self.random_state)).to(self.device_)
-        t_mean, t_cov = target.mean(0), torch.cov(target.T)
+        steps = 1 if self.chain_steps is None else int(self.chain_steps)
+        pool = torch.from_numpy(self.teacher_latents(self.chain_samples, steps,
+                                                     seed=self.random_state)).to(self.device_)
         start = time.perf_counter()
+        batch = min(256, len(pool))
+        epochs = max(1, int(np.ceil(self.student_steps / max(len(pool) // batch, 1))))
         with seeded(self.random_state):
-            self.student_ = nn.Sequential(nn.Linear(self.noise_dim, self.student_hidden), nn.ReLU(),
-                                          nn.Linear(self.student_hidden, self.z_dim_)).to(self.device_)
-            opt = torch.optim.Adam(self.student_.parameters(), lr=self.student_lr)
-            batch = min(512, len(target))
-            eye = torch.eye(self.z_dim_, device=self.device_)
-            for _ in range(self.student_steps):
-                idx = torch.randint(0, len(target), (batch,), device=self.device_)
-                fake = self.student_(torch.randn(batch, self.noise_dim, device=self.device_))
-                mmd = rbf_mmd2(fake, target[idx])
-                f_mean, f_cov = fake.mean(0), torch.cov(fake.T) + 1e-4 * eye
-                # KL(N(f_mean, f_cov) || N(t_mean, t_cov)): Gaussian moment matching
-                t_inv = torch.linalg.inv(t_cov + 1e-4 * eye)
-                diff = (t_mean - f_mean)[:, None]
-                kl = 0.5 * (torch.trace(t_inv @ f_cov) + (diff.T @ t_inv @ diff).squeeze()
-                            - self.z_dim_ + torch.logdet(t_cov + 1e-4 * eye) - torch.logdet(f_cov))
-                loss = mmd + 0.1 * kl
-                opt.zero_grad(set_to_none=True)
-                loss.backward()
-                opt.step()
+            self.student_ = mlp([self.noise_dim, self.student_hidden, self.z_dim_]).to(self.device_)
+            self.student_history_ = train_latent_generator(
+                self.student_, pool, noise_dim=self.noise_dim, epochs=epochs, batch_size=batch,
+                lr=self.student_lr, verbose=self.verbose)
         self.student_.eval()
         self.distill_seconds_ = time.perf_counter() - start
         self.n_parameters_student_ = count_parameters(self.student_)
@@ -410,4 +400,82 @@ class ImageFair4Free(ImageFairVAE):
             return self.student_(eps).cpu().numpy().astype(np.float32)
 
 
-IMAGE_CLASSES = {"fairdisco": ImageFairVAE, "fldgm": ImageFLDGM, "fair4free": ImageFair4Free}
+class ImageFairDistill(ImageFairVAE):
+    """FairDistill on images (§3): the conv fair VAE teacher, frozen, distilled into a conv
+    student encoder ``width`` times as wide, with the shared loop
+    :func:`fairx.nn.train_student_encoder` (KL(q_s ‖ q_t) + λ_u·KL(p_t(y|z_t) ‖ p_t(y|z_s)) +
+    β·V²(z_s, s)); generation: a Gaussian mixture (components by BIC, up to ``max_components``)
+    on the student's latent means, decoded by the teacher's decoder."""
+
+    name: ClassVar[str] = "fairdistill"
+    presets: ClassVar[dict[str, dict[str, Any]]] = {
+        "paper": {**ImageFairVAE.presets["paper"], "student_epochs": 100},
+        "default": {},
+        "fast": {**ImageFairVAE.presets["fast"], "student_epochs": 5, "max_components": 4},
+    }
+
+    def __init__(self, *, width: float = 0.25, student_epochs: int = 20, lambda_u: float = 1.0,
+                 max_components: int = 10, z_dim: int = 8, beta: float = 1e6, epochs: int = 40,
+                 batch_size: int = 64, lr: float = 3e-3, v2_rows: int | None = 64,
+                 label_weight: float = 10.0, s_injection: str = "output",
+                 s_sampling: str = "marginal", patience: int | None = None,
+                 max_images: int = 100_000, device: str = "auto", random_state: int | None = 0,
+                 verbose: bool = False) -> None:
+        super().__init__(z_dim=z_dim, beta=beta, epochs=epochs, batch_size=batch_size, lr=lr,
+                         v2_rows=v2_rows, label_weight=label_weight, s_injection=s_injection,
+                         s_sampling=s_sampling, patience=patience, max_images=max_images,
+                         device=device, random_state=random_state, verbose=verbose)
+        self.width = width
+        self.student_epochs = student_epochs
+        self.lambda_u = lambda_u
+        self.max_components = max_components
+
+    @property
+    def display_name(self) -> str:
+        return "FairDistill"
+
+    def fit(self, train: ImageDataset) -> ImageFairDistill:
+        import torch
+        from sklearn.mixture import GaussianMixture
+
+        from ..nn import count_parameters, seeded, train_student_encoder
+        from ..nn._conv_vae import FlatConvEncoder, flatten_rows
+
+        self._fit_vae(train)
+        images = torch.from_numpy(train.to_numpy()).to(self.device_)
+        x = flatten_rows(images, torch.from_numpy(_onehot(train.y, self.n_classes_)).to(self.device_))
+        s = torch.from_numpy(_onehot(train.s, self.n_groups_)).to(self.device_)
+        with seeded(self.random_state):
+            self.student_ = FlatConvEncoder(self.shape_, self.n_groups_, self.z_dim_,
+                                            width=self.width).to(self.device_)
+            self.student_history_ = train_student_encoder(
+                self.student_, self.net_, x, s, z_dim=self.z_dim_, beta=float(self.beta),
+                lambda_u=self.lambda_u, epochs=self.student_epochs, batch_size=self.batch_size,
+                lr=self.lr, v2_rows=self.v2_rows, verbose=self.verbose)
+        self.student_.eval()
+        with torch.no_grad():
+            mu = torch.cat([self.student_(torch.cat([x[a:a + 1024], s[a:a + 1024]], 1))
+                            [:, : self.z_dim_] for a in range(0, len(x), 1024)]).cpu().numpy()
+        best, best_bic = None, np.inf
+        for k in range(1, self.max_components + 1):
+            gm = GaussianMixture(k, covariance_type="full", reg_covar=1e-5,
+                                 random_state=self.random_state).fit(mu)
+            if gm.bic(mu) < best_bic:
+                best, best_bic = gm, gm.bic(mu)
+        self.gmm_ = best
+        self.n_parameters_student_ = count_parameters(self.student_)
+        self.n_parameters_teacher_encoder_ = count_parameters(self.net_.encoder)
+        return self
+
+    def _sample_latent(self, n: int, seed: int | None) -> np.ndarray:
+        self._check_fitted("gmm_")
+        rng = np.random.default_rng(seed)
+        comp = rng.choice(self.gmm_.n_components, size=n, p=self.gmm_.weights_)
+        chol = np.linalg.cholesky(self.gmm_.covariances_)
+        eps = rng.standard_normal((n, self.z_dim_))
+        z = self.gmm_.means_[comp] + np.einsum("nij,nj->ni", chol[comp], eps)
+        return z.astype(np.float32)
+
+
+IMAGE_CLASSES = {"fairdisco": ImageFairVAE, "fldgm": ImageFLDGM, "fair4free": ImageFair4Free,
+                 "fairdistill": ImageFairDistill}

@@ -40,12 +40,16 @@ def register(name: str, target: str, *, stage: str, description: str, kind: str 
     _ENTRIES[name] = MethodEntry(name, target, stage, kind, description, dict(fixed), image_target)
 
 
-# image classes of the fair-latent family (methods.md §9), used when an entry (or the entry its
-# name starts with, e.g. ``fldgm-ddpm`` -> ``fldgm``) has no image_target of its own
+# image classes of the fair-latent family (methods.md §9), used when an entry has no
+# image_target of its own (the catalogue entries are owned by other areas)
 _IMAGE_DEFAULTS = {
     "fairdisco": "fairx.models._image_generators:ImageFairVAE",
     "fldgm": "fairx.models._image_generators:ImageFLDGM",
+    "fldgm-wgan-gp": "fairx.models._image_generators:ImageFLDGM",
+    "fldgm-lsgan": "fairx.models._image_generators:ImageFLDGM",
+    "fldgm-ddpm": "fairx.models._image_generators:ImageFLDGM",
     "fair4free": "fairx.models._image_generators:ImageFair4Free",
+    "fairdistill": "fairx.models._image_generators:ImageFairDistill",
 }
 
 
@@ -71,10 +75,7 @@ def entry(name: str) -> MethodEntry:
 def image_target(name: str) -> str | None:
     """The ``"module:Class"`` that trains ``name`` on images, or None when it has none."""
     e = entry(name)
-    if e.image_target:
-        return e.image_target
-    base = next((k for k in _IMAGE_DEFAULTS if e.name == k or e.name.startswith(k + "-")), None)
-    return _IMAGE_DEFAULTS.get(base) if base else None
+    return e.image_target or _IMAGE_DEFAULTS.get(e.name)
 
 
 def method_class(name: str, kind: str = "tabular") -> type[FairMethod]:

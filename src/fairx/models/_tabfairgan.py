@@ -77,6 +77,16 @@ class TabFairGAN(FairGenerator):
     def display_name(self) -> str:
         return "TabFairGAN"
 
+    @classmethod
+    def for_dataset(cls, dataset: str, **params: Any) -> TabFairGAN:
+        """The original runs' settings for ``adult``, ``compas``, ``law`` or ``bank`` (batch 256);
+        ``params`` override them."""
+        key = dataset.lower()
+        if key not in cls.DATASET_DEFAULTS:
+            raise ValueError(f"no TabFairGAN defaults for dataset {dataset!r}; known: "
+                             f"{', '.join(cls.DATASET_DEFAULTS)}")
+        return cls(**{"batch_size": 256, **cls.DATASET_DEFAULTS[key], **params})
+
     # ------------------------------------------------------------------ networks
     def _build(self) -> tuple[Any, Any]:
         import torch

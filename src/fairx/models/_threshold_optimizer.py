@@ -8,7 +8,7 @@ import numpy as np
 
 from ..data import TabularDataset
 from ._base import Postprocessor
-from ._features import check_training_data, feature_encoder, make_estimator
+from ._features import check_training_data, make_estimator
 
 _SHORT = {"demographic_parity": "DP", "equalized_odds": "EO", "true_positive_rate_parity": "TPR",
           "false_positive_rate_parity": "FPR", "false_negative_rate_parity": "FNR",
@@ -55,24 +55,25 @@ class ThresholdOptimizer(Postprocessor):
         if self.constraint not in _SHORT:
             raise ValueError(f"constraint={self.constraint!r}; allowed: {', '.join(_SHORT)}")
         check_training_data(train)
-        self.encoder_ = feature_encoder(train, use_sensitive=self.use_sensitive)
-        x = self.encoder_.encode(train).astype(np.float64)
-        kwargs = {} if train.weights is None else {"sample_weight": train.weights}
-        self.model_ = _TO(estimator=make_estimator(self.classifier, self.random_state),
-                          constraints=self.constraint, objective=self.objective,
+        estimator, self.features_ = make_estimator(self.classifier, train,
+                                                   use_sensitive=self.use_sensitive,
+                                                   seed=self.random_state)
+        kwargs = {} if train.weights is None else {"model__sample_weight": train.weights}
+        self.model_ = _TO(estimator=estimator, constraints=self.constraint, objective=self.objective,
                           grid_size=self.grid_size, prefit=False, predict_method="predict_proba")
-        self.model_.fit(x, train.y, sensitive_features=train.s.to_numpy().astype(str), **kwargs)
+        self.model_.fit(train.frame[self.features_], train.y,
+                        sensitive_features=train.s.to_numpy().astype(str), **kwargs)
         self.groups_ = sorted(train.s.astype(str).unique().tolist())
         return self
 
-    def _inputs(self, dataset: TabularDataset) -> tuple[np.ndarray, np.ndarray]:
+    def _inputs(self, dataset: TabularDataset) -> tuple[Any, np.ndarray]:
         self._check_fitted("model_")
         s = dataset.s.to_numpy().astype(str)
         unknown = sorted(set(s) - set(self.groups_))
         if unknown:
             raise ValueError(f"sensitive group(s) {unknown} were not in the training data; "
                              f"known groups: {self.groups_}")
-        return self.encoder_.encode(dataset).astype(np.float64), s
+        return dataset.frame[self.features_], s
 
     def predict(self, dataset: TabularDataset) -> np.ndarray:
         x, s = self._inputs(dataset)

@@ -47,11 +47,13 @@ def conv_stages(size: int) -> list[tuple[int, int, int, int]]:
     return _ENCODERS[size]
 
 
-def conv_encoder(in_channels: int, size: int, out_dim: int) -> nn.Sequential:
-    """Conv stack (ReLU between stages) mapping (in_channels, size, size) to (out_dim, 1, 1)."""
+def conv_encoder(in_channels: int, size: int, out_dim: int, width: float = 1.0) -> nn.Sequential:
+    """Conv stack (ReLU between stages) mapping (in_channels, size, size) to (out_dim, 1, 1);
+    ``width`` scales every stage's channels (a FairDistill student uses 0.25)."""
     layers: list[nn.Module] = []
     c = in_channels
     for out, k, st, p in conv_stages(size):
+        out = max(4, int(round(out * width)))
         layers += [nn.Conv2d(c, out, k, st, p), nn.ReLU()]
         c = out
     layers.append(nn.Conv2d(c, out_dim, 1))
@@ -160,3 +162,23 @@ def flatten_rows(images: torch.Tensor, y_onehot: torch.Tensor | None) -> torch.T
     """Rows for :func:`fairx.nn.train_fair_vae`: flattened images, then the one-hot label."""
     flat = images.flatten(1)
     return flat if y_onehot is None else torch.cat([flat, y_onehot.to(flat.dtype)], dim=1)
+
+
+class FlatConvEncoder(nn.Module):
+    """A (narrower) conv encoder on flattened rows ``cat[image, label, s]`` → (μ, log σ²) stacked
+    as (n, 2z): the student interface of :func:`fairx.nn.train_student_encoder` (the label part
+    of the row is ignored, like the conv teacher's encoder)."""
+
+    def __init__(self, shape: tuple[int, int, int], s_dim: int, z_dim: int, *,
+                 width: float = 0.25) -> None:
+        super().__init__()
+        self.shape = tuple(int(v) for v in shape)
+        self.s_dim = int(s_dim)
+        self.n_pixels = self.shape[0] * self.shape[1] * self.shape[2]
+        self.net = conv_encoder(self.shape[0] + self.s_dim, self.shape[1], 2 * int(z_dim), width)
+
+    def forward(self, rows: torch.Tensor) -> torch.Tensor:
+        img = rows[:, : self.n_pixels].reshape(-1, *self.shape)
+        s = rows[:, rows.shape[1] - self.s_dim:]
+        planes = s[:, :, None, None].expand(-1, -1, *self.shape[1:])
+        return self.net(torch.cat([img, planes], dim=1)).flatten(1)

@@ -56,7 +56,7 @@ def _save(arr: np.ndarray, path: str | Path, title: str | None, ylabels: Sequenc
     if title:
         ax.set_title(title, fontsize=9)
     fig.tight_layout()
-    fig.savefig(path, format="png")
+    fig.savefig(path, format="png", bbox_inches="tight")
     return path
 
 

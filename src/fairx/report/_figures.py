@@ -1,0 +1,242 @@
+"""Matplotlib figures of a benchmark (object API, no pyplot state; Agg rendering)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+import pandas as pd
+from matplotlib.figure import Figure
+
+COLORS = ["#4c72b0", "#dd8452", "#55a868", "#c44e52", "#8172b3", "#937860", "#da8bc3",
+          "#8c8c8c", "#ccb974", "#64b5cd"]
+
+
+def text(value: Any) -> str:
+    """A user string safe for matplotlib (no mathtext)."""
+    return str(value).replace("$", r"\$")
+
+
+def pareto_front(x: np.ndarray, y: np.ndarray) -> np.ndarray:
+    """Mask of the points not dominated when both x and y are to be maximised."""
+    x, y = np.asarray(x, float), np.asarray(y, float)
+    ok = np.isfinite(x) & np.isfinite(y)
+    front = np.zeros(len(x), dtype=bool)
+    for i in np.flatnonzero(ok):
+        dominated = ok & (x >= x[i]) & (y >= y[i]) & ((x > x[i]) | (y > y[i]))
+        front[i] = not dominated.any()
+    return front
+
+
+def tradeoff_figure(agg: pd.DataFrame, title: str) -> Figure | None:
+    """DPR and EOR (y) vs AUROC (x), one point per method with ±std error bars; Pareto front."""
+    wide = {}
+    for m in ("auroc", "dpr", "eor"):
+        part = agg[agg["metric"] == m].set_index("method")
+        wide[m] = part[["mean", "std"]]
+    if wide["auroc"].empty:
+        return None
+    methods = list(wide["auroc"].index)
+    fig = Figure(figsize=(10, 4.2))
+    axes = fig.subplots(1, 2)
+    for ax, fair, label in ((axes[0], "dpr", "demographic parity ratio (DPR)"),
+                            (axes[1], "eor", "equalized odds ratio (EOR)")):
+        x = wide["auroc"]["mean"].reindex(methods).to_numpy(float)
+        xe = wide["auroc"]["std"].reindex(methods).fillna(0).to_numpy(float)
+        y = wide[fair]["mean"].reindex(methods).to_numpy(float) if len(wide[fair]) else np.full(len(methods), np.nan)
+        ye = wide[fair]["std"].reindex(methods).fillna(0).to_numpy(float) if len(wide[fair]) else np.zeros(len(methods))
+        front = pareto_front(x, y)
+        for i, m in enumerate(methods):
+            if not (np.isfinite(x[i]) and np.isfinite(y[i])):
+                continue
+            ax.errorbar(x[i], y[i], xerr=xe[i], yerr=ye[i], fmt="o", color=COLORS[i % len(COLORS)],
+                        ecolor=COLORS[i % len(COLORS)], capsize=3, label=text(m),
+                        markeredgecolor="black" if front[i] else COLORS[i % len(COLORS)],
+                        markeredgewidth=1.5 if front[i] else 0.5, markersize=8 if front[i] else 6)
+        if front.any():
+            order = np.argsort(x[front])
+            ax.step(x[front][order], y[front][order], where="post", color="black", lw=1, ls="--",
+                    label="Pareto front")
+        ax.set_xlabel("AUROC (higher is better)")
+        ax.set_ylabel(f"{label} (1 = fair)")
+        ax.grid(alpha=0.3)
+    handles, labels = axes[0].get_legend_handles_labels()
+    fig.legend(handles, labels, loc="center left", bbox_to_anchor=(1.0, 0.5), fontsize=8)
+    fig.suptitle(text(title))
+    fig.tight_layout()
+    return fig
+
+
+def quality_figure(agg: pd.DataFrame, metrics: list[str], title: str) -> Figure | None:
+    """Grouped bars: one group per quality metric, one bar per generator (±std)."""
+    sub = agg[(agg["stage"] == "generator") & agg["metric"].isin(metrics)]
+    if sub.empty:
+        return None
+    methods = list(dict.fromkeys(sub["method"]))
+    present = [m for m in metrics if m in set(sub["metric"])]
+    fig = Figure(figsize=(max(6, 1.1 * len(present) + 2), 4))
+    ax = fig.add_subplot()
+    width = 0.8 / len(methods)
+    for i, meth in enumerate(methods):
+        part = sub[sub["method"] == meth].set_index("metric").reindex(present)
+        ax.bar(np.arange(len(present)) + i * width - 0.4 + width / 2, part["mean"], width,
+               yerr=part["std"].fillna(0), capsize=2, label=text(meth), color=COLORS[i % len(COLORS)])
+    ax.set_xticks(np.arange(len(present)), [text(m) for m in present], rotation=30, ha="right")
+    ax.set_ylabel("score (mean ± std over seeds)")
+    ax.grid(axis="y", alpha=0.3)
+    ax.legend(fontsize=8, loc="center left", bbox_to_anchor=(1.0, 0.5))
+    ax.set_title(text(title))
+    fig.tight_layout()
+    return fig
+
+
+def embedding_figure(real: pd.DataFrame, synthetic: dict[str, pd.DataFrame], schema: dict,
+                     title: str, *, kind: str = "pca", seed: int = 0,
+                     tsne_rows: int = 200) -> Figure | None:
+    """Real vs synthetic rows in 2-D (PCA fitted on real, or t-SNE of both), same encoding."""
+    from ..data import TabularEncoder
+
+    if not synthetic or real.empty:
+        return None
+    cat = [c for c in schema.get("categorical", []) if c in real.columns]
+    enc = TabularEncoder(numerical="standard", handle_unknown="ignore").fit(real, categorical=cat)
+    Xr = enc.encode(real)
+    n = len(synthetic)
+    cols = min(3, n)
+    rows = int(np.ceil(n / cols))
+    fig = Figure(figsize=(4 * cols, 3.6 * rows))
+    axes = np.atleast_1d(fig.subplots(rows, cols)).ravel()
+    if kind == "pca":
+        from sklearn.decomposition import PCA
+
+        pca = PCA(n_components=2, random_state=seed).fit(Xr)
+    for ax, (name, frame) in zip(axes, synthetic.items(), strict=False):
+        Xs = enc.encode(frame[real.columns])
+        if kind == "pca":
+            Zr, Zs = pca.transform(Xr), pca.transform(Xs)
+        else:
+            from sklearn.manifold import TSNE
+            from threadpoolctl import threadpool_limits
+
+            Xr_t, Xs_t = Xr[:tsne_rows], Xs[:tsne_rows]  # the samples are already random
+            both = np.vstack([Xr_t, Xs_t])
+            perplexity = float(max(5, min(30, (len(both) - 1) // 4)))
+            with threadpool_limits(1):  # small problem: OpenMP threads only add contention
+                Z = TSNE(n_components=2, random_state=seed, init="pca",
+                         perplexity=perplexity).fit_transform(both)
+            Zr, Zs = Z[: len(Xr_t)], Z[len(Xr_t):]
+        ax.scatter(Zr[:, 0], Zr[:, 1], s=6, alpha=0.5, color="#8c8c8c", label="real")
+        ax.scatter(Zs[:, 0], Zs[:, 1], s=6, alpha=0.5, color="#dd8452", label="synthetic")
+        ax.set_title(text(name), fontsize=10)
+        ax.set_xticks([])
+        ax.set_yticks([])
+    for ax in axes[n:]:
+        ax.set_visible(False)
+    axes[0].legend(fontsize=8, loc="best")
+    fig.suptitle(text(f"{title} — {'PCA (fitted on real)' if kind == 'pca' else 't-SNE'}"))
+    fig.tight_layout()
+    return fig
+
+
+def group_rates_figure(groups: pd.DataFrame, title: str) -> Figure | None:
+    """Per-group selection rate, TPR and FPR (mean over seeds), bars per method, one row of
+    panels per sensitive attribute block."""
+    if groups.empty:
+        return None
+    mean = groups.groupby(["attribute", "group", "method"], sort=False)[
+        ["selection_rate", "tpr", "fpr"]].mean().reset_index()
+    attributes = list(dict.fromkeys(mean["attribute"]))
+    methods = list(dict.fromkeys(groups.sort_values("position")["method"]))
+    fig = Figure(figsize=(12, 3.3 * len(attributes)))
+    axes = np.atleast_2d(fig.subplots(len(attributes), 3))
+    for r, attr in enumerate(attributes):
+        block = mean[mean["attribute"] == attr]
+        group_names = list(dict.fromkeys(block["group"]))
+        width = 0.8 / len(methods)
+        for c, (col, label) in enumerate((("selection_rate", "selection rate"), ("tpr", "TPR"),
+                                          ("fpr", "FPR"))):
+            ax = axes[r, c]
+            for i, meth in enumerate(methods):
+                vals = block[block["method"] == meth].set_index("group").reindex(group_names)[col]
+                ax.bar(np.arange(len(group_names)) + i * width - 0.4 + width / 2, vals, width,
+                       color=COLORS[i % len(COLORS)], label=text(meth))
+            ax.set_xticks(np.arange(len(group_names)), [text(g) for g in group_names],
+                          rotation=30 if len(group_names) > 3 else 0, ha="right" if len(group_names) > 3 else "center",
+                          fontsize=8)
+            ax.set_ylim(0, 1)
+            ax.set_title(text(f"{attr}: {label}"), fontsize=10)
+            ax.grid(axis="y", alpha=0.3)
+    handles, labels = axes[0, 0].get_legend_handles_labels()
+    fig.legend(handles, labels, loc="center left", bbox_to_anchor=(1.0, 0.5), fontsize=8)
+    fig.suptitle(text(title))
+    fig.tight_layout()
+    return fig
+
+
+def intersection_heatmap(groups: pd.DataFrame, sensitive: list[str], title: str,
+                         sep: str = "|") -> Figure | None:
+    """Selection rate over the intersection of two sensitive columns, one heat map per method."""
+    if len(sensitive) != 2:
+        return None
+    label = sep.join(sensitive)
+    block = groups[groups["attribute"] == label]
+    if block.empty:
+        return None
+    block = block.groupby(["method", "group"], sort=False)["selection_rate"].mean().reset_index()
+    parts = block["group"].str.split(sep, n=1, expand=True)
+    block = block.assign(a=parts[0], b=parts[1])
+    methods = list(dict.fromkeys(block["method"]))
+    rows_v, cols_v = sorted(block["a"].dropna().unique()), sorted(block["b"].dropna().unique())
+    cols = min(3, len(methods))
+    nrows = int(np.ceil(len(methods) / cols))
+    fig = Figure(figsize=(4.2 * cols, 0.5 * len(rows_v) * nrows + 2.2 * nrows))
+    axes = np.atleast_1d(fig.subplots(nrows, cols)).ravel()
+    image = None
+    for ax, meth in zip(axes, methods, strict=False):
+        m = block[block["method"] == meth].pivot(index="a", columns="b", values="selection_rate")
+        m = m.reindex(index=rows_v, columns=cols_v)
+        image = ax.imshow(m.to_numpy(float), vmin=0, vmax=1, cmap="viridis", aspect="auto")
+        ax.set_xticks(np.arange(len(cols_v)), [text(v) for v in cols_v], rotation=30, ha="right", fontsize=8)
+        ax.set_yticks(np.arange(len(rows_v)), [text(v) for v in rows_v], fontsize=8)
+        for i in range(len(rows_v)):
+            for j in range(len(cols_v)):
+                v = m.to_numpy(float)[i, j]
+                if np.isfinite(v):
+                    ax.text(j, i, f"{v:.2f}", ha="center", va="center", fontsize=7,
+                            color="white" if v < 0.5 else "black")
+        ax.set_title(text(meth), fontsize=10)
+        ax.set_xlabel(text(sensitive[1]))
+        ax.set_ylabel(text(sensitive[0]))
+    for ax in axes[len(methods):]:
+        ax.set_visible(False)
+    if image is not None:
+        fig.colorbar(image, ax=list(axes[: len(methods)]), shrink=0.8, label="selection rate")
+    fig.suptitle(text(title))
+    return fig
+
+
+def importance_figure(imp: pd.DataFrame, title: str) -> Figure | None:
+    """Paired bars of mean |SHAP| (real vs method) per feature, one panel per method."""
+    if imp.empty:
+        return None
+    mean = imp.groupby(["method", "feature", "source"], sort=False)["value"].mean().unstack("source")
+    methods = list(dict.fromkeys(imp["method"]))
+    cols = min(3, len(methods))
+    nrows = int(np.ceil(len(methods) / cols))
+    n_feat = imp["feature"].nunique()
+    fig = Figure(figsize=(4.5 * cols, (0.35 * n_feat + 1.5) * nrows))
+    axes = np.atleast_1d(fig.subplots(nrows, cols)).ravel()
+    for ax, meth in zip(axes, methods, strict=False):
+        part = mean.loc[meth].sort_values("real")
+        y = np.arange(len(part))
+        ax.barh(y - 0.2, part["real"], height=0.4, color="#4c72b0", label="real data")
+        ax.barh(y + 0.2, part["method"], height=0.4, color="#dd8452", label="method output")
+        ax.set_yticks(y, [text(f) for f in part.index], fontsize=8)
+        ax.set_title(text(meth), fontsize=10)
+        ax.set_xlabel("mean |SHAP|")
+    for ax in axes[len(methods):]:
+        ax.set_visible(False)
+    axes[0].legend(fontsize=8, loc="lower right")
+    fig.suptitle(text(title))
+    fig.tight_layout()
+    return fig
