@@ -22,6 +22,16 @@ from ._fairness import (
     summarise_rates,
     worst_pair,
 )
+from ._images import (
+    ImageClassifier,
+    feature_quality,
+    fit_image_classifier,
+    image_prediction_metrics,
+    image_quality,
+    image_utility,
+    label_group_dependence,
+    painted_colour,
+)
 from ._info import METRIC_INFO, MetricInfo
 from ._neighbours import cross_pass, knn, knn_self
 from ._quality import (
@@ -43,6 +53,8 @@ from ._utility import (
 )
 
 __all__ = [
+    "ImageClassifier", "feature_quality", "fit_image_classifier", "image_prediction_metrics",
+    "image_quality", "image_utility", "label_group_dependence", "painted_colour",
     "CLASSIFIERS", "METRIC_INFO", "DownstreamModel", "MetricInfo", "align_to_schema",
     "alpha_precision_score", "authenticity_score", "beta_recall_score", "bootstrap_ci", "c2st_auc",
     "check_schema", "column_fidelity", "correlation_similarity", "cramers_v", "cross_pass",

@@ -8,12 +8,12 @@ from ._base import (
     Postprocessor,
     Preprocessor,
 )
-from ._registry import available, get, method_class, register
+from ._registry import available, get, get_for, method_class, register
 
 __all__ = [
     "FairClassifier", "FairGenerator", "FairMethod", "NotFittedError", "Postprocessor",
-    "Preprocessor", "available", "get", "method_class", "register",
-    "FairVAE", "FairDistill", "Fair4Free",
+    "Preprocessor", "available", "get", "get_for", "method_class", "register",
+    "FLDGM", "FairVAE", "FairDistill", "Fair4Free",
 ]
 
 # torch-backed models are imported on first use so that ``import fairx.models`` stays light
@@ -21,6 +21,7 @@ _LAZY = {
     "FairVAE": "fairx.models._fair_vae",
     "FairDistill": "fairx.models._fairdistill",
     "Fair4Free": "fairx.models._fair4free",
+    "FLDGM": "fairx.models._fldgm",
 }
 
 
