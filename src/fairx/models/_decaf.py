@@ -46,9 +46,12 @@ def _build_networks(d: int, hidden: int, blocks: Sequence[Any], masks: np.ndarra
             self.outputs = nn.ModuleList(nn.Linear(hidden, b.stop - b.start) for b in blocks)
 
         def forward(self, z: torch.Tensor, order: Sequence[int],
-                    cut: dict[int, list[int]] | None = None) -> torch.Tensor:
+                    cut: dict[int, list[int]] | None = None, hard: bool = False) -> torch.Tensor:
             """Generate variables in topological ``order`` from noise ``z`` (rows × variables).
-            ``cut[i]`` lists encoded columns whose values variable i sees batch-permuted."""
+            ``cut[i]`` lists encoded columns whose values variable i sees batch-permuted.
+            ``hard`` (generation): each categorical block is drawn as a one-hot from its softmax
+            before children see it, so minority categories are not lost to an argmax (a root
+            sensitive column whose softmax sits at 0.6/0.4 would otherwise decode to one group)."""
             n = z.shape[0]
             parts: list[torch.Tensor | None] = [None] * len(self.blocks)
             zeros = [z.new_zeros(n, b.stop - b.start) for b in self.blocks]
@@ -61,8 +64,12 @@ def _build_networks(d: int, hidden: int, blocks: Sequence[Any], masks: np.ndarra
                     x = x.index_copy(1, cols, x[perm][:, cols])
                 h = torch.relu(self.inputs[i](torch.cat([x, z[:, i:i + 1]], dim=1)))
                 raw = self.outputs[i](self.shared(h))
-                parts[i] = block_activation(raw, [self.local[i]], categorical="softmax",
-                                            numerical="sigmoid")
+                out = block_activation(raw, [self.local[i]], categorical="softmax",
+                                       numerical="sigmoid")
+                if hard and self.blocks[i].kind == "categorical":
+                    drawn = torch.multinomial(out.clamp_min(1e-12), 1).squeeze(1)
+                    out = torch.nn.functional.one_hot(drawn, out.shape[1]).to(out.dtype)
+                parts[i] = out
             return torch.cat(parts, dim=1)  # type: ignore[arg-type]
 
     critic = mlp([d, hidden, hidden, 1])  # Linear–ReLU–Linear–ReLU–Linear(1)
@@ -249,7 +256,7 @@ class DECAF(FairGenerator):
         seed = self.random_state if seed is None else seed
         with torch.no_grad(), seeded(seed):
             z = torch.randn(n, len(self.encoder_.blocks_), device=self.device_)
-            x = self.generator_(z, self._order_idx, cut).cpu().numpy()
+            x = self.generator_(z, self._order_idx, cut, hard=True).cpu().numpy()
         return _dataset_from(self.schema_, self.encoder_.decode(x),
                              name=f"{self.schema_['name']}-{label.lower()}")
 
