@@ -14,6 +14,9 @@ debiased test set. Published (FLDGM, ECAI 2023, Table 2) for comparison:
 Usage (reduced CPU run):
     python benchmarks/colored_mnist.py --sd 0.02 0.05 --n 3000 --n-test 1000 --epochs 20 \
         --clf-epochs 5 --model fairdisco --out results/colored_mnist
+Only the fair β, saving the generators: add --no-beta0 --save models/colored_mnist
+Prior vs DDPM vs Fair4Free decoded by one fair VAE: --compare-latents (fair β only);
+add --f4f-k -1 0 1 2 for Fair4Free students with the chosen and forced chain lengths
 Full run (GPU): --sd 0.020 0.025 0.030 0.035 0.040 0.045 0.050 --n 60000 --epochs 100 --seeds 0 1 2
 """
 
@@ -21,6 +24,8 @@ from __future__ import annotations
 
 import argparse
 import json
+import re
+import time
 from pathlib import Path
 
 import pandas as pd
@@ -30,6 +35,57 @@ PUBLISHED = {
     "alpha=0.5": [.901, .927, .950, .812, .950, .951, .951],
 }
 PUBLISHED_SD = [0.020, 0.025, 0.030, 0.035, 0.040, 0.045, 0.050]
+
+
+def compare_latents(args: argparse.Namespace, sd: float, seed: int) -> list[dict]:
+    """One fair conv VAE (fair β), three latent samplers decoded by it: the prior N(0, I)
+    (FairDisCo), the FLDGM latent DDPM, and a Fair4Free student distilled data-free from the
+    VAE (student latent generator + compact decoder). Training one VAE keeps the comparison
+    controlled (the VAE is the one ``--model fairdisco`` / ``fldgm`` fit with the same seed)."""
+    from fairx.data import load_dataset
+    from fairx.metrics._images import image_utility, label_group_dependence, painted_colour
+    from fairx.models._image_generators import ImageFair4Free, ImageFairVAE, ImageFLDGM
+
+    train = load_dataset("colored_mnist", bias=1.0, sd=sd, split="train", n=args.n,
+                         seed=seed).materialize()
+    test = load_dataset("colored_mnist", bias=0.0, sd=sd, split="test", n=args.n_test, seed=seed)
+
+    def score(ds) -> dict:
+        start = time.perf_counter()
+        res = image_utility(ds, test, epochs=args.clf_epochs, seed=seed, min_group_size=10)
+        dep = label_group_dependence(ds, s=painted_colour(ds.to_numpy()))
+        return {"tstr_acc": res["accuracy"], "dpr": res.get("dpr"), "eor": res.get("eor"),
+                "pixel_colour_nmi": dep["normalized_mi"],
+                "clf_seconds": time.perf_counter() - start}
+
+    rows = [{"generator": "real (biased)", "fit_seconds": 0.0, **score(train)}]
+    fldgm = ImageFLDGM(beta=args.beta, epochs=args.epochs, random_state=seed).fit(train)
+    vae_seconds = fldgm.fit_seconds_
+    vae = ImageFairVAE(**{k: v for k, v in fldgm.get_params().items()
+                          if k in ImageFairVAE().get_params()})
+    vae._set_state(*ImageFairVAE._get_state(fldgm))  # the FLDGM's own VAE, as FairDisCo
+    runs = [("FairDisCo (prior)", vae, vae_seconds),
+            ("FLDGM-DDPM", fldgm, vae_seconds + fldgm.latent_seconds_)]
+    for k in args.f4f_k or [-1]:  # -1: k chosen by the latent-quality score
+        k = None if k < 0 else k
+        start = time.perf_counter()
+        student = ImageFair4Free.distill(vae, k=k, random_state=seed)
+        label = f"Fair4Free (k={student.k_}{', chosen' if k is None else ''})"
+        runs.append((label, student, vae_seconds + time.perf_counter() - start))
+        if k is None:
+            chain = {"chain_scores": student.chain_scores_,
+                     "chain_label_entropy": student.chain_label_entropy_}
+            print(json.dumps(chain), flush=True)
+    if args.save is not None:
+        for name, model, _ in runs:
+            slug = re.sub(r"[^A-Za-z0-9=.-]+", "_", name).strip("_")
+            model.save(args.save / f"sd{sd:.3f}_seed{seed}" / slug)
+    for label, model, secs in runs:
+        rows.append({"generator": label, "fit_seconds": secs,
+                     **score(model.sample(len(train), seed=seed))})
+    for row in rows:
+        row.update(sd=sd, seed=seed, n_train=len(train), n_test=len(test), epochs=args.epochs)
+    return rows
 
 
 def main() -> None:
@@ -46,26 +102,55 @@ def main() -> None:
     ap.add_argument("--epochs", type=int, default=40)
     ap.add_argument("--clf-epochs", type=int, default=3)
     ap.add_argument("--seeds", type=int, nargs="+", default=[0])
+    ap.add_argument("--no-beta0", action="store_true",
+                    help="skip the β = 0 (no fairness term) baseline run")
+    ap.add_argument("--save", type=Path, default=None,
+                    help="save each fitted generator under this folder (sample it later with "
+                         "'fairx images generate --model-dir')")
+    ap.add_argument("--compare-latents", action="store_true",
+                    help="train one fair VAE and compare its prior (FairDisCo), the FLDGM DDPM "
+                         "and a data-free Fair4Free student as samplers (fair β only)")
+    ap.add_argument("--f4f-k", type=int, nargs="*", default=None,
+                    help="with --compare-latents: Fair4Free chain lengths to distil, -1 = "
+                         "chosen by the latent-quality score (default: -1 only)")
     ap.add_argument("--threads", type=int, default=1)
     ap.add_argument("--out", type=Path, default=Path("results/colored_mnist"))
     args = ap.parse_args()
     torch.set_num_threads(args.threads)
     rows = []
+    args.out.mkdir(parents=True, exist_ok=True)
+    if args.compare_latents:
+        for seed in args.seeds:
+            for sd in args.sd:
+                for row in compare_latents(args, sd, seed):
+                    rows.append(row)
+                    print(json.dumps(row, default=float), flush=True)
+                pd.DataFrame(rows).to_csv(args.out / "compare_latents.csv", index=False)
+        print(pd.DataFrame(rows).to_string())
+        return
     for seed in args.seeds:
         for sd in args.sd:
-            for label, beta in (("beta=0", 0.0), (f"beta={args.beta:g}", args.beta)):
+            runs = [(f"beta={args.beta:g}", args.beta)]
+            if not args.no_beta0:
+                runs.insert(0, ("beta=0", 0.0))
+            for label, beta in runs:
+                tag = f"sd{sd:.3f}_{label}_seed{seed}"
+                start = time.perf_counter()
                 res = run_experiment(dataset="colored_mnist", model=args.model, bias=1.0, sd=sd,
                                      preset=None, n=args.n, n_test=args.n_test, seed=seed,
                                      clf_epochs=args.clf_epochs, root=None,
-                                     out=args.out / f"sd{sd:.3f}_{label}_seed{seed}",
-                                     params={"beta": beta, "epochs": args.epochs})
+                                     out=args.out / tag,
+                                     params={"beta": beta, "epochs": args.epochs},
+                                     save=None if args.save is None else args.save / tag)
                 real, gen = res["rows"]
-                rows.append({"seed": seed, "sd": sd, "generator": label,
+                rows.append({"model": args.model, "seed": seed, "sd": sd, "generator": label,
                              "real_acc": real["accuracy"], "tstr_acc": gen["accuracy"],
                              "real_pixel_colour_nmi": real["pixel_colour_nmi"],
                              "gen_pixel_colour_nmi": gen["pixel_colour_nmi"],
-                             "fit_seconds": gen["seconds"]})
+                             "fit_seconds": gen["seconds"],
+                             "wall_seconds": time.perf_counter() - start})
                 print(json.dumps(rows[-1]), flush=True)
+                pd.DataFrame(rows).to_csv(args.out / "table2.csv", index=False)  # partial results
     frame = pd.DataFrame(rows)
     args.out.mkdir(parents=True, exist_ok=True)
     frame.to_csv(args.out / "table2.csv", index=False)

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import inspect
-
 import numpy as np
 import pytest
 
@@ -115,19 +113,6 @@ def test_fldgm_image_latent_generator(biased_digits):
     assert m.n_parameters_latent_ > 0
 
 
-def test_fair4free_distill_is_data_free(biased_digits):
-    assert list(inspect.signature(ImageFair4Free.distill).parameters) == ["self"]
-    m = ImageFair4Free(epochs=2, student_steps=100, chain_samples=512,
-                       device="cpu").fit(biased_digits)
-    assert m.n_parameters_student_ < m.n_parameters_teacher_ / 100
-    target = m.teacher_latents(2000, 1, seed=5)
-    student = m._sample_latent(2000, seed=5)
-    # distribution matching: student latent moments track the teacher's self-generated latents
-    assert np.abs(student.mean(0) - target.mean(0)).max() < 0.35
-    assert np.abs(student.std(0) - target.std(0)).max() < 0.35
-    assert len(m.sample(20, seed=0)) == 20
-
-
 @pytest.mark.slow
 def test_fair_generated_beats_real_on_debiased_test():
     """FLDGM Table 2 in miniature: on strongly biased colour digits a CNN trained on the real
@@ -151,6 +136,6 @@ def test_fairdistill_image_student(biased_digits):
                 device="cpu").fit(biased_digits)
     assert isinstance(m, ImageFairDistill)
     assert m.n_parameters_student_ < m.n_parameters_teacher_encoder_ / 4
-    assert 1 <= m.gmm_.n_components <= 4
+    assert 1 <= m.gmm_components_ <= 4 and m.gmm_["means"].shape == (m.gmm_components_, m.z_dim_)
     gen = m.sample(40, seed=0)
     assert len(gen) == 40 and gen.shape == (3, 8, 8)

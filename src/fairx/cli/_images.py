@@ -1,4 +1,12 @@
-"""``fairx images``: train an image fair generator and compare TSTR with a real-data classifier."""
+"""``fairx images``: train an image fair generator and compare TSTR with a real-data classifier;
+save it, distil a Fair4Free student from a saved teacher without data, and sample saved models.
+
+Two-party flow on images (methods.md §4)::
+
+    fairx images run --dataset colored_mnist --model fairdisco --save teacher/   # data owner
+    fairx images distill teacher/ -o student/                                    # no data
+    fairx images generate --model-dir student/ -n 1000 -o samples.npz           # or .png
+"""
 
 from __future__ import annotations
 
@@ -20,11 +28,12 @@ def register(app: typer.Typer) -> None:
 def run_experiment(*, dataset: str, model: str, bias: float | None, sd: float | None,
                    preset: str | None, n: int | None, n_test: int | None, seed: int,
                    clf_epochs: int, root: str | None, out: Path | None,
-                   params: dict | None = None) -> dict:
+                   params: dict | None = None, save: Path | None = None) -> dict:
     """The experiment behind ``fairx images run`` (also used by benchmarks/colored_mnist.py).
 
     Real biased train set vs colour-debiased real test set (``bias=0``, same ``sd``): a CNN
     trained on the real train set, and one trained on as many generated images (TSTR).
+    ``save``: folder to save the fitted generator in (``config.json`` + ``weights.safetensors``).
     """
     import json
     import time
@@ -54,6 +63,8 @@ def run_experiment(*, dataset: str, model: str, bias: float | None, sd: float | 
     t0 = time.perf_counter()
     method.fit(train)
     fit_s = time.perf_counter() - t0
+    if save is not None:
+        method.save(save)
     generated = method.sample(len(train), seed=seed)
     synth = image_utility(generated, test, epochs=clf_epochs, seed=seed, min_group_size=10)
     rows.append({"train_on": f"generated ({method.display_name})", **synth,
@@ -77,6 +88,8 @@ def run_experiment(*, dataset: str, model: str, bias: float | None, sd: float | 
         save_counterfactual_grid(cf, generated.groups, out / "counterfactuals.png")
         (out / "results.json").write_text(json.dumps(result, indent=2, default=float))
         result["files"] = sorted(str(p) for p in out.glob("*"))
+    if save is not None:
+        result["saved"] = str(save)
     result["gain"] = float(np.subtract(synth["accuracy"], real["accuracy"]))
     return result
 
@@ -98,13 +111,15 @@ def run(
     beta: float = typer.Option(None, help="override the generator's V² weight β"),
     root: str = typer.Option(None, help="CelebA folder"),
     out: Path = typer.Option(None, help="folder for PNG grids and results.json"),
+    save: Path = typer.Option(None, help="folder to save the fitted generator in (sample it "
+                                         "with 'fairx images generate --model-dir')"),
 ) -> None:
     """Train a fair image generator on a biased set; compare TSTR on a colour-debiased test set
     with a CNN trained on the real biased set."""
     params = {k: v for k, v in (("epochs", epochs), ("beta", beta)) if v is not None}
     result = run_experiment(dataset=dataset, model=model, bias=bias, sd=sd, preset=preset, n=n,
                             n_test=n_test, seed=seed, clf_epochs=clf_epochs, root=root, out=out,
-                            params=params)
+                            params=params, save=save)
     import pandas as pd
 
     cols = ["train_on", "accuracy", "balanced_accuracy", "dpr", "eor", "normalized_mi",
@@ -115,6 +130,86 @@ def run(
     console.print(f"TSTR gain over the real-data classifier: {result['gain']:+.3f}")
     for f in result.get("files", []):
         console.print(f"wrote {f}")
+    if save is not None:
+        console.print(f"saved the model to {save}", highlight=False)
+
+
+def load_image_generator(model_dir: Path):
+    """A saved image generator, or a clear error (missing folder, tabular or non-generator)."""
+    from ..models import FairGenerator
+    from ..models._persist import load_method
+
+    if not Path(model_dir).is_dir():
+        raise FileNotFoundError(f"model folder {model_dir} does not exist")
+    gen = load_method(model_dir)
+    if not isinstance(gen, FairGenerator) or getattr(gen, "data_kind", "tabular") != "image":
+        raise ValueError(f"{model_dir} holds a {type(gen).__name__}, not an image generator "
+                         "(sample tabular generators with 'fairx generate --model-dir')")
+    return gen
+
+
+def write_images(ds, out: Path) -> list[Path]:
+    """Write generated images: ``.npz`` (arrays ``images`` (N, C, H, W) float32 in [0, 1], ``y``,
+    ``s``, and the names ``classes``, ``groups``, ``target``, ``sensitive``) or ``.png`` (a grid
+    with one row per group)."""
+    import numpy as np
+
+    out = Path(out)
+    suffix = out.suffix.lower()
+    if suffix not in (".npz", ".png"):
+        raise ValueError(f"output {out}: image samples are written as .npz (arrays) or .png "
+                         f"(grid by group), not {suffix or 'a file without suffix'!r}")
+    out.parent.mkdir(parents=True, exist_ok=True)
+    if suffix == ".png":
+        from ..report._images import save_group_grid
+
+        return [save_group_grid(ds, out, title=f"{ds.name}: samples by {ds.sensitive}")]
+    np.savez_compressed(out, images=ds.to_numpy(), y=ds.y, s=ds.s, classes=np.array(ds.classes),
+                        groups=np.array(ds.groups), target=np.array(ds.target),
+                        sensitive=np.array(ds.sensitive))
+    return [out]
+
+
+@images_app.command("generate")
+@user_errors
+def generate(
+    model_dir: Path = typer.Option(..., "--model-dir", help="folder of a saved image generator"),
+    n: int = typer.Option(..., "-n", "--n", help="number of images"),
+    output: Path = typer.Option(..., "-o", "--output", help="samples.npz (arrays) or grid.png"),
+    seed: int = typer.Option(0, "--seed"),
+) -> None:
+    """Sample a saved image generator (no data needed)."""
+    if n <= 0:
+        raise ValueError(f"-n {n}: the number of images must be a positive integer")
+    gen = load_image_generator(model_dir)
+    for f in write_images(gen.sample(n, seed=seed), output):
+        console.print(f"wrote {n:,} {gen.display_name} images to {f}", highlight=False)
+
+
+@images_app.command("distill")
+@user_errors
+def distill(
+    teacher_dir: Path = typer.Argument(..., help="folder of a saved image fair VAE (fairdisco)"),
+    output: Path = typer.Option(..., "-o", "--output", help="folder to save the student in"),
+    seed: int = typer.Option(0, "--seed"),
+    preset: str = typer.Option(None, "--preset", help="student preset: paper | default | fast"),
+    k: int = typer.Option(None, "--k", help="prior→decode→re-encode steps (default: chosen "
+                                            "in 0..5)"),
+    steps: int = typer.Option(None, "--steps", help="optimiser steps of the student"),
+) -> None:
+    """Distil an image Fair4Free student from a saved teacher, without any training images."""
+    from ..models._image_generators import ImageFair4Free, ImageFairVAE
+
+    teacher = load_image_generator(teacher_dir)
+    if type(teacher) is not ImageFairVAE:
+        raise ValueError(f"{teacher_dir} holds a {type(teacher).__name__}; 'fairx images distill'"
+                         " needs a saved image fair VAE (fairx images run --model fairdisco "
+                         "--save DIR)")
+    student = ImageFair4Free.distill(teacher, k=k, steps=steps, random_state=seed, preset=preset)
+    student.save(output)
+    console.print(f"distilled an image Fair4Free student (k = {student.k_}; parameters: teacher "
+                  f"{student.n_parameters_teacher_:,}, student {student.n_parameters_student_:,})"
+                  f" without training images; saved to {output}", highlight=False)
 
 
 @images_app.command("show")

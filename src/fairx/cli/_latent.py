@@ -32,6 +32,9 @@ def distill(
     if not teacher_dir.is_dir():
         raise FileNotFoundError(f"teacher folder {teacher_dir} does not exist")
     teacher = load_method(teacher_dir)
+    if getattr(teacher, "data_kind", "tabular") == "image":
+        raise ValueError(f"{teacher_dir} holds an image model; distil it with: fairx images distill "
+                         f"{teacher_dir} -o STUDENT_DIR")
     if not isinstance(teacher, FairVAE):
         raise ValueError(f"{teacher_dir} holds a {type(teacher).__name__}; 'fairx distill' needs a saved "
                          "fair VAE teacher (train one with: fairx generate DATA --model fairdisco --save-model DIR)")

@@ -162,6 +162,12 @@ def generate(
             gen.save(save_model)
             console.print(f"saved the model to {save_model}", highlight=False)
     syn = gen.sample(n, seed=seed)
+    if getattr(syn, "kind", "tabular") == "image":  # a saved image generator: .npz or .png
+        from ._images import write_images
+
+        for f in write_images(syn, out):
+            console.print(f"wrote {len(syn):,} images to {f}", highlight=False)
+        return
     out.parent.mkdir(parents=True, exist_ok=True)
     syn.frame.to_csv(out, index=False)
     console.print(f"wrote {len(syn):,} rows to {out}", highlight=False)

@@ -1,16 +1,20 @@
-"""Fair latent generators on images (methods.md §9): the registry names ``fairdisco``, ``fldgm``
-and ``fair4free`` resolve here when the training set is an :class:`~fairx.data.ImageDataset`.
+"""Fair latent generators on images (methods.md §9): the registry names ``fairdisco``, ``fldgm``,
+``fair4free`` and ``fairdistill`` resolve here when the training set is an
+:class:`~fairx.data.ImageDataset`.
 
 - :class:`ImageFairVAE` (FairDisCo image variant): the conv fair VAE of :mod:`fairx.nn._conv_vae`
   trained by the shared loop :func:`fairx.nn.train_fair_vae` (BCE + KL + β·V²(z, s) + label CE).
 - :class:`ImageFLDGM`: the frozen conv fair VAE plus a latent GAN / DDPM
   (:class:`fairx.nn.LatentGAN`, :class:`fairx.nn.LatentDDPM`) fitted on the posteriors of the
   training images, decoded as above (FLDGM, §2).
-- :class:`ImageFair4Free`: data-free distillation (§4) of a fitted :class:`ImageFairVAE`: the
-  teacher's own chain z ~ N(0, I) → image D(z, s) → z ~ q(z | image, s) (k times) gives latent
-  samples; a small noise → latent generator is fitted to them by MMD + Gaussian moment KL. No
-  training image is passed to :meth:`ImageFair4Free.distill`. The teacher decoder is kept
-  (no distilled student decoder on images).
+- :class:`ImageFair4Free`: data-free distillation (§4) of a fitted :class:`ImageFairVAE` teacher,
+  two parties as on tables: ``ImageFair4Free.distill(teacher)`` receives the teacher only. The
+  teacher's own chain z ~ N(0, I) → image D(z, s) → z ~ q(z | image, s), k times (k chosen
+  from 0…``max_k`` by the chain-stationarity rule shared with the tabular class), gives latent
+  samples; a noise → latent generator is fitted to them by MMD + Gaussian moment KL, and a
+  compact conv decoder (half the channels) is distilled on (g(ε), s) pairs to reproduce the
+  teacher decoder's pixel probabilities (Bernoulli KL) and label head (KL). Generation and
+  ``save`` use the student only.
 - :class:`ImageFairDistill`: a conv student encoder (a quarter of the teacher's width) distilled
   with :func:`fairx.nn.train_student_encoder`; latent Gaussian mixture; teacher decoder.
 
@@ -18,10 +22,15 @@ Generation: z from the latent model, s ~ P(S) of the training set drawn independ
 (``s_sampling="uniform"`` for equal groups), pixels = sigmoid(decoder(z, s)), label = argmax of
 the label head on z alone. Colour then carries no information about the label in generated
 data as far as z is free of s. ``counterfactuals`` decodes one z with every s.
+
+Persistence: ``save(dir)`` writes JSON (layout, hyper-parameters, small state) and safetensors
+(weights, latent-model and mixture arrays); the config records ``"kind": "image"`` so that
+:func:`~fairx.models._persist.load_method` picks the image class from the registry.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 import time
 from typing import Any, ClassVar
@@ -32,6 +41,11 @@ from ..data._images import ImageDataset
 from ._base import FairGenerator
 
 logger = logging.getLogger(__name__)
+
+#: parameters of the conv fair VAE (the Fair4Free teacher's parameters)
+_VAE_PARAMS = ("z_dim", "beta", "epochs", "batch_size", "lr", "v2_rows", "label_weight",
+               "s_injection", "s_sampling", "patience", "max_images", "device", "random_state",
+               "verbose")
 
 
 def _onehot(idx: np.ndarray, k: int) -> np.ndarray:
@@ -47,6 +61,11 @@ def _check_image_dataset(train: Any) -> ImageDataset:
     if len(train) < 4:
         raise ValueError(f"{len(train)} training images; need at least 4")
     return train
+
+
+def _positive_int(name: str, value: Any, *, minimum: int = 1) -> None:
+    if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < minimum:
+        raise ValueError(f"{name}={value!r}; it must be an integer >= {minimum}")
 
 
 class ImageFairVAE(FairGenerator):
@@ -65,6 +84,7 @@ class ImageFairVAE(FairGenerator):
     """
 
     name: ClassVar[str] = "fairdisco"
+    data_kind: ClassVar[str] = "image"
     presets: ClassVar[dict[str, dict[str, Any]]] = {
         "paper": {"z_dim": 8, "epochs": 200, "batch_size": 256, "beta": 1e6},
         "default": {},
@@ -101,44 +121,39 @@ class ImageFairVAE(FairGenerator):
         if not np.isfinite(self.beta) or self.beta < 0:
             raise ValueError(f"beta={self.beta!r}; it must be a finite number >= 0")
         for name in ("z_dim", "epochs", "batch_size"):
-            v = getattr(self, name)
-            if isinstance(v, bool) or not isinstance(v, (int, np.integer)) or v <= 0:
-                raise ValueError(f"{name}={v!r}; it must be a positive integer")
+            _positive_int(name, getattr(self, name))
         if self.s_sampling not in ("marginal", "uniform"):
             raise ValueError(f"s_sampling={self.s_sampling!r}; allowed: 'marginal', 'uniform'")
 
     def _fit_vae(self, train: ImageDataset) -> None:
         import torch
 
-        from ..nn import count_parameters, resolve_device, seeded, train_fair_vae
-        from ..nn._conv_vae import ConvFairVAENet, flatten_rows
+        from ..nn import count_parameters, seeded, train_fair_vae
+        from ..nn._conv_vae import flatten_rows
 
         self._check_params()
         train = _check_image_dataset(train)
         if len(train) > self.max_images:
             raise ValueError(f"{len(train)} training images exceed max_images={self.max_images}; "
                              "pass a subset (ds.subset) or raise max_images")
-        self.device_ = resolve_device(self.device)
-        self.shape_ = tuple(int(v) for v in train.shape)
-        self.n_groups_, self.n_classes_ = train.n_groups, train.n_classes
-        self.meta_ = {"classes": list(train.classes), "groups": list(train.groups),
-                      "target": train.target, "sensitive": train.sensitive,
-                      "name": train.name}
-        self.s_marginal_ = np.bincount(train.s, minlength=self.n_groups_) / len(train)
+        self._set_layout_state({
+            "shape": list(train.shape), "n_groups": train.n_groups, "n_classes": train.n_classes,
+            "meta": {"classes": list(train.classes), "groups": list(train.groups),
+                     "target": train.target, "sensitive": train.sensitive, "name": train.name},
+            "s_marginal": (np.bincount(train.s, minlength=train.n_groups) / len(train)).tolist(),
+            "z_dim": self.z_dim})
         images = torch.from_numpy(train.to_numpy()).to(self.device_)
         x = flatten_rows(images, torch.from_numpy(_onehot(train.y, self.n_classes_)).to(self.device_))
         s = torch.from_numpy(_onehot(train.s, self.n_groups_)).to(self.device_)
         start = time.perf_counter()
         with seeded(self.random_state):
-            self.net_ = ConvFairVAENet(self.shape_, self.n_groups_, self.n_classes_,
-                                       z_dim=self.z_dim, s_injection=self.s_injection,
-                                       label_weight=self.label_weight).to(self.device_)
+            self.net_ = self._build_net()
             self.history_ = train_fair_vae(self.net_, x, s, beta=float(self.beta),
                                            epochs=self.epochs, batch_size=self.batch_size,
                                            lr=self.lr, v2_rows=self.v2_rows,
                                            patience=self.patience, verbose=self.verbose)
+        self.net_.eval()
         self.fit_seconds_ = time.perf_counter() - start
-        self.z_dim_ = self.z_dim
         self.n_parameters_ = count_parameters(self.net_)
 
     def fit(self, train: ImageDataset) -> ImageFairVAE:
@@ -146,35 +161,73 @@ class ImageFairVAE(FairGenerator):
         self._fit_vae(train)
         return self
 
+    # ------------------------------------------------------------------ layout and networks
+    def _layout_state(self) -> dict[str, Any]:
+        """What decoding needs besides weights: image shape, groups, classes, names, P(S)."""
+        return {"shape": list(self.shape_), "n_groups": int(self.n_groups_),
+                "n_classes": int(self.n_classes_), "meta": dict(self.meta_),
+                "s_marginal": [float(v) for v in self.s_marginal_], "z_dim": int(self.z_dim_)}
+
+    def _set_layout_state(self, layout: dict[str, Any]) -> None:
+        from ..nn import resolve_device
+
+        self.device_ = resolve_device(self.device)
+        self.shape_ = tuple(int(v) for v in layout["shape"])
+        self.n_groups_, self.n_classes_ = int(layout["n_groups"]), int(layout["n_classes"])
+        self.meta_ = dict(layout["meta"])
+        self.s_marginal_ = np.asarray(layout["s_marginal"], dtype=np.float64)
+        self.z_dim_ = int(layout["z_dim"])
+
+    def _build_net(self, *, width: float = 1.0, hidden: int = 64, encoder: bool = True):
+        """A :class:`~fairx.nn._conv_vae.ConvFairVAENet` for the fitted layout, on the device."""
+        from ..nn._conv_vae import ConvFairVAENet
+
+        return ConvFairVAENet(self.shape_, self.n_groups_, self.n_classes_, z_dim=self.z_dim_,
+                              hidden=hidden, s_injection=self.s_injection,
+                              label_weight=self.label_weight, width=width,
+                              encoder=encoder).to(self.device_)
+
+    def _decoder(self):
+        """The network that turns (z, s) into images and labels."""
+        self._check_fitted("net_")
+        return self.net_
+
+    def _encoder(self):
+        """The network holding q(z | image, s)."""
+        self._check_fitted("net_")
+        return self.net_
+
     # ------------------------------------------------------------------ latent <-> images
     def posterior(self, ds: ImageDataset, *, batch_size: int = 512) -> tuple[np.ndarray, np.ndarray]:
         """(μ, log σ²) of q(z | image, s) for every image of ``ds``, shape (n, z_dim)."""
         import torch
 
-        self._check_fitted("net_")
+        net = self._encoder()
         if tuple(ds.shape) != self.shape_:
             raise ValueError(f"images have shape {ds.shape}; the model was trained on {self.shape_}")
         mus, lvs = [], []
-        self.net_.eval()
+        net.eval()
         with torch.no_grad():
             for img, _, s in ds.batches(batch_size):
                 st = torch.from_numpy(_onehot(s, self.n_groups_)).to(self.device_)
-                mu, lv = self.net_.encode(torch.from_numpy(img).to(self.device_), st)
+                mu, lv = net.encode(torch.from_numpy(img).to(self.device_), st)
                 mus.append(mu.cpu().numpy())
                 lvs.append(lv.cpu().numpy())
         return np.concatenate(mus), np.concatenate(lvs)
 
-    def _draw_s(self, n: int, rng: np.random.Generator) -> np.ndarray:
-        p = np.full(self.n_groups_, 1.0 / self.n_groups_) if self.s_sampling == "uniform" \
+    def _s_probs(self) -> np.ndarray:
+        return np.full(self.n_groups_, 1.0 / self.n_groups_) if self.s_sampling == "uniform" \
             else self.s_marginal_
-        return rng.choice(self.n_groups_, size=n, p=p)
+
+    def _draw_s(self, n: int, rng: np.random.Generator) -> np.ndarray:
+        return rng.choice(self.n_groups_, size=n, p=self._s_probs())
 
     def decode_latent(self, z: np.ndarray, *, seed: int | None = None, s: np.ndarray | None = None,
                       batch_size: int = 1024) -> ImageDataset:
         """Images sigmoid(D(z, s)) with labels argmax p(y | z); s ~ P(S) (seeded) when None."""
         import torch
 
-        self._check_fitted("net_")
+        net = self._decoder()
         z = np.asarray(z, dtype=np.float32)
         if z.ndim != 2 or z.shape[1] != self.z_dim_:
             raise ValueError(f"z has shape {z.shape}; expected (n, {self.z_dim_})")
@@ -184,25 +237,53 @@ class ImageFairVAE(FairGenerator):
         if len(s) != len(z) or (len(s) and (s.min() < 0 or s.max() >= self.n_groups_)):
             raise ValueError(f"s must hold {len(z)} group indices in 0..{self.n_groups_ - 1}")
         imgs, ys = [], []
-        self.net_.eval()
+        net.eval()
         with torch.no_grad():
             for a in range(0, len(z), batch_size):
                 zt = torch.from_numpy(z[a:a + batch_size]).to(self.device_)
                 st = torch.from_numpy(_onehot(s[a:a + batch_size], self.n_groups_)).to(self.device_)
-                imgs.append(torch.sigmoid(self.net_.decode_images(zt, st)).cpu().numpy())
-                ys.append(self.net_.label_logits(zt).argmax(1).cpu().numpy())
+                imgs.append(torch.sigmoid(net.decode_images(zt, st)).cpu().numpy())
+                ys.append(net.label_logits(zt).argmax(1).cpu().numpy())
         m = self.meta_
         return ImageDataset(images=np.concatenate(imgs), y=np.concatenate(ys), s=s,
                             classes=tuple(m["classes"]), groups=tuple(m["groups"]),
                             target=m["target"], sensitive=m["sensitive"],
                             name=f"{m['name']}-{self.name}", meta={"generator": self.name})
 
+    def latent_chain(self, n: int, steps: int, *, seed: int | None = 0) -> list[np.ndarray]:
+        """The model's self-generated latents (Fair4Free's data-free chain, §4): z_0 ~ N(0, I),
+        then ``steps`` times image = sigmoid(D(z, s)), s ~ P(S), z ~ q(z | image, s) (sampled,
+        not the mean). Returns every step's latents (:func:`fairx.nn._distill.prior_chain`)."""
+        import torch
+
+        from ..nn._distill import prior_chain
+
+        enc, dec = self._encoder(), self._decoder()
+
+        def reencode(z: np.ndarray, rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray]:
+            s = self._draw_s(len(z), rng)
+            mus, lvs = [], []
+            with torch.no_grad():
+                for a in range(0, len(z), 1024):
+                    zt = torch.as_tensor(z[a:a + 1024], dtype=torch.float32, device=self.device_)
+                    st = torch.from_numpy(_onehot(s[a:a + 1024], self.n_groups_)).to(self.device_)
+                    mu, lv = enc.encode(torch.sigmoid(dec.decode_images(zt, st)), st)
+                    mus.append(mu.cpu().numpy())
+                    lvs.append(lv.cpu().numpy())
+            return np.concatenate(mus), np.concatenate(lvs)
+
+        _positive_int("n", n)
+        _positive_int("steps", steps, minimum=0)
+        rng = np.random.default_rng(seed)
+        z0 = rng.standard_normal((int(n), self.z_dim_)).astype(np.float32)
+        return prior_chain(z0, reencode, int(steps), rng)
+
     def _sample_latent(self, n: int, seed: int | None) -> np.ndarray:
         return np.random.default_rng(seed).standard_normal((n, self.z_dim_)).astype(np.float32)
 
     def sample(self, n: int, *, seed: int | None = None) -> ImageDataset:
         """``n`` generated images (latent from the model's sampler, s ~ P(S) independent of z)."""
-        self._check_fitted("net_")
+        self._decoder()
         n = self._check_n(n)
         z = self._sample_latent(n, seed)
         rng_seed = None if seed is None else int(seed) + 1
@@ -237,6 +318,29 @@ class ImageFairVAE(FairGenerator):
         a, b, sa, sb = train_test_split(mu, ds.s, test_size=0.3, random_state=seed, stratify=ds.s)
         clf = LogisticRegression(max_iter=2000).fit(a, sa)
         return float(balanced_accuracy_score(sb, clf.predict(b)))
+
+    # ------------------------------------------------------------------ persistence
+    def _get_state(self) -> tuple[dict[str, Any], dict[str, np.ndarray]]:
+        from ..nn import state_to_numpy
+
+        self._check_fitted("net_")
+        history = self.history_.as_dict() if hasattr(self.history_, "as_dict") else self.history_
+        state = {"layout": self._layout_state(), "history": history,
+                 "fit_seconds": float(self.fit_seconds_)}
+        return state, state_to_numpy(self.net_, "net")
+
+    def _set_state(self, config: dict[str, Any], arrays: dict[str, np.ndarray]) -> None:
+        from ..nn import TrainHistory, count_parameters, load_numpy_state
+
+        self._set_layout_state(config["layout"])
+        self.net_ = self._build_net()
+        load_numpy_state(self.net_, arrays, "net")
+        self.net_.eval()
+        self.n_parameters_ = count_parameters(self.net_)
+        self.fit_seconds_ = float(config.get("fit_seconds", float("nan")))
+        names = {f.name for f in dataclasses.fields(TrainHistory)}
+        self.history_ = TrainHistory(**{k: v for k, v in config.get("history", {}).items()
+                                        if k in names})
 
 
 class ImageFLDGM(ImageFairVAE):
@@ -273,27 +377,17 @@ class ImageFLDGM(ImageFairVAE):
         return {"wgan-gp": "FLD-WGAN-GP", "lsgan": "FLD-LSGAN", "ddpm": "FLD-DM"}.get(
             self.latent_model, "FLDGM")
 
-    def _latent_model(self) -> Any:
-        from ..nn import DDPM_PRESETS, LATENT_GAN_PRESETS, LatentDDPM, LatentGAN
-
-        if self.latent_model not in ("wgan-gp", "lsgan", "ddpm"):
-            raise ValueError(f"latent_model={self.latent_model!r}; allowed: 'wgan-gp', 'lsgan', 'ddpm'")
-        presets = DDPM_PRESETS if self.latent_model == "ddpm" else LATENT_GAN_PRESETS
-        if self.latent_preset not in presets:
-            raise ValueError(f"latent_preset={self.latent_preset!r}; allowed: {sorted(presets)}")
-        params = {**presets[self.latent_preset], **(self.latent_params or {}),
-                  "device": self.device, "random_state": self.random_state,
-                  "verbose": self.verbose}
-        if self.latent_model == "ddpm":
-            return LatentDDPM(**params)
-        return LatentGAN(loss=self.latent_model, **params)
-
     def fit(self, train: ImageDataset) -> ImageFLDGM:
         """Fit the fair VAE, then the latent generator on the training posteriors."""
+        from ._fldgm import make_latent_model
+
+        latent = make_latent_model(self.latent_model, self.latent_preset, self.latent_params,
+                                   device=self.device, random_state=self.random_state,
+                                   verbose=self.verbose)  # validates before any training
         self._fit_vae(train)
         mu, logvar = self.posterior(train)
         start = time.perf_counter()
-        self.latent_ = self._latent_model().fit(mu, logvar)
+        self.latent_ = latent.fit(mu, logvar)
         self.latent_seconds_ = time.perf_counter() - start
         self.n_parameters_latent_ = int(self.latent_.n_parameters_)
         return self
@@ -302,15 +396,48 @@ class ImageFLDGM(ImageFairVAE):
         self._check_fitted("latent_")
         return self.latent_.sample(n, seed=seed)
 
+    def _get_state(self) -> tuple[dict[str, Any], dict[str, np.ndarray]]:
+        self._check_fitted("latent_")
+        state, arrays = super()._get_state()
+        latent_state, latent_arrays = self.latent_.get_state("latent")  # the tabular FLDGM's format
+        state.update(latent=latent_state, latent_seconds=float(self.latent_seconds_))
+        return state, {**arrays, **latent_arrays}
+
+    def _set_state(self, config: dict[str, Any], arrays: dict[str, np.ndarray]) -> None:
+        from ..nn import LatentDDPM, LatentGAN
+
+        super()._set_state(config, arrays)
+        cls = LatentDDPM if config["latent"]["kind"] == "ddpm" else LatentGAN
+        self.latent_ = cls.from_state(config["latent"], arrays, "latent")
+        self.latent_seconds_ = float(config.get("latent_seconds", float("nan")))
+        self.n_parameters_latent_ = int(self.latent_.n_parameters_)
+
 
 class ImageFair4Free(ImageFairVAE):
-    """Fair4Free on images: a fair conv VAE teacher distilled data-free into a small latent
-    generator g(ε) = Linear(8, 32)–ReLU–Linear(32, z_dim), decoded by the teacher's decoder.
+    """Fair4Free on images (methods.md §4): a conv fair VAE teacher distilled data-free into a
+    latent generator g(ε) = Linear(8, 32)–ReLU–Linear(32, z_dim) and a compact conv decoder.
 
-    ``fit(train)`` = teacher fit (needs data) + :meth:`distill` (does not). ``chain_steps`` k:
-    decode–re-encode rounds from the prior (default 1; ``None`` = 1 — unlike the tabular class,
-    k is not chosen automatically here); ``student_steps`` ≈ optimiser steps of the latent
-    generator (shared loop :func:`fairx.nn.train_latent_generator`: MMD + moment KL).
+    Two parties, as on tables: ``teacher = ImageFairVAE(...).fit(train)`` needs the images;
+    ``student = ImageFair4Free.distill(teacher)`` receives only the (possibly loaded) teacher.
+    ``fit(train)`` does both (for benchmarks); the distillation never sees ``train``.
+
+    Student options: ``chain_steps`` k, the decode → re-encode rounds from the prior (``None``:
+    chosen from 0…``max_k`` as the tabular class does: the first step where the chain is
+    stationary, :func:`fairx.nn._distill.chain_stationarity` ratio ≤ 2);
+    ``chain_samples`` teacher latents; ``noise_dim`` (8); ``student_steps`` ≈ optimiser steps of
+    the latent generator (shared loop :func:`fairx.nn.train_latent_generator`: MMD + moment KL)
+    and, unless ``decoder_steps`` is given, of the decoder; ``student_decoder`` (default on): a
+    conv decoder with ``student_width`` × the teacher's channels and a label head of
+    ``student_hidden`` units trained on (g(ε), s) pairs (batches of 256) to reproduce the
+    teacher's pixel probabilities (Bernoulli KL) and label head (KL); off: the teacher's decoder
+    is copied. The other parameters are the teacher's (:class:`ImageFairVAE`).
+
+    Fitted: ``k_``, ``chain_scores_`` (stationarity ratio MMD²(z_j, z_{j+1}) / noise floor per
+    step j), ``chain_label_entropy_`` (entropy of the
+    teacher's mean label prediction per k: a data-free diversity diagnostic, not used to choose
+    k), ``generator_``, ``decoder_``,
+    ``n_parameters_teacher_``, ``n_parameters_student_`` (generator + decoder; also
+    ``n_parameters_`` as ``{"teacher", "student"}``), ``teacher_`` after ``fit`` only.
     """
 
     name: ClassVar[str] = "fair4free"
@@ -320,10 +447,13 @@ class ImageFair4Free(ImageFairVAE):
         "fast": {**ImageFairVAE.presets["fast"], "student_steps": 300, "chain_samples": 1024},
     }
 
-    def __init__(self, *, student_hidden: int = 32, noise_dim: int = 8, chain_steps: int | None = 1,
-                 chain_samples: int = 4096, student_steps: int = 1500, student_lr: float = 3e-3,
-                 z_dim: int = 8, beta: float = 1e6, epochs: int = 40, batch_size: int = 64,
-                 lr: float = 3e-3, v2_rows: int | None = 64, label_weight: float = 10.0,
+    def __init__(self, *, chain_steps: int | None = None, max_k: int = 5,
+                 chain_samples: int = 4096, noise_dim: int = 8, student_steps: int = 1500,
+                 student_lr: float = 3e-3, student_decoder: bool = True,
+                 student_width: float = 0.5, student_hidden: int = 32,
+                 decoder_steps: int | None = None, z_dim: int = 8, beta: float = 1e6,
+                 epochs: int = 40, batch_size: int = 64, lr: float = 3e-3,
+                 v2_rows: int | None = 64, label_weight: float = 10.0,
                  s_injection: str = "output", s_sampling: str = "marginal",
                  patience: int | None = None, max_images: int = 100_000, device: str = "auto",
                  random_state: int | None = 0, verbose: bool = False) -> None:
@@ -331,73 +461,216 @@ class ImageFair4Free(ImageFairVAE):
                          v2_rows=v2_rows, label_weight=label_weight, s_injection=s_injection,
                          s_sampling=s_sampling, patience=patience, max_images=max_images,
                          device=device, random_state=random_state, verbose=verbose)
-        self.student_hidden = student_hidden
-        self.noise_dim = noise_dim
         self.chain_steps = chain_steps
+        self.max_k = max_k
         self.chain_samples = chain_samples
+        self.noise_dim = noise_dim
         self.student_steps = student_steps
         self.student_lr = student_lr
+        self.student_decoder = student_decoder
+        self.student_width = student_width
+        self.student_hidden = student_hidden
+        self.decoder_steps = decoder_steps
 
     @property
     def display_name(self) -> str:
         return "Fair4Free"
 
+    # ------------------------------------------------------------------ the two entry points
     def fit(self, train: ImageDataset) -> ImageFair4Free:
-        self._fit_vae(train)
-        return self.distill()
+        """Train the teacher on ``train``, then distil the student from the teacher alone."""
+        self._check_student_params()
+        teacher = ImageFairVAE(**{p: getattr(self, p) for p in _VAE_PARAMS}).fit(train)
+        self.teacher_ = teacher
+        self._distill(teacher)
+        return self
 
-    def teacher_latents(self, n: int, steps: int, *, seed: int | None = 0) -> np.ndarray:
-        """The teacher's self-generated latents: z0 ~ N(0, I), then ``steps`` times
-        image = sigmoid(D(z, s)), s ~ P(S); z ~ q(z | image, s) (sampled, not the mean)."""
+    @classmethod
+    def distill(cls, teacher: ImageFairVAE, *, k: int | None = None, steps: int | None = None,
+                random_state: int | None = 0, preset: str | None = None,
+                **params: Any) -> ImageFair4Free:
+        """Data-free: a student from a fitted (e.g. loaded) ``teacher`` alone — no images are
+        passed. ``k`` = chain steps (``None``: chosen), ``steps`` = ``student_steps``;
+        ``preset`` and ``params`` set the other student options (the teacher's parameters are
+        copied from ``teacher``)."""
+        if not isinstance(teacher, ImageFairVAE) or isinstance(teacher, ImageFair4Free):
+            raise TypeError(f"teacher must be a fitted ImageFairVAE (registry 'fairdisco' on "
+                            f"images), got {type(teacher).__name__}")
+        teacher._check_fitted("net_")
+        settings: dict[str, Any] = {}
+        if preset is not None:
+            if preset not in cls.presets:
+                raise KeyError(f"ImageFair4Free has no preset {preset!r}; presets: "
+                               f"{sorted(cls.presets)}")
+            settings.update(cls.presets[preset])
+        settings.update(params)
+        settings.update({p: getattr(teacher, p) for p in _VAE_PARAMS
+                         if p not in ("device", "verbose")})
+        settings.update(chain_steps=k, random_state=random_state)
+        if steps is not None:
+            settings["student_steps"] = steps
+        settings.setdefault("device", teacher.device)
+        student = cls(**settings)
+        student._check_student_params()
+        student._distill(teacher)
+        return student
+
+    # ------------------------------------------------------------------ distillation
+    def _check_student_params(self) -> None:
+        if self.chain_steps is not None:
+            _positive_int("chain_steps", self.chain_steps, minimum=0)
+            if self.chain_steps > 20:
+                raise ValueError(f"chain_steps={self.chain_steps!r}; it must lie in 0..20 "
+                                 "(None chooses from 0..max_k)")
+        _positive_int("max_k", self.max_k, minimum=0)
+        for name in ("chain_samples", "noise_dim", "student_steps", "student_hidden"):
+            _positive_int(name, getattr(self, name))
+        if self.decoder_steps is not None:
+            _positive_int("decoder_steps", self.decoder_steps)
+        if not 0 < self.student_width <= 1:
+            raise ValueError(f"student_width={self.student_width!r}; it must lie in (0, 1]")
+
+    def _distill(self, teacher: ImageFairVAE) -> None:
         import torch
 
-        from ..nn import seeded
+        from ..nn import (
+            count_parameters,
+            distill_decoder,
+            load_numpy_state,
+            mlp,
+            seeded,
+            state_to_numpy,
+            train_latent_generator,
+        )
+        from ..nn._distill import chain_stationarity, choose_stationary_step
+        from ._fair4free import ParameterCounts
 
-        rng = np.random.default_rng(seed)
-        z = rng.standard_normal((n, self.z_dim_)).astype(np.float32)
-        with seeded(seed), torch.no_grad():
-            for _ in range(steps):
-                s = torch.from_numpy(_onehot(self._draw_s(n, rng), self.n_groups_)).to(self.device_)
-                zt = torch.from_numpy(z).to(self.device_)
-                img = torch.sigmoid(self.net_.decode_images(zt, s))
-                mu, lv = self.net_.encode(img, s)
-                z = (mu + (0.5 * lv).exp() * torch.randn_like(mu)).cpu().numpy()
-        return z
-
-    def distill(self) -> ImageFair4Free:
-        """Train the student latent generator from the fitted teacher alone (no data argument),
-        with the shared Fair4Free loop :func:`fairx.nn.train_latent_generator`."""
-        import torch
-
-        from ..nn import count_parameters, mlp, seeded, train_latent_generator
-
-        self._check_fitted("net_")
-        steps = 1 if self.chain_steps is None else int(self.chain_steps)
-        pool = torch.from_numpy(self.teacher_latents(self.chain_samples, steps,
-                                                     seed=self.random_state)).to(self.device_)
-        start = time.perf_counter()
+        t0 = time.perf_counter()
+        self._set_layout_state(teacher._layout_state())
+        # k as the tabular class chooses it: the first stationary step of the chain (judging
+        # step j needs step j + 1, so an automatic choice runs max_k + 1 steps)
+        steps = self.max_k + 1 if self.chain_steps is None else int(self.chain_steps)
+        chain = teacher.latent_chain(self.chain_samples, steps, seed=self.random_state)
+        self.chain_scores_ = chain_stationarity(chain, np.random.default_rng(self.random_state))
+        self.k_ = choose_stationary_step(self.chain_scores_[: self.max_k + 1]) \
+            if self.chain_steps is None else int(self.chain_steps)
+        self.chain_label_entropy_ = self._label_entropy(teacher, chain)
+        pool = torch.as_tensor(chain[self.k_], dtype=torch.float32, device=self.device_)
         batch = min(256, len(pool))
         epochs = max(1, int(np.ceil(self.student_steps / max(len(pool) // batch, 1))))
         with seeded(self.random_state):
-            self.student_ = mlp([self.noise_dim, self.student_hidden, self.z_dim_]).to(self.device_)
-            self.student_history_ = train_latent_generator(
-                self.student_, pool, noise_dim=self.noise_dim, epochs=epochs, batch_size=batch,
+            self.generator_ = mlp([self.noise_dim, 32, self.z_dim_]).to(self.device_)
+            gen_losses = train_latent_generator(
+                self.generator_, pool, noise_dim=self.noise_dim, epochs=epochs, batch_size=batch,
                 lr=self.student_lr, verbose=self.verbose)
-        self.student_.eval()
-        self.distill_seconds_ = time.perf_counter() - start
-        self.n_parameters_student_ = count_parameters(self.student_)
-        self.n_parameters_teacher_ = self.n_parameters_
-        return self
+            self.generator_.eval()
+            if self.student_decoder:
+                self.decoder_ = self._build_net(width=self.student_width,
+                                                hidden=self.student_hidden, encoder=False)
+                p_s = torch.as_tensor(self._s_probs(), dtype=torch.float32)
+                eye = torch.eye(self.n_groups_, device=self.device_)
+
+                def latents(m: int) -> torch.Tensor:
+                    return self.generator_(torch.randn(m, self.noise_dim, device=self.device_))
+
+                def groups(m: int) -> torch.Tensor:
+                    return eye[torch.multinomial(p_s, m, replacement=True).to(self.device_)]
+
+                dec_losses = distill_decoder(
+                    self.decoder_, teacher.net_, latents, groups, (),
+                    steps=self.decoder_steps or self.student_steps, batch_size=256,
+                    lr=self.student_lr, verbose=self.verbose, loss_fn=self.decoder_.distill_loss)
+            else:
+                self.decoder_ = self._build_net(encoder=False)
+                arrays = {k: v for k, v in state_to_numpy(teacher.net_, "t").items()
+                          if not k.startswith("t.encoder.")}
+                load_numpy_state(self.decoder_, arrays, "t")
+                dec_losses = []
+        self.decoder_.eval()
+        self.distill_seconds_ = time.perf_counter() - t0
+        self.student_history_ = {"generator": gen_losses, "decoder": dec_losses}
+        self.n_parameters_teacher_ = int(teacher.n_parameters_)
+        self.n_parameters_teacher_decoder_ = count_parameters(teacher.net_) - count_parameters(
+            teacher.net_.encoder)
+        self.n_parameters_student_ = count_parameters(self.generator_, self.decoder_)
+        self.n_parameters_ = ParameterCounts(teacher=self.n_parameters_teacher_,
+                                             student=self.n_parameters_student_)
+        logger.info("image Fair4Free: k=%s (scores %s), teacher %d / student %d parameters",
+                    self.k_, np.round(self.chain_scores_, 2), self.n_parameters_teacher_,
+                    self.n_parameters_student_)
+
+    @staticmethod
+    def _label_entropy(teacher: ImageFairVAE, chain: list[np.ndarray]) -> list[float]:
+        """Data-free diversity diagnostic per chain step: entropy (nats) of the mean label-head
+        distribution of the step's latents (log(#classes) = balanced classes; a chain drifting
+        toward a few classes loses entropy although its latent-quality score may rise)."""
+        import torch
+
+        out = []
+        with torch.no_grad():
+            for z in chain:
+                zt = torch.as_tensor(z, dtype=torch.float32, device=teacher.device_)
+                p = torch.softmax(teacher.net_.label_logits(zt), 1).mean(0).clamp_min(1e-12)
+                out.append(float(-(p * p.log()).sum()))
+        return out
+
+    # ------------------------------------------------------------------ generation (student only)
+    def _decoder(self):
+        self._check_fitted("decoder_")
+        return self.decoder_
+
+    def _encoder(self):
+        if hasattr(self, "teacher_"):
+            return self.teacher_._encoder()
+        raise ValueError("this Fair4Free student holds no encoder (only the latent generator and "
+                         "decoder are distilled or saved); encode with the teacher instead")
 
     def _sample_latent(self, n: int, seed: int | None) -> np.ndarray:
         import torch
 
         from ..nn import seeded
 
-        self._check_fitted("student_")
+        self._check_fitted("generator_")
         with seeded(seed), torch.no_grad():
             eps = torch.randn(n, self.noise_dim, device=self.device_)
-            return self.student_(eps).cpu().numpy().astype(np.float32)
+            return self.generator_(eps).cpu().numpy().astype(np.float32)
+
+    # ------------------------------------------------------------------ persistence (student only)
+    def _get_state(self) -> tuple[dict[str, Any], dict[str, np.ndarray]]:
+        from ..nn import state_to_numpy
+
+        self._check_fitted("generator_")
+        state = {"layout": self._layout_state(), "k": int(self.k_),
+                 "chain_scores": [float(v) for v in self.chain_scores_],
+                 "chain_label_entropy": [float(v) for v in self.chain_label_entropy_],
+                 "n_parameters": dict(self.n_parameters_),
+                 "n_parameters_teacher_decoder": int(self.n_parameters_teacher_decoder_),
+                 "distill_seconds": float(self.distill_seconds_), "data_free": True}
+        arrays = {**state_to_numpy(self.generator_, "generator"),
+                  **state_to_numpy(self.decoder_, "decoder")}
+        return state, arrays
+
+    def _set_state(self, config: dict[str, Any], arrays: dict[str, np.ndarray]) -> None:
+        from ..nn import load_numpy_state, mlp
+        from ._fair4free import ParameterCounts
+
+        self._set_layout_state(config["layout"])
+        self.k_ = int(config["k"])
+        self.chain_scores_ = list(config["chain_scores"])
+        self.chain_label_entropy_ = list(config.get("chain_label_entropy", []))
+        self.generator_ = mlp([self.noise_dim, 32, self.z_dim_]).to(self.device_)
+        load_numpy_state(self.generator_, arrays, "generator")
+        self.decoder_ = self._build_net(width=self.student_width, hidden=self.student_hidden,
+                                        encoder=False) if self.student_decoder \
+            else self._build_net(encoder=False)
+        load_numpy_state(self.decoder_, arrays, "decoder")
+        self.generator_.eval()
+        self.decoder_.eval()
+        self.n_parameters_ = ParameterCounts({k: int(v) for k, v in config["n_parameters"].items()})
+        self.n_parameters_teacher_ = self.n_parameters_["teacher"]
+        self.n_parameters_student_ = self.n_parameters_["student"]
+        self.n_parameters_teacher_decoder_ = int(config["n_parameters_teacher_decoder"])
+        self.distill_seconds_ = float(config.get("distill_seconds", float("nan")))
 
 
 class ImageFairDistill(ImageFairVAE):
@@ -405,7 +678,8 @@ class ImageFairDistill(ImageFairVAE):
     student encoder ``width`` times as wide, with the shared loop
     :func:`fairx.nn.train_student_encoder` (KL(q_s ‖ q_t) + λ_u·KL(p_t(y|z_t) ‖ p_t(y|z_s)) +
     β·V²(z_s, s)); generation: a Gaussian mixture (components by BIC, up to ``max_components``)
-    on the student's latent means, decoded by the teacher's decoder."""
+    on the student's latent means, decoded by the teacher's decoder. The mixture is kept as
+    arrays ``gmm_ = {"weights", "means", "covariances"}`` (saved like the tabular class's)."""
 
     name: ClassVar[str] = "fairdistill"
     presets: ClassVar[dict[str, dict[str, Any]]] = {
@@ -434,20 +708,25 @@ class ImageFairDistill(ImageFairVAE):
     def display_name(self) -> str:
         return "FairDistill"
 
+    def _student_net(self):
+        from ..nn._conv_vae import FlatConvEncoder
+
+        return FlatConvEncoder(self.shape_, self.n_groups_, self.z_dim_,
+                               width=self.width).to(self.device_)
+
     def fit(self, train: ImageDataset) -> ImageFairDistill:
         import torch
         from sklearn.mixture import GaussianMixture
 
-        from ..nn import count_parameters, seeded, train_student_encoder
-        from ..nn._conv_vae import FlatConvEncoder, flatten_rows
+        from ..nn import seeded, train_student_encoder
+        from ..nn._conv_vae import flatten_rows
 
         self._fit_vae(train)
         images = torch.from_numpy(train.to_numpy()).to(self.device_)
         x = flatten_rows(images, torch.from_numpy(_onehot(train.y, self.n_classes_)).to(self.device_))
         s = torch.from_numpy(_onehot(train.s, self.n_groups_)).to(self.device_)
         with seeded(self.random_state):
-            self.student_ = FlatConvEncoder(self.shape_, self.n_groups_, self.z_dim_,
-                                            width=self.width).to(self.device_)
+            self.student_ = self._student_net()
             self.student_history_ = train_student_encoder(
                 self.student_, self.net_, x, s, z_dim=self.z_dim_, beta=float(self.beta),
                 lambda_u=self.lambda_u, epochs=self.student_epochs, batch_size=self.batch_size,
@@ -462,19 +741,47 @@ class ImageFairDistill(ImageFairVAE):
                                  random_state=self.random_state).fit(mu)
             if gm.bic(mu) < best_bic:
                 best, best_bic = gm, gm.bic(mu)
-        self.gmm_ = best
+        self.gmm_ = {"weights": best.weights_, "means": best.means_,
+                     "covariances": best.covariances_}
+        self.gmm_components_ = int(best.n_components)
+        self._set_counts()
+        return self
+
+    def _set_counts(self) -> None:
+        from ..nn import count_parameters
+
         self.n_parameters_student_ = count_parameters(self.student_)
         self.n_parameters_teacher_encoder_ = count_parameters(self.net_.encoder)
-        return self
 
     def _sample_latent(self, n: int, seed: int | None) -> np.ndarray:
         self._check_fitted("gmm_")
         rng = np.random.default_rng(seed)
-        comp = rng.choice(self.gmm_.n_components, size=n, p=self.gmm_.weights_)
-        chol = np.linalg.cholesky(self.gmm_.covariances_)
+        w, means, covs = (np.asarray(self.gmm_[k]) for k in ("weights", "means", "covariances"))
+        comp = rng.choice(len(w), size=n, p=w / w.sum())
+        chol = np.linalg.cholesky(covs)
         eps = rng.standard_normal((n, self.z_dim_))
-        z = self.gmm_.means_[comp] + np.einsum("nij,nj->ni", chol[comp], eps)
+        z = means[comp] + np.einsum("nij,nj->ni", chol[comp], eps)
         return z.astype(np.float32)
+
+    def _get_state(self) -> tuple[dict[str, Any], dict[str, np.ndarray]]:
+        from ..nn import state_to_numpy
+
+        self._check_fitted("gmm_")
+        state, arrays = super()._get_state()
+        state["gmm_components"] = self.gmm_components_
+        return state, {**arrays, **state_to_numpy(self.student_, "student"),
+                       **{f"gmm.{k}": np.asarray(v) for k, v in self.gmm_.items()}}
+
+    def _set_state(self, config: dict[str, Any], arrays: dict[str, np.ndarray]) -> None:
+        from ..nn import load_numpy_state
+
+        super()._set_state(config, arrays)
+        self.student_ = self._student_net()
+        load_numpy_state(self.student_, arrays, "student")
+        self.student_.eval()
+        self.gmm_ = {k: arrays[f"gmm.{k}"] for k in ("weights", "means", "covariances")}
+        self.gmm_components_ = int(config["gmm_components"])
+        self._set_counts()
 
 
 IMAGE_CLASSES = {"fairdisco": ImageFairVAE, "fldgm": ImageFLDGM, "fair4free": ImageFair4Free,

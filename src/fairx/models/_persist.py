@@ -40,6 +40,9 @@ def save_method(method: FairMethod, path: str | Path) -> Path:
     config = {
         "fairx_version": __version__,
         "method": method.name,
+        # which of the registry's classes for ``method`` (tabular or image variant) to rebuild;
+        # loading resolves it through the registry, never by importing the "class" string
+        "kind": getattr(method, "data_kind", "tabular"),
         "class": f"{type(method).__module__}:{type(method).__name__}",
         "params": _jsonable(method.get_params(deep=False)),
         "state": _jsonable(state),
@@ -68,7 +71,13 @@ def load_method(path: str | Path, expected: type[FairMethod] | None = None) -> F
     from ._registry import method_class
 
     config, arrays = read_saved(path)
-    cls = method_class(config["method"])
+    kind = config.get("kind", "tabular")  # files written before "kind" existed are tabular
+    try:
+        cls = method_class(config["method"], kind)
+    except (KeyError, ValueError) as err:
+        msg = err.args[0] if err.args else str(err)
+        raise ValueError(f"{Path(path) / CONFIG}: cannot load method {config.get('method')!r} "
+                         f"of kind {kind!r}: {msg}") from err
     if expected is not None and expected is not FairMethod and not issubclass(cls, expected):
         raise TypeError(f"{path} holds a {cls.__name__}, not a {expected.__name__}")
     method = cls(**config["params"])

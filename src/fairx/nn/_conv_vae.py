@@ -47,23 +47,28 @@ def conv_stages(size: int) -> list[tuple[int, int, int, int]]:
     return _ENCODERS[size]
 
 
+def _scaled(channels: int, width: float) -> int:
+    return max(4, int(round(channels * width)))
+
+
 def conv_encoder(in_channels: int, size: int, out_dim: int, width: float = 1.0) -> nn.Sequential:
     """Conv stack (ReLU between stages) mapping (in_channels, size, size) to (out_dim, 1, 1);
     ``width`` scales every stage's channels (a FairDistill student uses 0.25)."""
     layers: list[nn.Module] = []
     c = in_channels
     for out, k, st, p in conv_stages(size):
-        out = max(4, int(round(out * width)))
+        out = _scaled(out, width)
         layers += [nn.Conv2d(c, out, k, st, p), nn.ReLU()]
         c = out
     layers.append(nn.Conv2d(c, out_dim, 1))
     return nn.Sequential(*layers)
 
 
-def conv_decoder(in_dim: int, size: int, out_channels: int) -> nn.Sequential:
-    """Mirror of :func:`conv_encoder`: (in_dim, 1, 1) to (out_channels, size, size) logits."""
+def conv_decoder(in_dim: int, size: int, out_channels: int, width: float = 1.0) -> nn.Sequential:
+    """Mirror of :func:`conv_encoder`: (in_dim, 1, 1) to (out_channels, size, size) logits;
+    ``width`` scales the hidden channels (a Fair4Free student decoder uses 0.5)."""
     stages = conv_stages(size)
-    chans = [out for out, *_ in stages]
+    chans = [_scaled(out, width) for out, *_ in stages]
     layers: list[nn.Module] = [nn.ConvTranspose2d(in_dim, chans[-1], 1), nn.ReLU()]
     for i in range(len(stages) - 1, -1, -1):
         _, k, st, p = stages[i]
@@ -82,11 +87,14 @@ class ConvFairVAENet(nn.Module):
     """q(z | image, s), p(image | z, s) (Bernoulli logits) and the label head p(y | z).
 
     ``shape`` = (C, H, W) with H = W in :data:`SUPPORTED_SIZES`; ``s_dim`` groups; ``y_dim``
-    classes (0 = no label head).
+    classes (0 = no label head); ``hidden`` width of the label head; ``width`` scales the
+    decoder's channels; ``encoder=False`` builds the generative half only (a Fair4Free student
+    decoder).
     """
 
     def __init__(self, shape: tuple[int, int, int], s_dim: int, y_dim: int, *, z_dim: int = 16,
-                 hidden: int = 64, s_injection: str = "input", label_weight: float = 1.0) -> None:
+                 hidden: int = 64, s_injection: str = "input", label_weight: float = 1.0,
+                 width: float = 1.0, encoder: bool = True) -> None:
         super().__init__()
         c, h, w = (int(v) for v in shape)
         if h != w:
@@ -98,9 +106,9 @@ class ConvFairVAENet(nn.Module):
         self.n_pixels = c * h * w
         self.s_injection = s_injection
         self.label_weight = float(label_weight)
-        self.encoder = conv_encoder(c + self.s_dim, h, 2 * self.z_dim)
+        self.encoder = conv_encoder(c + self.s_dim, h, 2 * self.z_dim) if encoder else None
         dec_in = self.z_dim + (self.s_dim if s_injection == "input" else 0)
-        self.decoder = conv_decoder(dec_in, h, c)
+        self.decoder = conv_decoder(dec_in, h, c, width)
         # "output": per-channel scale and shift of the logits from s (zero init = no effect)
         self.s_film = nn.Linear(self.s_dim, 2 * c) if s_injection == "output" else None
         if self.s_film is not None:
@@ -115,6 +123,8 @@ class ConvFairVAENet(nn.Module):
 
     def encode(self, x: torch.Tensor, s: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
         """(μ, log σ²) of q(z | image, s); ``x`` flattened rows or (n, C, H, W) images."""
+        if self.encoder is None:
+            raise RuntimeError("this ConvFairVAENet is a decoder only (encoder=False)")
         img = x if x.ndim == 4 else self.images_of(x)
         planes = s[:, :, None, None].expand(-1, -1, *self.shape[1:])
         h = self.encoder(torch.cat([img, planes.to(img.dtype)], dim=1)).flatten(1)
@@ -151,6 +161,21 @@ class ConvFairVAENet(nn.Module):
             ce = -(x[:, n:] * F.log_softmax(out[:, n:], dim=1)).sum(1).mean()
             loss = loss + self.label_weight * ce
         return loss
+
+    def distill_loss(self, student: torch.Tensor, teacher: torch.Tensor) -> torch.Tensor:
+        """Data-free decoder distillation: KL(Bern(σ(t)) ‖ Bern(σ(u))) per pixel (sum per image,
+        mean over rows) + label_weight · KL(softmax(t) ‖ softmax(u)) of the label head, where t
+        and u are the teacher's and this student's :meth:`decode` outputs."""
+        n = self.n_pixels
+        t, u = teacher[:, :n], student[:, :n]
+        p = torch.sigmoid(t)
+        # BCE with soft targets minus the targets' entropy = the Bernoulli KL (>= 0)
+        kl = (F.binary_cross_entropy_with_logits(u, p, reduction="none")
+              - F.binary_cross_entropy_with_logits(t, p, reduction="none")).sum(1).mean()
+        if self.label_head is not None and teacher.shape[1] > n:
+            lt, lu = F.log_softmax(teacher[:, n:], 1), F.log_softmax(student[:, n:], 1)
+            kl = kl + self.label_weight * (lt.exp() * (lt - lu)).sum(1).mean()
+        return kl
 
     @staticmethod
     def kl_standard_normal(mu: torch.Tensor, logvar: torch.Tensor) -> torch.Tensor:
