@@ -86,6 +86,9 @@ def test_save_distill_and_generate_from_saved_image_models(tmp_path):
     # a student is not a teacher
     res = CliRunner().invoke(app, ["images", "distill", str(student), "-o", str(tmp_path / "x")])
     assert res.exit_code == 2 and "needs a saved image fair VAE" in " ".join(res.output.split())
+    # the tabular 'fairx distill' points an image teacher to the images command
+    res = CliRunner().invoke(app, ["distill", str(teacher), "-o", str(tmp_path / "y")])
+    assert res.exit_code == 2 and "fairx images distill" in " ".join(res.output.split())
 
 
 def test_images_generate_user_errors(tmp_path):
