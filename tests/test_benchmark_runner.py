@@ -122,11 +122,15 @@ def test_store_metadata_and_tidy_rows(tmp_path):
 
 
 _KILL_SCRIPT = """
+import signal
 import sys
+# a job started with '&' from a non-interactive shell (nohup, CI wrappers) inherits SIGINT as
+# ignored; restore Python's Ctrl-C handler so the test sees what an interactive user would
+signal.signal(signal.SIGINT, signal.default_int_handler)
 sys.path.insert(0, {tests!r})
 from test_benchmark_runner import _spec, toy_cell
 from fairx.benchmark import run_benchmark
-spec = _spec("[slow, {{name: slow, params: {{C: 0.1}}, label: slow2}}]", seeds="[0, 1, 2, 3, 4, 5]")
+spec = _spec("[slow, {{name: slow, params: {{C: 0.1}}, label: slow2}}]", seeds="[0, 1, 2, 3]")
 try:
     run_benchmark(spec, {db!r}, cell_fn=toy_cell, progress=False)
 except KeyboardInterrupt:
@@ -151,18 +155,16 @@ def test_resume_after_kill_loses_nothing(tmp_path, sig):
                 continue
             if done >= 3:
                 break
-    # 12 cells of ≥ 0.5 s each: after 3 are stored, ≥ 4.5 s of work remain, so the signal lands
-    # mid-grid even when a loaded machine delays this polling loop
     os.kill(proc.pid, sig)
     proc.wait(timeout=60)
     assert proc.returncode == (-signal.SIGKILL if sig == signal.SIGKILL else 130)
     cells, results, groups = _counts(db)
-    assert 3 <= cells < 12, "the kill must land mid-grid"
+    assert 3 <= cells < 8, "the kill must land mid-grid"
     assert (results, groups) == (cells * 3, cells * 2)  # every stored cell is complete
-    spec = _spec("[slow, {name: slow, params: {C: 0.1}, label: slow2}]", seeds="[0, 1, 2, 3, 4, 5]")
+    spec = _spec("[slow, {name: slow, params: {C: 0.1}, label: slow2}]", seeds="[0, 1, 2, 3]")
     run = run_benchmark(spec, db, cell_fn=toy_cell, progress=False)
-    assert (run.n_skipped, run.n_run, run.n_failed) == (cells, 12 - cells, 0)
-    assert _counts(db) == (12, 36, 24)
+    assert (run.n_skipped, run.n_run, run.n_failed) == (cells, 8 - cells, 0)
+    assert _counts(db) == (8, 24, 16)
 
 
 def test_local_parallel_equals_sequential(tmp_path):
