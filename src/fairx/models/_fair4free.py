@@ -164,7 +164,7 @@ class Fair4Free(FairGenerator):
             mu, logvar = np.tile(mu, (reps, 1))[: self.pool_size], np.tile(logvar, (reps, 1))[: self.pool_size]
             z = mu + np.exp(0.5 * logvar) * rng.standard_normal(mu.shape)
             return torch.as_tensor(z, dtype=torch.float32, device=teacher.device_), None, []
-        from ..nn._distill import chain_stationarity, choose_stationary_step, prior_chain
+        from ..nn._distill import prior_chain, select_chain_step
 
         def reencode(z: np.ndarray, rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray]:
             s_idx = teacher.sample_s(len(z), rng)
@@ -175,11 +175,8 @@ class Fair4Free(FairGenerator):
             return mu.cpu().numpy(), logvar.cpu().numpy()
 
         z0 = rng.standard_normal((self.pool_size, teacher.z_dim_))
-        # to judge step j the chain needs step j + 1, so an automatic choice runs max_k + 1 steps
-        steps = self.max_k + 1 if self.k is None else int(self.k)
-        chain = prior_chain(z0, reencode, steps, rng)
-        ratios = chain_stationarity(chain, rng)
-        k = choose_stationary_step(ratios[: self.max_k + 1]) if self.k is None else int(self.k)
+        chain, k, ratios = select_chain_step(lambda steps: prior_chain(z0, reencode, steps, rng),
+                                             self.k, self.max_k, rng)
         return torch.as_tensor(chain[k], dtype=torch.float32, device=teacher.device_), k, ratios
 
     def _distill(self, teacher: FairVAE, data: TabularDataset | None) -> None:

@@ -542,18 +542,15 @@ class ImageFair4Free(ImageFairVAE):
             state_to_numpy,
             train_latent_generator,
         )
-        from ..nn._distill import chain_stationarity, choose_stationary_step
+        from ..nn._distill import select_chain_step
         from ._fair4free import ParameterCounts
 
         t0 = time.perf_counter()
         self._set_layout_state(teacher._layout_state())
-        # k as the tabular class chooses it: the first stationary step of the chain (judging
-        # step j needs step j + 1, so an automatic choice runs max_k + 1 steps)
-        steps = self.max_k + 1 if self.chain_steps is None else int(self.chain_steps)
-        chain = teacher.latent_chain(self.chain_samples, steps, seed=self.random_state)
-        self.chain_scores_ = chain_stationarity(chain, np.random.default_rng(self.random_state))
-        self.k_ = choose_stationary_step(self.chain_scores_[: self.max_k + 1]) \
-            if self.chain_steps is None else int(self.chain_steps)
+        # k as the tabular class chooses it: the first stationary step of the chain
+        chain, self.k_, self.chain_scores_ = select_chain_step(
+            lambda steps: teacher.latent_chain(self.chain_samples, steps, seed=self.random_state),
+            self.chain_steps, self.max_k, np.random.default_rng(self.random_state))
         self.chain_label_entropy_ = self._label_entropy(teacher, chain)
         pool = torch.as_tensor(chain[self.k_], dtype=torch.float32, device=self.device_)
         batch = min(256, len(pool))

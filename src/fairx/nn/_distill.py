@@ -237,3 +237,15 @@ def choose_stationary_step(ratios: Sequence[float], threshold: float = 2.0) -> i
         if r <= threshold:
             return j
     return int(np.argmin(ratios))
+
+
+def select_chain_step(run_chain: Callable[[int], list[np.ndarray]], k: int | None, max_k: int,
+                      rng: np.random.Generator) -> tuple[list[np.ndarray], int, list[float]]:
+    """Run a latent chain and pick its step: ``k`` when given, else the first stationary step
+    in 0..``max_k`` (judging step j needs step j + 1, so the automatic choice runs max_k + 1
+    steps). ``run_chain(steps)`` returns the ``steps + 1`` arrays of :func:`prior_chain`.
+    Returns (chain, chosen step, stationarity ratios)."""
+    chain = run_chain(max_k + 1 if k is None else int(k))
+    ratios = chain_stationarity(chain, rng)
+    chosen = choose_stationary_step(ratios[: max_k + 1]) if k is None else int(k)
+    return chain, chosen, ratios
