@@ -1,16 +1,25 @@
-"""Time and peak memory of the full synthetic-quality suite on Adult-sized tables.
+"""Time, CPU and peak memory of ``fairx.evaluate`` (or the quality suite alone) on Adult-sized
+tables, beside synthcity's α-precision + PRDC on the same encoded rows, in one run.
 
-    python benchmarks/bench_metrics.py                      # 32,561 × 32,561 and 48,842 × 48,842
-    python benchmarks/bench_metrics.py --sizes 5000 --json out.json
+    python benchmarks/bench_metrics.py                          # evaluate at 8,000 and 32,561 rows
+    python benchmarks/bench_metrics.py --suite quality --sizes 16000 --json out.json
+    python benchmarks/bench_metrics.py --synthcity /tmp/synthcity/venv/bin/python   # + synthcity
+    python benchmarks/bench_metrics.py --sizes 8000 --profile                       # + pyinstrument
 
-Each size runs in its own subprocess so that peak memory (``resource.getrusage`` maxrss, which
-covers numpy, scikit-learn and torch) is per size; ``tracemalloc`` adds the peak of Python/numpy
-allocations. Tables: the Adult loader (``load_dataset("adult", keep_fnlwgt=True)``, 45,222 clean
-rows, 15 columns) — real = a seeded sample of n rows (with replacement beyond 45,222), synthetic =
-a perturbed resample (numericals + N(0, (0.05·sd)²), rounded/clipped; 5 % of categorical values
-redrawn from the column's marginal), holdout for DCR = the real rows not sampled (or, when none
-are left, a perturbed resample of 16,281 rows). Without the Adult files it falls back to
-``make_synthetic`` of the same size (noted in the output).
+Every measurement runs in its own subprocess, so peak RSS (``resource.getrusage`` maxrss, which
+covers numpy, scikit-learn and torch) is per size and per library. Threads are the library
+defaults (a plain call), unless ``--threads`` is given.
+
+Tables: the Adult loader (``load_dataset("adult", keep_fnlwgt=True)``, 45,222 clean rows, 15
+columns). real = a seeded sample of n rows (with replacement beyond 45,222); synthetic = a
+perturbed resample of the real rows (numericals + N(0, (0.05·sd)²), rounded/clipped; 5 % of
+categorical values redrawn from the real column's marginal); test/holdout = the Adult rows not
+sampled whose categories occur in the real sample (or, when none are left, a perturbed resample of
+16,281 rows). ``--suite evaluate`` runs ``fairx.evaluate(real, synthetic, test=holdout)``: TSTR and
+TRTR utility/fairness, FTU, data parity and the full quality suite. synthcity (a separate venv,
+``--synthcity PYTHON``; recipe in ../shared/docs/synthcity-venv.md) gets the real and synthetic rows
+encoded by fairx's encoder and runs ``AlphaPrecision`` and ``PRDCScore(nearest_k=5)``; sizes whose
+dense n × n matrices would not fit in the available memory are skipped and said so.
 """
 
 from __future__ import annotations
@@ -21,13 +30,35 @@ import os
 import resource
 import subprocess
 import sys
+import tempfile
 import time
-import tracemalloc
 
 import numpy as np
 
+HERE = os.path.dirname(os.path.abspath(__file__))
+
+SYNTHCITY_SCRIPT = r"""
+import json, resource, sys, time
+import numpy as np, pandas as pd
+from synthcity.metrics.eval_statistical import AlphaPrecision, PRDCScore
+from synthcity.plugins.core.dataloader import GenericDataLoader
+real, synth = np.load(sys.argv[1]), np.load(sys.argv[2])
+gt, sy = GenericDataLoader(pd.DataFrame(real)), GenericDataLoader(pd.DataFrame(synth))
+cpu0, t0 = time.process_time(), time.perf_counter()
+alpha = AlphaPrecision(use_cache=False).evaluate(gt, sy)
+t1 = time.perf_counter()
+prdc = PRDCScore(nearest_k=5, use_cache=False).evaluate(gt, sy)
+t2 = time.perf_counter()
+print(json.dumps({"seconds": round(t2 - t0, 2), "alpha_seconds": round(t1 - t0, 2),
+                  "prdc_seconds": round(t2 - t1, 2), "cpu_seconds": round(time.process_time() - cpu0, 2),
+                  "maxrss_mb": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1),
+                  "metrics": {**{k: round(float(v), 4) for k, v in alpha.items()},
+                              **{k: round(float(v), 4) for k, v in prdc.items()}}}))
+"""
+
 
 def _tables(n: int, seed: int = 0):
+    """(real, synthetic, holdout, note) Adult tables of n rows (see the module docstring)."""
     from fairx.data import DatasetError, load_dataset, make_synthetic
 
     note = "adult"
@@ -48,19 +79,24 @@ def _tables(n: int, seed: int = 0):
     real = base.subset(real_rows)
 
     def perturbed(size: int):
-        frame = base.frame.iloc[rng.choice(N, size, replace=True)].reset_index(drop=True).copy()
-        for c in base.numerical:
-            col = base.frame[c].to_numpy(dtype=float)
+        src = real.frame
+        frame = src.iloc[rng.choice(len(src), size, replace=True)].reset_index(drop=True).copy()
+        for c in real.numerical:
+            col = src[c].to_numpy(dtype=float)
             x = frame[c].to_numpy(dtype=float) + rng.normal(0, 0.05 * (col.std() or 1), size)
             x = np.clip(x, col.min(), col.max())
-            frame[c] = np.round(x).astype(base.frame[c].dtype) if c in base.integer else x
-        for c in base.categorical:
+            frame[c] = np.round(x).astype(src[c].dtype) if c in real.integer else x
+        for c in real.categorical:
             flip = rng.random(size) < 0.05
-            frame.loc[flip, c] = base.frame[c].sample(int(flip.sum()), replace=True,
-                                                      random_state=int(rng.integers(1 << 31))).to_numpy()
-        return base.with_frame(frame)
+            frame.loc[flip, c] = src[c].sample(int(flip.sum()), replace=True,
+                                               random_state=int(rng.integers(1 << 31))).to_numpy()
+        return real.with_frame(frame)
 
     synthetic = perturbed(n)
+    keep = np.ones(len(unseen), dtype=bool)
+    for c in real.categorical:
+        keep &= base.frame[c].iloc[unseen].isin(set(real.frame[c])).to_numpy()
+    unseen = unseen[keep]
     if len(unseen) > 0:
         holdout = base.subset(unseen)
     else:
@@ -69,64 +105,144 @@ def _tables(n: int, seed: int = 0):
     return real, synthetic, holdout, note
 
 
-def run_one(n: int, embedding: str, seed: int, threads: int) -> dict:
-    import torch
-    from threadpoolctl import threadpool_limits
+def _usage() -> tuple[float, float]:
+    ru = resource.getrusage(resource.RUSAGE_SELF)
+    return ru.ru_utime + ru.ru_stime, ru.ru_maxrss / 1024  # CPU seconds, MiB (KiB on Linux)
 
+
+def run_fairx(n: int, suite: str, seed: int, threads: int | None, profile: bool) -> dict:
+    """One fairx measurement (child process)."""
+    import fairx
     from fairx.metrics import synthetic_quality
 
-    torch.set_num_threads(threads)
     real, synthetic, holdout, note = _tables(n, seed)
-    tracemalloc.start()
+    _, rss_tables = _usage()
     timings: dict[str, float] = {}
-    cpu0 = resource.getrusage(resource.RUSAGE_SELF)
-    t0 = time.perf_counter()
-    with threadpool_limits(limits=threads):
-        q = synthetic_quality(real, synthetic, holdout=holdout, seed=seed, embedding=embedding, timings=timings)
+    opts = {} if threads is None else {"n_threads": threads}
+    profiler = None
+    if profile:
+        from pyinstrument import Profiler
+
+        profiler = Profiler(interval=0.01)
+        profiler.start()
+    cpu0, t0 = _usage()[0], time.perf_counter()
+    if suite == "evaluate":
+        res = fairx.evaluate(real, synthetic.frame, test=holdout,
+                             quality_options={"timings": timings}, **opts)
+        metrics = {f"{g}.{m}": round(v, 4) for g, m, v in res.itertuples(index=False)}
+    else:
+        q = synthetic_quality(real, synthetic, holdout=holdout, seed=seed, timings=timings, **opts)
+        metrics = {k: round(v, 4) for k, v in q.items()}
     seconds = time.perf_counter() - t0
-    cpu1 = resource.getrusage(resource.RUSAGE_SELF)
-    cpu = (cpu1.ru_utime - cpu0.ru_utime) + (cpu1.ru_stime - cpu0.ru_stime)
-    _, peak = tracemalloc.get_traced_memory()
-    tracemalloc.stop()
-    maxrss_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # KiB on Linux
-    return {"n_real": len(real), "n_synthetic": len(synthetic), "n_holdout": len(holdout),
-            "columns": real.frame.shape[1], "tables": note, "embedding": embedding,
-            "threads": threads, "seconds": round(seconds, 2), "cpu_seconds": round(cpu, 2),
-            "tracemalloc_peak_mb": round(peak / 2**20, 1),
-            "maxrss_mb": round(maxrss_mb, 1), "timings": {k: round(v, 2) for k, v in timings.items()},
-            "metrics": {k: round(v, 4) for k, v in q.items()}}
+    cpu, rss = _usage()
+    out = {"library": "fairx", "suite": suite, "n_real": len(real), "n_synthetic": len(synthetic),
+           "n_holdout": len(holdout), "columns": real.frame.shape[1], "tables": note,
+           "threads": threads, "seconds": round(seconds, 2), "cpu_seconds": round(cpu - cpu0, 2),
+           "maxrss_mb": round(rss, 1), "rss_before_mb": round(rss_tables, 1),
+           "timings": {k: round(v, 2) for k, v in timings.items()}, "metrics": metrics}
+    if profiler is not None:
+        profiler.stop()
+        text = profiler.output_text(unicode=False, color=False, show_all=False)
+        out["profile"] = "\n".join(text.splitlines()[:60])
+    return out
+
+
+def run_synthcity(n: int, seed: int, python: str) -> dict:
+    """synthcity's AlphaPrecision + PRDCScore on fairx-encoded rows (a subprocess in its venv)."""
+    from fairx.data import TabularEncoder
+
+    real, synthetic, _, note = _tables(n, seed)
+    enc = TabularEncoder(numerical="standard", handle_unknown="ignore").fit(real)
+    with tempfile.TemporaryDirectory() as tmp:
+        paths = [os.path.join(tmp, f"{name}.npy") for name in ("real", "synth")]
+        np.save(paths[0], enc.encode(real).astype(np.float64))
+        np.save(paths[1], enc.encode(synthetic).astype(np.float64))
+        script = os.path.join(tmp, "synthcity_metrics.py")
+        with open(script, "w") as fh:
+            fh.write(SYNTHCITY_SCRIPT)
+        proc = subprocess.run([python, script, *paths], capture_output=True, text=True, cwd=tmp)
+    if proc.returncode != 0:
+        return {"library": "synthcity", "n_real": n, "error": proc.stderr.strip().splitlines()[-3:]}
+    res = json.loads(proc.stdout.strip().splitlines()[-1])
+    return {"library": "synthcity", "suite": "alpha_precision+prdc", "n_real": len(real),
+            "n_synthetic": len(synthetic), "tables": note, **res}
+
+
+def _available_mb() -> float:
+    try:
+        with open("/proc/meminfo") as fh:
+            for line in fh:
+                if line.startswith("MemAvailable:"):
+                    return int(line.split()[1]) / 1024
+    except OSError:
+        pass
+    return float("inf")
+
+
+def _child(args: argparse.Namespace, n: int, library: str) -> dict:
+    cmd = [sys.executable, os.path.abspath(__file__), "--child", library, "--sizes", str(n),
+           "--suite", args.suite, "--seed", str(args.seed)]
+    if args.threads is not None:
+        cmd += ["--threads", str(args.threads)]
+    if args.profile:
+        cmd.append("--profile")
+    if args.synthcity:
+        cmd += ["--synthcity", args.synthcity]
+    out = subprocess.run(cmd, capture_output=True, text=True)
+    if out.returncode != 0:
+        raise SystemExit(f"{library} at n={n} failed:\n{out.stderr[-3000:]}")
+    return json.loads(out.stdout.strip().splitlines()[-1])
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--sizes", type=int, nargs="+", default=[32_561, 48_842])
-    parser.add_argument("--embedding", default="oneclass", choices=["oneclass", "naive"])
+    parser.add_argument("--sizes", type=int, nargs="+", default=[8_000, 32_561])
+    parser.add_argument("--suite", default="evaluate", choices=["evaluate", "quality"])
     parser.add_argument("--seed", type=int, default=0)
-    parser.add_argument("--threads", type=int, default=1,
-                        help="BLAS/OpenMP/torch threads (1 is fastest on a shared, loaded machine)")
+    parser.add_argument("--threads", type=int, default=None,
+                        help="n_threads for fairx (default: the library default of a plain call)")
+    parser.add_argument("--synthcity", metavar="PYTHON",
+                        help="python of a synthcity venv: also time its AlphaPrecision + PRDCScore")
+    parser.add_argument("--profile", action="store_true", help="print the top of a pyinstrument profile")
     parser.add_argument("--json", help="write the results to this file")
-    parser.add_argument("--one", type=int, help=argparse.SUPPRESS)  # child process: one size
+    parser.add_argument("--child", choices=["fairx", "synthcity"], help=argparse.SUPPRESS)
     args = parser.parse_args()
-    os.environ.setdefault("FAIRX_DATA_HOME", os.path.join(os.path.dirname(__file__), "..", "..", "shared",
-                                                          "datasets"))
-    if args.one:
-        print(json.dumps(run_one(args.one, args.embedding, args.seed, args.threads)))
+    os.environ.setdefault("FAIRX_DATA_HOME", os.path.join(HERE, "..", "..", "shared", "datasets"))
+    if args.child == "fairx":
+        print(json.dumps(run_fairx(args.sizes[0], args.suite, args.seed, args.threads, args.profile)))
         return
+    if args.child == "synthcity":
+        print(json.dumps(run_synthcity(args.sizes[0], args.seed, args.synthcity)))
+        return
+    print(f"cores: {os.cpu_count()}, load average at the start: {os.getloadavg()[0]:.1f}")
     results = []
     for n in args.sizes:
-        cmd = [sys.executable, __file__, "--one", str(n), "--embedding", args.embedding, "--seed", str(args.seed),
-               "--threads", str(args.threads)]
-        out = subprocess.run(cmd, capture_output=True, text=True, check=True)
-        res = json.loads(out.stdout.strip().splitlines()[-1])
+        res = _child(args, n, "fairx")
         results.append(res)
-        print(f"{res['n_real']:>6} x {res['n_synthetic']:<6} {res['seconds']:7.1f} s wall  "
-              f"{res['cpu_seconds']:7.1f} s CPU  "
-              f"maxrss {res['maxrss_mb']:7.0f} MB  tracemalloc peak {res['tracemalloc_peak_mb']:6.0f} MB  "
-              f"[{res['tables']}]")
-        print("   per step (s):", res["timings"])
+        print(f"fairx {args.suite:<9} {res['n_real']:>6} x {res['n_synthetic']:<6} {res['seconds']:7.1f} s wall"
+              f"  {res['cpu_seconds']:7.1f} s CPU  maxrss {res['maxrss_mb']:6.0f} MB "
+              f"(tables alone {res['rss_before_mb']:.0f} MB)  [{res['tables']}]")
+        print("   quality steps (s):", res["timings"])
+        if "profile" in res:
+            print(res["profile"])
+        if args.synthcity:
+            need_mb = 3 * 8 * n * n / 2**20  # prdc's three dense float64 distance matrices
+            if need_mb > 0.8 * _available_mb():
+                print(f"synthcity {n}: skipped, its dense distance matrices need ~{need_mb:.0f} MB and "
+                      f"only {_available_mb():.0f} MB are available")
+                continue
+            ref = _child(args, n, "synthcity")
+            results.append(ref)
+            if "error" in ref:
+                print(f"synthcity {n}: failed: {ref['error']}")
+                continue
+            print(f"synthcity alpha+prdc {ref['n_real']:>6} x {ref['n_synthetic']:<6} {ref['seconds']:7.1f} s wall"
+                  f"  {ref['cpu_seconds']:7.1f} s CPU  maxrss {ref['maxrss_mb']:6.0f} MB"
+                  f"  (alpha {ref['alpha_seconds']} s, prdc {ref['prdc_seconds']} s)")
+            print(f"   synthcity / fairx {args.suite}: {ref['seconds'] / res['seconds']:.1f}x wall")
     load = os.getloadavg()
-    print(f"threads: {args.threads}")
-    print(f"cores: {os.cpu_count()}, load average at the end: {load[0]:.1f} (other jobs inflate times)")
+    print(f"threads: {args.threads or 'library default'}; cores: {os.cpu_count()}; "
+          f"load average at the end: {load[0]:.1f} (other jobs inflate times)")
     if args.json:
         with open(args.json, "w") as fh:
             json.dump({"results": results, "cpu_count": os.cpu_count(), "loadavg": load}, fh, indent=2)

@@ -81,6 +81,27 @@ def test_tidy_result_and_known_relations(real):
     assert v[("quality", "detection_score")] > 0.8
     assert v[("data", "data_dpr")] == pytest.approx(v[("reference", "data_dpr")], abs=0.15)
     assert out.attrs["settings"]["split"] == "given test table"
+    # every group has positives and negatives: the undefined-rate flag is 0 in both blocks
+    assert v[("fairness", "undefined_rate_groups")] == 0 and v[("reference", "undefined_rate_groups")] == 0
+    assert out.attrs["settings"]["undefined"] == "exclude"
+
+
+def test_undefined_rule_reaches_the_fairness_rows(real):
+    # a test table where one group has no positive rows: TPR of that group is undefined
+    test = make_synthetic(400, bias=0.8, seed=2)
+    frame = test.frame.copy()
+    groups = frame["group"].unique()
+    frame.loc[frame["group"] == groups[0], "hired"] = frame["hired"][frame["hired"] != test.positive_label].iloc[0]
+    test = test.with_frame(frame)
+    syn = make_synthetic(900, bias=0.8, seed=1).frame
+    kw = dict(test=test, quality=False, reference=False)
+    ex = evaluate(real, syn, **kw).set_index("metric")["value"]
+    zero = evaluate(real, syn, undefined="zero", **kw).set_index("metric")["value"]
+    assert ex["undefined_rate_groups"] == zero["undefined_rate_groups"] == 1
+    assert np.isnan(ex["eop_diff"]) and not np.isnan(zero["eop_diff"])
+    assert zero["eod"] >= ex["eod"]
+    with pytest.raises(ValueError, match="undefined="):
+        evaluate(real, syn, undefined="skip", **kw)
 
 
 def test_without_test_table_the_real_table_is_split(real):

@@ -13,6 +13,7 @@ from fairx.metrics import (
     bootstrap_ci,
     data_parity,
     dpr,
+    eod,
     fairness_by_attribute,
     fairness_metrics,
     ftu,
@@ -100,6 +101,60 @@ def test_group_without_positives_gives_nan_tpr():
     assert np.isnan(fairness_metrics(yt, yp, sensitive_features=np.array(["a", "a", "b", "b"]))["eop_ratio"])
 
 
+def test_undefined_group_rates_exclude_or_zero():
+    # group b has no positives: its TPR is undefined (fairlearn counts it as 0); TPR_a = 1,
+    # FPR_a = 0, FPR_b = 3/4
+    yt = np.array([1, 0, 1, 0, 0, 0, 0, 0])
+    yp = np.array([1, 0, 1, 0, 1, 1, 0, 1])
+    s = np.array(list("aaaabbbb"))
+    ex = fairness_metrics(yt, yp, sensitive_features=s)  # default: "exclude"
+    assert ex == pytest.approx(fairness_metrics(yt, yp, sensitive_features=s, undefined="exclude"), nan_ok=True)
+    assert ex["eod"] == pytest.approx(0.75)  # FPR range only
+    assert np.isnan(ex["eop_diff"]) and np.isnan(ex["eop_ratio"])
+    assert ex["eor"] == pytest.approx(0.0) and ex["fpr_gap"] == pytest.approx(0.75)
+    assert ex["undefined_rate_groups"] == 1.0
+    zero = fairness_metrics(yt, yp, sensitive_features=s, undefined="zero")
+    kw = {"sensitive_features": s}
+    assert zero["eod"] == pytest.approx(1.0) == fl.equalized_odds_difference(yt, yp, **kw)
+    assert zero["eor"] == pytest.approx(fl.equalized_odds_ratio(yt, yp, **kw))
+    assert zero["eop_diff"] == pytest.approx(1.0) == fl.equal_opportunity_difference(yt, yp, **kw)
+    assert zero["eop_ratio"] == pytest.approx(fl.equal_opportunity_ratio(yt, yp, **kw))
+    assert zero["undefined_rate_groups"] == 1.0
+    assert zero["dpd"] == ex["dpd"] == pytest.approx(0.25)  # selection rates are always defined
+    assert eod(yt, yp, sensitive_features=s, undefined="zero") == pytest.approx(1.0)
+    wp = worst_pair(yt, yp, sensitive_features=s, rate="tpr", undefined="zero")
+    assert (wp["group_low"], wp["difference"]) == ("b", pytest.approx(1.0))
+    with pytest.raises(ValueError, match="fewer than two groups"):
+        worst_pair(yt, yp, sensitive_features=s, rate="tpr")
+    by_attr = fairness_by_attribute(yt, yp, sensitive_features=s, undefined="zero")
+    assert by_attr.set_index("metric")["value"]["eod"] == pytest.approx(1.0)
+    assert bootstrap_ci(yt, yp, sensitive_features=s, n_boot=20, undefined="zero")["value"].tolist() == [
+        zero[m] for m in ("dpr", "dpd", "eor", "eod", "eop_ratio", "eop_diff", "fpr_gap")]
+    # every rate defined: no flag and both rules agree
+    assert fairness_metrics(Y_TRUE, Y_PRED, sensitive_features=S)["undefined_rate_groups"] == 0.0
+    assert fairness_metrics(Y_TRUE, Y_PRED, sensitive_features=S, undefined="zero") == fairness_metrics(
+        Y_TRUE, Y_PRED, sensitive_features=S)
+    with pytest.raises(ValueError, match="undefined='nan'; allowed: \\['exclude', 'zero'\\]"):
+        fairness_metrics(yt, yp, sensitive_features=s, undefined="nan")
+
+
+@pytest.mark.parametrize("seed", [0, 1])
+def test_zero_rule_equals_fairlearn_with_empty_classes(seed):
+    rng = np.random.default_rng(seed)
+    n = 300
+    s = rng.choice(["x", "y", "z", "w"], n, p=[0.4, 0.3, 0.2, 0.1])
+    yt, yp = rng.integers(0, 2, n), rng.integers(0, 2, n)
+    yt[s == "w"] = 0  # w: no positives (TPR undefined)
+    yt[s == "z"] = 1  # z: no negatives (FPR undefined)
+    m = fairness_metrics(yt, yp, sensitive_features=s, undefined="zero")
+    kw = {"sensitive_features": s}
+    assert m["undefined_rate_groups"] == 2.0
+    assert m["eod"] == pytest.approx(fl.equalized_odds_difference(yt, yp, **kw))
+    assert m["eor"] == pytest.approx(fl.equalized_odds_ratio(yt, yp, **kw))
+    assert m["eop_diff"] == pytest.approx(fl.equal_opportunity_difference(yt, yp, **kw))
+    assert m["fpr_gap"] == pytest.approx(fl.false_positive_rate_difference(yt, yp, **kw))
+
+
 def test_bad_labels_are_rejected():
     with pytest.raises(ValueError, match="0/1"):
         fairness_metrics(np.array([0, 2]), np.array([0, 1]), sensitive_features=np.array(["a", "b"]))
@@ -150,7 +205,7 @@ def test_ftu_known_answer_and_nan_when_unaware():
 
 def test_metric_info_covers_the_contract():
     names = ["accuracy", "balanced_accuracy", "precision", "recall", "f1", "auroc", "dpr", "dpd", "eor",
-             "eod", "eop_ratio", "eop_diff", "fpr_gap", "ftu", "data_dpd", "data_dpr", "alpha_precision",
+             "eod", "eop_ratio", "eop_diff", "fpr_gap", "undefined_rate_groups", "ftu", "data_dpd", "data_dpr", "alpha_precision",
              "beta_recall", "authenticity", "prdc_precision", "prdc_recall", "density", "coverage",
              "ks_complement", "tv_complement", "column_fidelity", "correlation_similarity", "c2st_auc",
              "detection_score", "dcr_share"]

@@ -28,6 +28,7 @@ from fairx.metrics import (
     cross_pass,
     knn,
     knn_self,
+    prdc_scores,
     synthetic_quality,
 )
 
@@ -111,6 +112,57 @@ def test_prdc_equals_dense_reference(real, fresh):
     got = synthetic_quality(r, f, metrics=["prdc_precision", "prdc_recall", "density", "coverage"])
     for key, value in ref.items():
         assert got[key] == pytest.approx(value, abs=1e-9), key
+
+
+def test_duplicate_rows_have_empty_balls():
+    # every row has 5 exact copies: all 5-NN radii are 0 and nothing is strictly inside a ball
+    x = np.repeat(np.random.default_rng(0).normal(size=(50, 8)), 6, axis=0)
+    assert (knn_self(x, 5)[0] == 0.0).all()
+    got = prdc_scores(x, x, k=5, chunk_elements=1000)
+    assert got == {"prdc_precision": 0.0, "prdc_recall": 0.0, "density": 0.0, "coverage": 0.0}
+
+
+def test_tie_heavy_prdc_equals_exact_brute_force_and_prdc_package():
+    from prdc import compute_prdc
+
+    # small integer grid: squared distances are exact integers, so thousands of pairs lie exactly
+    # on a ball's edge (and every float64 formula, the prdc package's included, is exact here)
+    rng = np.random.default_rng(1)
+    real, fake = rng.integers(0, 3, (600, 6)).astype(float), rng.integers(0, 3, (500, 6)).astype(float)
+    r_rad = np.sort(cdist(real, real), axis=1)[:, 5]
+    assert np.isin(cdist(fake, real), r_rad).sum() > 1000  # many boundary ties
+    ref = _prdc_reference(real, fake, 5)
+    got = prdc_scores(real, fake, k=5, chunk_elements=4000)  # many small tiles
+    pkg = compute_prdc(real, fake, nearest_k=5)
+    for key, name in [("prdc_precision", "precision"), ("prdc_recall", "recall"), ("density", "density"),
+                      ("coverage", "coverage")]:
+        assert got[key] == pytest.approx(ref[key], abs=1e-12), key
+        assert got[key] == pytest.approx(pkg[name], abs=1e-6), key
+    # fractional coordinates with ties: exact float64 brute force (cdist = direct differences)
+    grid = rng.integers(0, 4, (400, 5)) * 0.1
+    other = rng.integers(0, 4, (350, 5)) * 0.1
+    ref = _prdc_reference(grid, other, 5)
+    got = prdc_scores(grid, other, k=5, chunk_elements=3000)
+    for key, value in ref.items():
+        assert got[key] == pytest.approx(value, abs=1e-12), key
+
+
+def test_authenticity_does_not_depend_on_recall_k(real, fresh):
+    from fairx.data import TabularEncoder
+
+    opts = dict(embedding="naive", metrics=["authenticity", "beta_recall"])
+    k1 = synthetic_quality(real, fresh, recall_k=1, **opts)
+    k5 = synthetic_quality(real, fresh, recall_k=5, **opts)
+    assert k1["authenticity"] == k5["authenticity"]
+    assert k5["beta_recall"] > k1["beta_recall"] + 0.2  # recall_k still changes β-recall
+    enc = TabularEncoder(handle_unknown="ignore").fit(real)
+    xr, xs = enc.encode(real).astype(float), enc.encode(fresh).astype(float)
+    rr = cdist(xr, xr)
+    np.fill_diagonal(rr, np.inf)
+    sr = cdist(xs, xr)
+    nearest = sr.argmin(1)
+    expected = np.mean(sr.min(1) > rr.min(1)[nearest])  # methods.md §8, nearest other real row
+    assert k1["authenticity"] == pytest.approx(expected, abs=1e-12)
 
 
 # ------------------------------------------------------------------ analytic cases

@@ -33,7 +33,7 @@ from ._images import (
     painted_colour,
 )
 from ._info import METRIC_INFO, MetricInfo
-from ._neighbours import cross_pass, knn, knn_self
+from ._neighbours import cross_pass, knn, knn_self, pair_distances
 from ._quality import (
     alpha_precision_score,
     authenticity_score,
@@ -42,8 +42,10 @@ from ._quality import (
     column_fidelity,
     correlation_similarity,
     cramers_v,
+    prdc_scores,
     synthetic_quality,
 )
+from ._threads import default_threads, thread_limit
 from ._utility import (
     CLASSIFIERS,
     DownstreamModel,
@@ -58,8 +60,8 @@ __all__ = [
     "CLASSIFIERS", "METRIC_INFO", "DownstreamModel", "MetricInfo", "align_to_schema",
     "alpha_precision_score", "authenticity_score", "beta_recall_score", "bootstrap_ci", "c2st_auc",
     "check_schema", "column_fidelity", "correlation_similarity", "cramers_v", "cross_pass",
-    "data_parity", "dpd", "dpr", "eod", "eop_diff", "eop_ratio", "eor", "evaluate",
+    "data_parity", "default_threads", "dpd", "dpr", "eod", "eop_diff", "eop_ratio", "eor", "evaluate",
     "fairness_by_attribute", "fairness_metrics", "fit_downstream", "fpr_gap", "ftu", "group_table",
-    "knn", "knn_self", "prediction_metrics", "summarise_rates", "synthetic_quality",
-    "utility_protocol", "worst_pair",
+    "knn", "knn_self", "pair_distances", "prdc_scores", "prediction_metrics", "summarise_rates",
+    "synthetic_quality", "thread_limit", "utility_protocol", "worst_pair",
 ]

@@ -16,9 +16,10 @@ import numpy as np
 import pandas as pd
 
 from ..data import DatasetError, TabularDataset, train_test_split
-from ._fairness import data_parity, ftu
+from ._fairness import UNDEFINED_RULES, data_parity, ftu
 from ._info import METRIC_INFO
 from ._quality import synthetic_quality
+from ._threads import thread_limit
 from ._utility import fit_downstream, utility_protocol
 
 logger = logging.getLogger(__name__)
@@ -159,11 +160,15 @@ def evaluate(
     reference: bool = True,
     quality_options: dict[str, Any] | None = None,
     n_threads: int | None = None,
+    undefined: Literal["exclude", "zero"] = "exclude",
 ) -> pd.DataFrame:
     """Score a synthetic table against the real one; tidy ``group, metric, value``.
 
     - ``utility`` / ``fairness``: TSTR — the downstream ``classifier`` trained on the synthetic
       table, tested on ``test``. ``ftu`` always comes from a second model that sees s.
+      ``undefined_rate_groups`` > 0 flags that a group had no positives (TPR) or negatives
+      (FPR); ``undefined`` says how such a group counts: left out of the TPR/FPR metrics
+      (``"exclude"``) or with the rate 0 (``"zero"``, fairlearn's numbers).
     - ``data``: label parity of the synthetic table (:func:`data_parity`).
     - ``quality``: :func:`synthetic_quality` against the real table (``dcr_share`` uses
       ``test`` as the holdout; NaN when no test table is given, since then the generator saw
@@ -173,18 +178,24 @@ def evaluate(
     Without ``test`` the real table is split (``test_size``, stratified, seeded by ``seed``):
     TRTR trains on the real part, both TRTR and TSTR are tested on the held-out part, and
     quality compares with the whole real table. Settings and notes are in ``.attrs``.
-    ``n_threads`` caps BLAS/OpenMP/torch threads for the call (``None``: library defaults).
+    ``n_threads`` caps BLAS/OpenMP/torch threads for the call and restores them afterwards
+    (``None``: the free cores, :func:`fairx.metrics.default_threads`).
     """
-    if n_threads is not None:
-        from threadpoolctl import threadpool_limits
+    if undefined not in UNDEFINED_RULES:
+        raise ValueError(f"undefined={undefined!r}; allowed: {list(UNDEFINED_RULES)}")
+    with thread_limit(n_threads) as threads:
+        return _evaluate(real, synthetic, test=test, target=target, sensitive=sensitive,
+                         positive_label=positive_label, classifier=classifier, seed=seed,
+                         use_sensitive=use_sensitive, min_group_size=min_group_size, quality=quality,
+                         embedding=embedding, max_rows=max_rows, test_size=test_size,
+                         reference=reference, quality_options={**(quality_options or {}), "n_threads": threads},
+                         undefined=undefined, threads=threads)
 
-        opts = {**(quality_options or {}), "n_threads": n_threads}
-        with threadpool_limits(limits=n_threads):
-            return evaluate(real, synthetic, test=test, target=target, sensitive=sensitive,
-                            positive_label=positive_label, classifier=classifier, seed=seed,
-                            use_sensitive=use_sensitive, min_group_size=min_group_size, quality=quality,
-                            embedding=embedding, max_rows=max_rows, test_size=test_size,
-                            reference=reference, quality_options=opts)
+
+def _evaluate(real, synthetic, *, test, target, sensitive, positive_label, classifier, seed,
+              use_sensitive, min_group_size, quality, embedding, max_rows, test_size, reference,
+              quality_options, undefined, threads) -> pd.DataFrame:
+    """:func:`evaluate` inside its thread cap."""
     real_ds = _real_dataset(real, target, sensitive, positive_label)
     synth = align_to_schema(real_ds, synthetic, role="synthetic")
     notes = list(synth.meta.get("coercions", []))
@@ -205,7 +216,7 @@ def evaluate(
             rows.append((g, metric, float(value)))
 
     tstr = utility_protocol(synth, test_ds, classifier=classifier, use_sensitive=use_sensitive, seed=seed,
-                            mode="TSTR", min_group_size=min_group_size)
+                            mode="TSTR", min_group_size=min_group_size, undefined=undefined)
     if not use_sensitive:
         tstr["ftu"] = ftu(fit_downstream(synth, classifier=classifier, use_sensitive=True, seed=seed), test_ds)
     add(None, tstr)
@@ -215,7 +226,7 @@ def evaluate(
                                          max_rows=max_rows, **(quality_options or {})))
     if reference:
         trtr = utility_protocol(real_train, test_ds, classifier=classifier, use_sensitive=use_sensitive,
-                                seed=seed, mode="TRTR", min_group_size=min_group_size)
+                                seed=seed, mode="TRTR", min_group_size=min_group_size, undefined=undefined)
         if not use_sensitive:
             trtr["ftu"] = ftu(fit_downstream(real_train, classifier=classifier, use_sensitive=True, seed=seed),
                               test_ds)
@@ -226,6 +237,7 @@ def evaluate(
         "use_sensitive": use_sensitive, "seed": seed, "split": split, "embedding": embedding,
         "max_rows": max_rows, "n_real": len(real_ds), "n_synthetic": len(synth), "n_test": len(test_ds),
         "target": real_ds.target, "sensitive": list(real_ds.sensitive),
-        "positive_label": real_ds.schema()["positive_label"], "notes": notes,
+        "positive_label": real_ds.schema()["positive_label"], "undefined": undefined,
+        "n_threads": threads, "notes": notes,
     }
     return result

@@ -25,6 +25,13 @@ logger = logging.getLogger(__name__)
 
 RATE_COLUMNS = ("selection_rate", "tpr", "fpr")
 FAIRNESS_KEYS = ("dpr", "dpd", "eor", "eod", "eop_ratio", "eop_diff", "fpr_gap")
+UNDEFINED_RULES = ("exclude", "zero")
+UNDEFINED_FLAG = "undefined_rate_groups"
+
+
+def _check_undefined(undefined: str) -> None:
+    if undefined not in UNDEFINED_RULES:
+        raise ValueError(f"undefined={undefined!r}; allowed: {list(UNDEFINED_RULES)}")
 
 
 # ---------------------------------------------------------------------------- inputs
@@ -158,15 +165,25 @@ def _range(values: np.ndarray) -> float:
     return float(v.max() - v.min()) if len(v) >= 2 else float("nan")
 
 
-def summarise_rates(block: pd.DataFrame) -> dict[str, float]:
+def summarise_rates(block: pd.DataFrame, undefined: str = "exclude") -> dict[str, float]:
     """The §6 metrics from one block of a group table (columns selection_rate, tpr, fpr).
 
     DPR = min SR / max SR, DPD = max SR − min SR; EOR = min(TPR ratio, FPR ratio);
     EOD = max(TPR range, FPR range); eop_* on TPR alone; fpr_gap = FPR range.
+
+    A group without positive rows has no TPR, one without negative rows no FPR (NaN in the
+    block). ``undefined="exclude"`` (default) leaves such a group out of the TPR (FPR) based
+    metrics only; ``"zero"`` counts the rate as 0, as fairlearn does. Either way
+    ``undefined_rate_groups`` is the number of groups with an undefined TPR or FPR (0 = no
+    rule was needed).
     """
+    _check_undefined(undefined)
     sr = block["selection_rate"].to_numpy(dtype=float)
     tpr = block["tpr"].to_numpy(dtype=float)
     fpr = block["fpr"].to_numpy(dtype=float)
+    n_undefined = int(np.count_nonzero(np.isnan(tpr) | np.isnan(fpr)))
+    if undefined == "zero":
+        tpr, fpr = np.nan_to_num(tpr, nan=0.0), np.nan_to_num(fpr, nan=0.0)
     return {
         "dpr": _ratio(sr),
         "dpd": _range(sr),
@@ -177,56 +194,66 @@ def summarise_rates(block: pd.DataFrame) -> dict[str, float]:
         "eop_ratio": _ratio(tpr),
         "eop_diff": _range(tpr),
         "fpr_gap": _range(fpr),
+        UNDEFINED_FLAG: float(n_undefined),
     }
 
 
 def fairness_metrics(
     y_true: Any, y_pred: Any, *, sensitive_features: Any, min_group_size: int = 30,
-    exclude_small: bool = False,
+    exclude_small: bool = False, undefined: str = "exclude",
 ) -> dict[str, float]:
-    """dpr, dpd, eor, eod, eop_ratio, eop_diff, fpr_gap over the headline groups.
+    """dpr, dpd, eor, eod, eop_ratio, eop_diff, fpr_gap over the headline groups, and the
+    flag ``undefined_rate_groups``.
 
     The headline groups are the single sensitive column or the intersection of several.
     ``exclude_small=True`` leaves groups under ``min_group_size`` rows out of the summary
     (they stay in :func:`group_table`); by default every group counts, as in fairlearn.
+    ``undefined``: how a group without positives (TPR) or negatives (FPR) counts, see
+    :func:`summarise_rates` (``"zero"`` reproduces fairlearn).
     """
+    _check_undefined(undefined)
     yt, yp = _binary(y_true, "y_true"), _binary(y_pred, "y_pred")
     _, groups = _headline(sensitive_features, len(yt))
     block = _rates_block(yt, yp, groups)
     if exclude_small:
         block = block[block["size"] >= min_group_size]
-    return summarise_rates(block)
+    return summarise_rates(block, undefined)
 
 
 def fairness_by_attribute(
-    y_true: Any, y_pred: Any, *, sensitive_features: Any, min_group_size: int = 30
+    y_true: Any, y_pred: Any, *, sensitive_features: Any, min_group_size: int = 30,
+    undefined: str = "exclude",
 ) -> pd.DataFrame:
-    """Tidy ``attribute, metric, value`` with the §6 metrics for each column and the intersection."""
+    """Tidy ``attribute, metric, value`` with the §6 metrics (and ``undefined_rate_groups``)
+    for each column and the intersection; ``undefined`` as in :func:`summarise_rates`."""
+    _check_undefined(undefined)
     table = group_table(y_true, y_pred, sensitive_features=sensitive_features, min_group_size=min_group_size)
     rows = []
     for attr, block in table.groupby("attribute", sort=False):
-        for metric, value in summarise_rates(block).items():
+        for metric, value in summarise_rates(block, undefined).items():
             rows.append({"attribute": attr, "metric": metric, "value": value})
     return pd.DataFrame(rows)
 
 
 def worst_pair(
     y_true: Any, y_pred: Any, *, sensitive_features: Any, rate: str = "selection_rate",
-    min_group_size: int = 30, exclude_small: bool = False,
+    min_group_size: int = 30, exclude_small: bool = False, undefined: str = "exclude",
 ) -> dict[str, Any]:
     """The pair of headline groups with the lowest and highest ``rate`` (intersectional worst case).
 
     Returns ``attribute, group_low, group_high, rate_low, rate_high, ratio, difference,
-    size_low, size_high``.
+    size_low, size_high``. Groups whose ``rate`` is undefined are left out
+    (``undefined="exclude"``) or count as 0 (``"zero"``).
     """
     if rate not in RATE_COLUMNS:
         raise ValueError(f"rate={rate!r}; allowed: {list(RATE_COLUMNS)}")
+    _check_undefined(undefined)
     yt, yp = _binary(y_true, "y_true"), _binary(y_pred, "y_pred")
     name, groups = _headline(sensitive_features, len(yt))
     block = _rates_block(yt, yp, groups)
     if exclude_small:
         block = block[block["size"] >= min_group_size]
-    block = block.dropna(subset=[rate])
+    block = block.fillna({rate: 0.0}) if undefined == "zero" else block.dropna(subset=[rate])
     if len(block) < 2:
         raise ValueError(f"fewer than two groups with a defined {rate} in {name!r}")
     lo = block.loc[block[rate].idxmin()]
@@ -242,11 +269,12 @@ def worst_pair(
 
 # thin per-metric functions (fairlearn call shape)
 def _one(key: str):
-    def metric(y_true: Any, y_pred: Any, *, sensitive_features: Any) -> float:
-        return fairness_metrics(y_true, y_pred, sensitive_features=sensitive_features)[key]
+    def metric(y_true: Any, y_pred: Any, *, sensitive_features: Any, undefined: str = "exclude") -> float:
+        return fairness_metrics(y_true, y_pred, sensitive_features=sensitive_features, undefined=undefined)[key]
 
     metric.__name__ = key
-    metric.__doc__ = f"``{key}`` of the headline groups (see :func:`summarise_rates`)."
+    metric.__doc__ = (f"``{key}`` of the headline groups (see :func:`summarise_rates`; "
+                      "``undefined='zero'`` reproduces fairlearn).")
     return metric
 
 
@@ -266,21 +294,23 @@ def _fast_rates(codes: np.ndarray, n_groups: int, yt: np.ndarray, yp: np.ndarray
     sel = np.bincount(codes, weights=yp, minlength=n_groups)
     tp = np.bincount(codes, weights=yt * yp, minlength=n_groups)
     with np.errstate(invalid="ignore", divide="ignore"):
-        return pd.DataFrame({
+        rates = pd.DataFrame({
             "selection_rate": np.where(size > 0, sel / size, np.nan),
             "tpr": np.where(pos > 0, tp / pos, np.nan),
             "fpr": np.where(size - pos > 0, (sel - tp) / (size - pos), np.nan),
         })
+    return rates[size > 0]  # a group absent from a resample is not a group of it
 
 
 def bootstrap_ci(
     y_true: Any, y_pred: Any, *, sensitive_features: Any, n_boot: int = 200, level: float = 0.95,
-    random_state: int = 0, metrics: Sequence[str] = FAIRNESS_KEYS,
+    random_state: int = 0, metrics: Sequence[str] = FAIRNESS_KEYS, undefined: str = "exclude",
 ) -> pd.DataFrame:
     """Percentile bootstrap intervals of the headline fairness metrics (rows resampled).
 
     Returns ``metric, value, lower, upper`` (``value`` on the full data; MetricFrame-style
-    resampling of whole rows, seeded by ``random_state``).
+    resampling of whole rows, seeded by ``random_state``); ``undefined`` as in
+    :func:`summarise_rates`.
     """
     unknown = [m for m in metrics if m not in FAIRNESS_KEYS]
     if unknown:
@@ -289,16 +319,17 @@ def bootstrap_ci(
         raise ValueError(f"level={level}; it must lie in (0, 1)")
     if n_boot < 10:
         raise ValueError(f"n_boot={n_boot}; use at least 10 resamples")
+    _check_undefined(undefined)
     yt, yp = _binary(y_true, "y_true"), _binary(y_pred, "y_pred")
     _, groups = _headline(sensitive_features, len(yt))
     _, codes = np.unique(groups, return_inverse=True)
     n_groups = int(codes.max()) + 1
-    full = fairness_metrics(yt, yp, sensitive_features=groups)
+    full = fairness_metrics(yt, yp, sensitive_features=groups, undefined=undefined)
     rng = np.random.default_rng(random_state)
     draws = {m: np.empty(n_boot) for m in metrics}
     for b in range(n_boot):
         idx = rng.integers(0, len(yt), len(yt))
-        summary = summarise_rates(_fast_rates(codes[idx], n_groups, yt[idx], yp[idx]))
+        summary = summarise_rates(_fast_rates(codes[idx], n_groups, yt[idx], yp[idx]), undefined)
         for m in metrics:
             draws[m][b] = summary[m]
     q = [(1 - level) / 2, 1 - (1 - level) / 2]

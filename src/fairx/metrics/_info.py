@@ -51,6 +51,9 @@ _ROWS: list[tuple[str, MetricGroup, Direction, tuple[float, float], str, float |
     ("eop_ratio", "fairness", "higher", (0, 1), "equal opportunity ratio min_g TPR_g / max_g TPR_g", None),
     ("eop_diff", "fairness", "lower", (0, 1), "equal opportunity difference max_g TPR_g - min_g TPR_g", None),
     ("fpr_gap", "fairness", "lower", (0, 1), "max_g FPR_g - min_g FPR_g", None),
+    ("undefined_rate_groups", "fairness", "lower", (0, float("inf")),
+     "number of groups without positives (TPR) or negatives (FPR); > 0 flags that the eor/eod/eop/"
+     "fpr_gap values used the `undefined` rule (exclude the group, or count the rate as 0)", None),
     ("ftu", "fairness", "lower", (0, 1),
      "fairness through unawareness: max over group pairs of mean |p(x,s=a) - p(x,s=b)|", None),
     # data-level parity of a table

@@ -21,7 +21,8 @@ import numpy as np
 import pandas as pd
 
 from ..data import DatasetError, TabularDataset, TabularEncoder
-from ._neighbours import DEFAULT_CHUNK_ELEMENTS, cross_pass, knn, knn_self
+from ._neighbours import DEFAULT_CHUNK_ELEMENTS, CrossResult, cross_pass, knn, knn_self
+from ._threads import thread_limit
 
 logger = logging.getLogger(__name__)
 
@@ -102,6 +103,37 @@ def _embedding(xr: np.ndarray, xs: np.ndarray, embedding: str, seed: int, epochs
     span = np.where(hi > lo, hi - lo, 1.0)
     er, es = (xr - lo) / span, (xs - lo) / span
     return er, es, er.mean(axis=0), {}
+
+
+# ---------------------------------------------------------------------------- PRDC
+def _prdc_values(cross: CrossResult, k: int) -> dict[str, float]:
+    """PRDC from a sweep of synthetic rows against real columns with both k-NN radii."""
+    return {
+        "prdc_precision": float(np.mean(cross.row_in_col_balls > 0)),
+        "prdc_recall": float(np.mean(cross.col_in_row_balls)),
+        "density": float(cross.row_in_col_balls.sum() / (k * len(cross.row_nn_idx))),
+        "coverage": float(np.mean(cross.col_has_row_inside)),
+    }
+
+
+def prdc_scores(real: np.ndarray, synthetic: np.ndarray, k: int = 5, *,
+                chunk_elements: int = DEFAULT_CHUNK_ELEMENTS) -> dict[str, float]:
+    """Precision, recall, density and coverage (Naeem et al. 2020) of two row matrices.
+
+    Radii are exact k-NN distances to the *other* rows of the same set; "inside a ball" is the
+    strict ``d < radius`` of the reference code, decided on exact float64 distances (so a row
+    with k duplicates has radius 0 and holds nothing). Chunked: memory O(chunk + n + m).
+
+    Returns
+    -------
+    dict
+        ``prdc_precision``, ``prdc_recall``, ``density``, ``coverage``.
+    """
+    real_radius = knn_self(real, k)[0][:, k - 1]
+    synth_radius = knn_self(synthetic, k)[0][:, k - 1]
+    cross = cross_pass(synthetic, real, col_radii=real_radius, row_radii=synth_radius,
+                       chunk_elements=chunk_elements)
+    return _prdc_values(cross, k)
 
 
 # ---------------------------------------------------------------------------- column fidelity
@@ -233,7 +265,6 @@ def synthetic_quality(
     chunk_elements: int = DEFAULT_CHUNK_ELEMENTS,
     timings: dict[str, float] | None = None,
     n_threads: int | None = None,
-    _torch_threads: int | None = None,
 ) -> dict[str, float]:
     """Quality of ``synthetic`` against ``real`` (methods.md §8); a flat dict of floats.
 
@@ -249,21 +280,28 @@ def synthetic_quality(
         as ``n_real``, ``n_synthetic``, ``n_holdout``.
     metrics : names from METRIC_INFO's quality group (default: all).
     k : neighbours for PRDC (Naeem et al.: 5).
-    recall_k : which real neighbour defines d_rr in β-recall / authenticity (methods.md: 1,
-        the nearest other real row; the paper's k-NN radius variant uses larger k).
+    recall_k : which real neighbour defines d_rr in β-recall (methods.md: 1, the nearest other
+        real row; the paper's k-NN radius variant uses larger k). Authenticity always uses
+        the nearest other real row, whatever ``recall_k``.
     timings : optional dict that receives seconds per metric family.
-    n_threads : cap on BLAS/OpenMP/torch threads for this call (``None``: library defaults).
-        On a shared, busy machine 1 is much faster than oversubscribed threads.
-    """
-    if n_threads is not None:
-        from threadpoolctl import threadpool_limits
+    n_threads : BLAS/OpenMP/torch threads for this call, restored afterwards (``None``: the
+        free cores, see :func:`fairx.metrics.default_threads`).
 
-        with threadpool_limits(limits=n_threads):
-            return synthetic_quality(
-                real, synthetic, holdout=holdout, seed=seed, embedding=embedding, max_rows=max_rows,
-                metrics=metrics, k=k, recall_k=recall_k, oneclass_epochs=oneclass_epochs,
-                c2st_folds=c2st_folds, chunk_elements=chunk_elements, timings=timings,
-                n_threads=None, _torch_threads=n_threads)
+    Returns
+    -------
+    dict
+        The wanted metrics plus ``n_real``, ``n_synthetic`` (and ``n_holdout`` with DCR).
+    """
+    with thread_limit(n_threads) as threads:
+        return _quality(real, synthetic, holdout=holdout, seed=seed, embedding=embedding,
+                        max_rows=max_rows, metrics=metrics, k=k, recall_k=recall_k,
+                        oneclass_epochs=oneclass_epochs, c2st_folds=c2st_folds,
+                        chunk_elements=chunk_elements, timings=timings, threads=threads)
+
+
+def _quality(real, synthetic, *, holdout, seed, embedding, max_rows, metrics, k, recall_k,
+             oneclass_epochs, c2st_folds, chunk_elements, timings, threads) -> dict[str, float]:
+    """:func:`synthetic_quality` inside its thread cap."""
     if not isinstance(real, TabularDataset):
         raise TypeError(f"real must be a TabularDataset, got {type(real).__name__}")
     wanted = list(ALL_QUALITY if metrics is None else metrics)
@@ -313,7 +351,8 @@ def synthetic_quality(
         kk = max(k if "prdc" in families else 1, recall_k if "alpha" in families else 1)
         real_knn, _ = knn_self(xr, kk)
         real_radius = real_knn[:, k - 1] if "prdc" in families else None
-        d_rr = real_knn[:, recall_k - 1] if "alpha" in families else None
+        d_rr = real_knn[:, recall_k - 1] if "alpha" in families else None  # β-recall radius
+        d_nn = real_knn[:, 0]  # nearest other real row: authenticity, whatever recall_k
         t = tick("knn_real", t)
         if "prdc" in families:
             synth_radius = knn_self(xs, k)[0][:, k - 1]
@@ -323,20 +362,15 @@ def synthetic_quality(
                            chunk_elements=chunk_elements)
         t = tick("cross_pass", t)
     if "prdc" in families:
-        out.update({
-            "prdc_precision": float(np.mean(cross.row_in_col_balls > 0)),
-            "prdc_recall": float(np.mean(cross.col_in_row_balls)),
-            "density": float(cross.row_in_col_balls.sum() / (k * n_s)),
-            "coverage": float(np.mean(cross.col_nn_dist < real_radius)),
-        })
+        out.update(_prdc_values(cross, k))
     if "alpha" in families:
-        er, es, centre, info = _embedding(xr, xs, embedding, seed, oneclass_epochs, _torch_threads)
+        er, es, centre, info = _embedding(xr, xs, embedding, seed, oneclass_epochs, threads)
         t = tick("embedding", t)
         out["alpha_precision"] = alpha_precision_score(np.linalg.norm(er - centre, axis=1),
                                                        np.linalg.norm(es - centre, axis=1))
         rho = np.linalg.norm(es[cross.col_nn_idx] - es.mean(axis=0), axis=1)
         out["beta_recall"] = beta_recall_score(d_rr, cross.col_nn_dist, rho)
-        out["authenticity"] = authenticity_score(cross.row_nn_dist, cross.row_nn_idx, d_rr)
+        out["authenticity"] = authenticity_score(cross.row_nn_dist, cross.row_nn_idx, d_nn)
         t = tick("alpha_beta", t)
     if dcr_rows is not None:
         r_rows, h_rows = dcr_rows

@@ -151,11 +151,13 @@ def fit_downstream(
 
 def prediction_metrics(
     y_true: Any, y_pred: Any, *, y_score: Any = None, sensitive_features: Any, min_group_size: int = 30,
+    undefined: str = "exclude",
 ) -> dict[str, float]:
     """Utility and fairness of one prediction set (labels 0/1, 1 = the positive label).
 
     accuracy, balanced_accuracy, precision, recall, f1, auroc (from ``y_score`` probabilities;
-    NaN without them or with one class in ``y_true``) and the §6 fairness metrics.
+    NaN without them or with one class in ``y_true``) and the §6 fairness metrics with the flag
+    ``undefined_rate_groups`` (``undefined``: see :func:`~fairx.metrics.summarise_rates`).
     """
     yt, yp = _binary(y_true, "y_true"), _binary(y_pred, "y_pred")
     if len(yt) != len(yp):
@@ -170,20 +172,22 @@ def prediction_metrics(
     }
     if y_score is not None and len(np.unique(yt)) > 1:
         out["auroc"] = float(roc_auc_score(yt, np.asarray(y_score, dtype=float)))
-    out.update(fairness_metrics(yt, yp, sensitive_features=sensitive_features, min_group_size=min_group_size))
+    out.update(fairness_metrics(yt, yp, sensitive_features=sensitive_features, min_group_size=min_group_size,
+                                undefined=undefined))
     return out
 
 
 def utility_protocol(
     train: TabularDataset, test: TabularDataset | None, *, classifier: str = "hgb",
     use_sensitive: bool = False, seed: int = 0, mode: Mode = "TSTR",
-    sample_weight: np.ndarray | None = None, min_group_size: int = 30,
+    sample_weight: np.ndarray | None = None, min_group_size: int = 30, undefined: str = "exclude",
 ) -> dict[str, float]:
     """Train on ``train``, predict ``test``: :func:`prediction_metrics` plus ``ftu``.
 
     ``mode`` labels the run (``"TRTR"`` real/real, ``"TSTR"`` synthetic/real). ``"TSTS"``
     (FairX-style, for comparison only) splits ``train`` 70/30 (seeded) and ignores ``test``.
-    ``ftu`` is NaN unless ``use_sensitive`` (the model must see s).
+    ``ftu`` is NaN unless ``use_sensitive`` (the model must see s). ``undefined``: how a group
+    without positives/negatives counts in the TPR/FPR metrics (``"exclude"`` or ``"zero"``).
     """
     if mode not in MODES:
         raise ValueError(f"mode={mode!r}; allowed: {list(MODES)}")
@@ -198,6 +202,7 @@ def utility_protocol(
                            sample_weight=sample_weight)
     proba = model.predict_proba(test)
     out = prediction_metrics(test.y, (proba >= 0.5).astype(int), y_score=proba,
-                             sensitive_features=test.sensitive_frame, min_group_size=min_group_size)
+                             sensitive_features=test.sensitive_frame, min_group_size=min_group_size,
+                             undefined=undefined)
     out["ftu"] = ftu(model, test)
     return out
