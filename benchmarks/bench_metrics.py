@@ -13,9 +13,9 @@ defaults (a plain call), unless ``--threads`` is given.
 Tables: the Adult loader (``load_dataset("adult", keep_fnlwgt=True)``, 45,222 clean rows, 15
 columns). real = a seeded sample of n rows (with replacement beyond 45,222); synthetic = a
 perturbed resample of the real rows (numericals + N(0, (0.05·sd)²), rounded/clipped; 5 % of
-categorical values redrawn from the real column's marginal); test/holdout = the Adult rows not
-sampled whose categories occur in the real sample (or, when none are left, a perturbed resample of
-16,281 rows). ``--suite evaluate`` runs ``fairx.evaluate(real, synthetic, test=holdout)``: TSTR and
+categorical values redrawn from the real column's marginal); test/holdout = up to 3n/7 of the Adult
+rows not sampled whose categories occur in the real sample (a 70/30 split; when none are left, a
+perturbed resample of 16,281 rows). ``--suite evaluate`` runs ``fairx.evaluate(real, synthetic, test=holdout)``: TSTR and
 TRTR utility/fairness, FTU, data parity and the full quality suite. synthcity (a separate venv,
 ``--synthcity PYTHON``; recipe in ../shared/docs/synthcity-venv.md) gets the real and synthetic rows
 encoded by fairx's encoder and runs ``AlphaPrecision`` and ``PRDCScore(nearest_k=5)``; sizes whose
@@ -96,7 +96,7 @@ def _tables(n: int, seed: int = 0):
     keep = np.ones(len(unseen), dtype=bool)
     for c in real.categorical:
         keep &= base.frame[c].iloc[unseen].isin(set(real.frame[c])).to_numpy()
-    unseen = unseen[keep]
+    unseen = unseen[keep][:round(n * 3 / 7)]  # test = 30 % of real + test, as in a 70/30 split
     if len(unseen) > 0:
         holdout = base.subset(unseen)
     else:

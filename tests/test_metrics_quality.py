@@ -247,6 +247,27 @@ def test_oneclass_embedding_is_seeded_and_faithful(real, fresh):
     assert capped["alpha_precision"] == pytest.approx(a["alpha_precision"], abs=1e-6)
 
 
+def test_oneclass_optimizer_is_torch_adamw():
+    torch = pytest.importorskip("torch")
+    from fairx.metrics._oneclass import _AdamW
+    from fairx.nn import mlp
+
+    torch.manual_seed(0)
+    a, b = mlp([6, 32, 6], bias=False), mlp([6, 32, 6], bias=False)
+    b.load_state_dict(a.state_dict())
+    opts = (torch.optim.AdamW(a.parameters(), lr=2e-3, weight_decay=2e-3),
+            _AdamW(torch, b.parameters(), lr=2e-3, weight_decay=2e-3))
+    x = torch.randn(64, 6)
+    for _ in range(50):
+        for net, opt in zip((a, b), opts, strict=True):
+            loss = ((net(x) - 10.0) ** 2).sum(1).mean()
+            opt.zero_grad()
+            loss.backward()
+            opt.step()
+    for p, q in zip(a.parameters(), b.parameters(), strict=True):
+        torch.testing.assert_close(p, q, rtol=1e-6, atol=1e-7)
+
+
 # ------------------------------------------------------------------ formulas
 def test_alpha_precision_formula():
     radii = np.linspace(0, 1, 1001)

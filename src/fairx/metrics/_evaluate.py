@@ -101,7 +101,7 @@ def check_schema(real: TabularDataset, frame: pd.DataFrame, *, role: str = "synt
                 continue
             if col.dtype != ref.dtype:
                 notes.append(f"column {c!r}: categories stored as {col.dtype} mapped to the real {ref.dtype}")
-            out[c] = pd.Series([lookup[v] for v in as_str], index=col.index).astype(ref.dtype)
+            out[c] = as_str.map(lookup).astype(ref.dtype)
     return pd.DataFrame(out, columns=[c for c in real_cols if c in out]).reset_index(drop=True), problems, notes
 
 

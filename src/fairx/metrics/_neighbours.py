@@ -46,37 +46,97 @@ def pair_distances(x: np.ndarray, y: np.ndarray, i: np.ndarray, j: np.ndarray) -
     return out
 
 
-def knn(query: np.ndarray, reference: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
-    """Distances (float64) and indices of the ``k`` nearest ``reference`` rows of each query row."""
-    from sklearn.neighbors import NearestNeighbors
+def _augmented(a: np.ndarray, b: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """float32 ``[-2a, |a|², 1]`` and ``[b, 1, |b|²]ᵀ`` (rows centred on b's mean, so that the
+    GEMM gives squared distances) and the float64 squared norms of the centred rows."""
+    centre = b.mean(axis=0)
+    ac, bc = a - centre, b - centre
+    a_sq, b_sq = (ac ** 2).sum(1), (bc ** 2).sum(1)
+    a_aug = np.hstack([-2 * ac, a_sq[:, None], np.ones((len(a), 1))]).astype(np.float32)
+    b_aug_t = np.ascontiguousarray(np.hstack([bc, np.ones((len(b), 1)), b_sq[:, None]]).astype(np.float32).T)
+    return a_aug, b_aug_t, a_sq, b_sq
 
+
+def _rounding_bound(dim: int) -> float:
+    """c with |tile − ‖a − b‖²| ≤ c·(‖a‖² + ‖b‖²) for the float32 augmented GEMM.
+
+    The tile is a dot product of dim + 2 float32 terms whose absolute values sum to at most
+    2(‖a‖² + ‖b‖²); inputs are rounded once (relative u = 2⁻²⁴ per factor) and any summation
+    order errs by at most γ_n = n·u/(1 − n·u). Doubled for safety.
+    """
+    u = 2.0 ** -24
+    n = dim + 2
+    return 2.0 * 2.0 * (n * u / (1 - n * u) + 3 * u)
+
+
+def _tile_rows(chunk_elements: int, m: int) -> int:
+    return max(1, int(chunk_elements) // max(m, 1))
+
+
+def _knn_tiles(query: np.ndarray, reference: np.ndarray, k: int, *, exclude_self: bool,
+               chunk_elements: int = DEFAULT_CHUNK_ELEMENTS, block: int = 32
+               ) -> tuple[np.ndarray, np.ndarray]:
+    """Exact k nearest references of each query row, sorted by (distance, index).
+
+    Per tile of query rows: the float32 GEMM tile, an upper bound T on each row's k-th smallest
+    entry (the k-th smallest of the minima of column groups of ``block``), then every entry
+    within the rounding bound of T is a candidate whose distance is recomputed exactly.
+    """
+    n, m = len(query), len(reference)
+    a_aug, b_aug_t, a_sq, b_sq = _augmented(query, reference)
+    c, b_sq_max = _rounding_bound(query.shape[1]), float(b_sq.max())
+    dist = np.empty((n, k))
+    idx = np.empty((n, k), dtype=np.int64)
+    full = m // block * block
+    big = np.float32(np.finfo(np.float32).max)
+    step = _tile_rows(chunk_elements, m)
+    for start in range(0, n, step):
+        stop = min(n, start + step)
+        tile = a_aug[start:stop] @ b_aug_t
+        if exclude_self:
+            rows = np.arange(stop - start)
+            tile[rows, rows + start] = np.inf
+        # column groups {j : j mod (m // block) = g} of ``block`` columns each (any partition
+        # of the columns bounds the k-th smallest entry; this one reduces contiguous slabs)
+        mins = tile[:, :full].reshape(stop - start, block, -1).min(axis=1)
+        if full < m:
+            mins = np.hstack([mins, tile[:, full:].min(axis=1, keepdims=True)])
+        kth = np.partition(mins, k - 1, axis=1)[:, k - 1] if mins.shape[1] >= k else np.full(stop - start, big)
+        kth = np.where(np.isfinite(kth), kth, big)
+        thr = (kth + 2 * c * (a_sq[start:stop] + b_sq_max)).astype(np.float32)
+        flat = np.flatnonzero(tile <= thr[:, None])
+        i, j = np.divmod(flat, m)
+        d = pair_distances(query, reference, i + start, j)
+        order = np.lexsort((j, d, i))
+        i, d, j = i[order], d[order], j[order]
+        first = np.searchsorted(i, np.arange(stop - start))
+        rank = np.arange(len(i)) - first[i]
+        keep = rank < k
+        dist[start + i[keep], rank[keep]] = d[keep]
+        idx[start + i[keep], rank[keep]] = j[keep]
+    return dist, idx
+
+
+def knn(query: np.ndarray, reference: np.ndarray, k: int, *,
+        chunk_elements: int = DEFAULT_CHUNK_ELEMENTS) -> tuple[np.ndarray, np.ndarray]:
+    """Exact distances (float64) and indices of the ``k`` nearest ``reference`` rows of each
+    query row, sorted by (distance, index)."""
     query, reference = _as2d(query, "query"), _as2d(reference, "reference")
-    if k > len(reference):
+    if query.shape[1] != reference.shape[1]:
+        raise ValueError(f"query has {query.shape[1]} columns but reference has {reference.shape[1]}")
+    if not 1 <= k <= len(reference):
         raise ValueError(f"k={k} but the reference has only {len(reference)} rows")
-    nn = NearestNeighbors(n_neighbors=k, algorithm="brute").fit(reference.astype(np.float32))
-    _, idx = nn.kneighbors(query.astype(np.float32))
-    return _exact(query, reference, idx)
+    return _knn_tiles(query, reference, k, exclude_self=False, chunk_elements=chunk_elements)
 
 
-def knn_self(x: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
+def knn_self(x: np.ndarray, k: int, *, chunk_elements: int = DEFAULT_CHUNK_ELEMENTS
+             ) -> tuple[np.ndarray, np.ndarray]:
     """k nearest *other* rows of each row of ``x`` (the row itself excluded by index, so exact
-    duplicates count as neighbours at distance 0)."""
-    from sklearn.neighbors import NearestNeighbors
-
+    duplicates count as neighbours at distance 0); exact distances, sorted by (distance, index)."""
     x = _as2d(x, "x")
-    if k >= len(x):
+    if not 1 <= k < len(x):
         raise ValueError(f"k={k} needs more than {k} rows; got {len(x)}")
-    nn = NearestNeighbors(n_neighbors=k, algorithm="brute").fit(x.astype(np.float32))
-    _, idx = nn.kneighbors()  # X=None: each point's neighbours without itself
-    return _exact(x, x, idx)
-
-
-def _exact(query: np.ndarray, reference: np.ndarray, idx: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Recompute the (n, k) neighbour distances exactly and re-sort each row by (distance, index)."""
-    rows = np.repeat(np.arange(len(idx)), idx.shape[1])
-    dist = pair_distances(query, reference, rows, idx.ravel()).reshape(idx.shape)
-    order = np.lexsort((idx, dist), axis=-1)
-    return np.take_along_axis(dist, order, 1), np.take_along_axis(idx, order, 1)
+    return _knn_tiles(x, x, k, exclude_self=True, chunk_elements=chunk_elements)
 
 
 @dataclass
@@ -111,18 +171,6 @@ def _first_per_group(group: np.ndarray, dist: np.ndarray, other: np.ndarray
     return group[pick], dist[pick], other[pick]
 
 
-def _rounding_bound(dim: int) -> float:
-    """c with |tile − ‖a − b‖²| ≤ c·(‖a‖² + ‖b‖²) for the float32 augmented GEMM.
-
-    The tile is a dot product of dim + 2 float32 terms whose absolute values sum to at most
-    2(‖a‖² + ‖b‖²); inputs are rounded once (relative u = 2⁻²⁴ per factor) and any summation
-    order errs by at most γ_n = n·u/(1 − n·u). Doubled for safety.
-    """
-    u = 2.0 ** -24
-    n = dim + 2
-    return 2.0 * 2.0 * (n * u / (1 - n * u) + 3 * u)
-
-
 def cross_pass(
     rows: np.ndarray, cols: np.ndarray, *, col_radii: np.ndarray | None = None,
     row_radii: np.ndarray | None = None, col_subset: np.ndarray | None = None,
@@ -141,16 +189,16 @@ def cross_pass(
     if a.shape[1] != b.shape[1]:
         raise ValueError(f"rows have {a.shape[1]} columns but cols have {b.shape[1]}")
     n, m = len(a), len(b)
-    centre = b.mean(axis=0)
-    ac, bc = a - centre, b - centre
-    a_sq, b_sq = (ac ** 2).sum(1), (bc ** 2).sum(1)
-    a_aug = np.hstack([-2 * ac, a_sq[:, None], np.ones((n, 1))]).astype(np.float32)
-    b_aug_t = np.ascontiguousarray(np.hstack([bc, np.ones((m, 1)), b_sq[:, None]]).astype(np.float32).T)
+    a_aug, b_aug_t, a_sq, b_sq = _augmented(a, b)
     c = _rounding_bound(a.shape[1])
     b_sq_max = float(b_sq.max()) if m else 0.0
     col_r = None if col_radii is None else np.asarray(col_radii, dtype=np.float64)
     row_r = None if row_radii is None else np.asarray(row_radii, dtype=np.float64)
     subset = None if col_subset is None else np.asarray(col_subset, dtype=np.int64)
+    in_subset = None
+    if subset is not None:
+        in_subset = np.zeros(m, dtype=bool)
+        in_subset[subset] = True
 
     row_best: list[tuple[np.ndarray, ...]] = []
     sub_best: list[tuple[np.ndarray, ...]] = []
@@ -159,35 +207,40 @@ def cross_pass(
     counts = None if col_r is None else np.zeros(n, dtype=np.int64)
     col_inside = None if col_r is None else np.zeros(m, dtype=bool)
     covered = None if row_r is None else np.zeros(m, dtype=bool)
-    step = max(1, int(chunk_elements) // max(m, 1))
+    step = _tile_rows(chunk_elements, m)
     for start in range(0, n, step):
         stop = min(n, start + step)
         tile = a_aug[start:stop] @ b_aug_t  # squared distances (rounded), (stop-start, m)
         tol_row = c * (a_sq[start:stop] + b_sq_max)  # bound on the error of a row's entries
         tol_col = c * (a_sq[start:stop].max() + b_sq)  # ... of a column's entries in this tile
-        # nearest column of each row: every entry within twice the bound of the row minimum
-        i, j = np.nonzero(tile <= (tile.min(axis=1) + 2 * tol_row)[:, None])
-        row_best.append(_first_per_group(i + start, pair_distances(a, b, i + start, j), j))
+        # candidates: entries within twice the bound of a row's or column's minimum (nearest
+        # neighbours), or within the bound of a ball's squared radius; decided exactly below
+        row_thr = tile.min(axis=1) + 2 * tol_row
+        col_thr = tile.min(axis=0) + 2 * tol_col
         if subset is not None:
-            sub = tile[:, subset]
-            i, js = np.nonzero(sub <= (sub.min(axis=1) + 2 * tol_row)[:, None])
-            j = subset[js]
-            sub_best.append(_first_per_group(i + start, pair_distances(a, b, i + start, j), j))
-        # nearest row of each column within this tile, merged with earlier tiles
-        i, j = np.nonzero(tile <= tile.min(axis=0) + 2 * tol_col)
-        jj, dd, ii = _first_per_group(j, pair_distances(a, b, i + start, j), i + start)
+            row_thr = np.maximum(row_thr, tile[:, subset].min(axis=1) + 2 * tol_row)
+        if row_r is not None:
+            row_thr = np.maximum(row_thr, row_r[start:stop] ** 2 + tol_row)
+        if col_r is not None:
+            col_thr = np.maximum(col_thr, col_r ** 2 + tol_col)
+        mask = tile <= row_thr.astype(np.float32)[:, None]
+        mask |= tile <= col_thr.astype(np.float32)
+        i, j = np.divmod(np.flatnonzero(mask), m)
+        i += start
+        d = pair_distances(a, b, i, j)
+        row_best.append(_first_per_group(i, d, j))
+        if subset is not None:
+            sub = in_subset[j]
+            sub_best.append(_first_per_group(i[sub], d[sub], j[sub]))
+        jj, dd, ii = _first_per_group(j, d, i)
         better = dd < col_dist[jj]  # strict: on a tie the earlier (lower) row index stays
         col_dist[jj[better]], col_idx[jj[better]] = dd[better], ii[better]
-        if col_r is not None:  # pairs possibly inside a column's ball, decided exactly
-            i, j = np.nonzero(tile < col_r ** 2 + tol_col)
-            inside = pair_distances(a, b, i + start, j) < col_r[j]
-            counts[start:stop] += np.bincount(i[inside], minlength=stop - start)
+        if col_r is not None:  # strictly inside a column's ball
+            inside = d < col_r[j]
+            counts += np.bincount(i[inside], minlength=n)
             col_inside[j[inside]] = True
-        if row_r is not None:  # pairs possibly inside a row's ball
-            r = row_r[start:stop]
-            i, j = np.nonzero(tile < (r ** 2 + tol_row)[:, None])
-            inside = pair_distances(a, b, i + start, j) < r[i]
-            covered[j[inside]] = True
+        if row_r is not None:  # strictly inside a row's ball
+            covered[j[d < row_r[i]]] = True
 
     def gather(best: list[tuple[np.ndarray, ...]]) -> tuple[np.ndarray, np.ndarray]:
         g = np.concatenate([x[0] for x in best])
