@@ -88,6 +88,17 @@ def test_knn_equals_brute_force_and_excludes_self():
     q = rng.normal(size=(30, 5))
     dq, iq = knn(q, x, 2)
     np.testing.assert_allclose(dq, np.sort(cdist(q, x), axis=1)[:, :2], rtol=1e-6)
+    # tie-heavy integer rows in small tiles: exact distances, ties to the lowest index
+    g = rng.integers(0, 3, (300, 4)).astype(float)
+    d = cdist(g, g)
+    np.fill_diagonal(d, np.inf)
+    order = np.argsort(d, axis=1, kind="stable")[:, :6]
+    dist, idx = knn_self(g, 6, chunk_elements=2000)
+    np.testing.assert_array_equal(dist, np.take_along_axis(d, order, 1))
+    np.testing.assert_array_equal(idx, order)
+    dist, idx = knn(g[:50], g, 3, chunk_elements=700)
+    order = np.argsort(cdist(g[:50], g), axis=1, kind="stable")[:, :3]
+    np.testing.assert_array_equal(idx, order)
 
 
 def _prdc_reference(real: np.ndarray, fake: np.ndarray, k: int) -> dict[str, float]:
