@@ -23,6 +23,7 @@ from dataclasses import dataclass
 import numpy as np
 
 DEFAULT_CHUNK_ELEMENTS = 1 << 24  # 16.8M float32 = 64 MiB per distance tile
+_FAR = 1e38  # tile value of padding columns (float32 max is 3.4e38)
 _PAIR_BLOCK = 1 << 14
 
 
@@ -87,25 +88,27 @@ def _knn_tiles(query: np.ndarray, reference: np.ndarray, k: int, *, exclude_self
     c, b_sq_max = _rounding_bound(query.shape[1]), float(b_sq.max())
     dist = np.empty((n, k))
     idx = np.empty((n, k), dtype=np.int64)
-    full = m // block * block
-    big = np.float32(np.finfo(np.float32).max)
-    step = _tile_rows(chunk_elements, m)
+    # column groups {j : j mod n_groups = g}; the reference is padded with columns whose tile
+    # value is _FAR so that the tile reshapes into (rows, per_group, n_groups) without a copy
+    n_groups = min(m, max(k + 1, -(-m // block)))
+    per_group = -(-m // n_groups)
+    pad = np.zeros((b_aug_t.shape[0], n_groups * per_group - m), dtype=np.float32)
+    pad[-1] = _FAR  # multiplies the constant 1 of the query rows
+    b_aug_t = np.ascontiguousarray(np.hstack([b_aug_t, pad]))
+    width = b_aug_t.shape[1]
+    step = _tile_rows(chunk_elements, width)
     for start in range(0, n, step):
         stop = min(n, start + step)
         tile = a_aug[start:stop] @ b_aug_t
         if exclude_self:
             rows = np.arange(stop - start)
             tile[rows, rows + start] = np.inf
-        # column groups {j : j mod (m // block) = g} of ``block`` columns each (any partition
-        # of the columns bounds the k-th smallest entry; this one reduces contiguous slabs)
-        mins = tile[:, :full].reshape(stop - start, block, -1).min(axis=1)
-        if full < m:
-            mins = np.hstack([mins, tile[:, full:].min(axis=1, keepdims=True)])
-        kth = np.partition(mins, k - 1, axis=1)[:, k - 1] if mins.shape[1] >= k else np.full(stop - start, big)
-        kth = np.where(np.isfinite(kth), kth, big)
-        thr = (kth + 2 * c * (a_sq[start:stop] + b_sq_max)).astype(np.float32)
-        flat = np.flatnonzero(tile <= thr[:, None])
-        i, j = np.divmod(flat, m)
+        # k distinct groups have minima <= the k-th smallest group minimum: a bound on the k-th
+        # smallest entry (no real bound when a group holds only the row itself: all entries)
+        mins = tile.reshape(stop - start, per_group, n_groups).min(axis=1)
+        kth = np.partition(mins, k - 1, axis=1)[:, k - 1].astype(np.float64)
+        thr = np.minimum(kth + 2 * c * (a_sq[start:stop] + b_sq_max), _FAR / 10).astype(np.float32)
+        i, j = np.divmod(np.flatnonzero(tile <= thr[:, None]), width)
         d = pair_distances(query, reference, i + start, j)
         order = np.lexsort((j, d, i))
         i, d, j = i[order], d[order], j[order]
