@@ -22,7 +22,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-DEFAULT_CHUNK_ELEMENTS = 1 << 24  # 16.8M float32 = 64 MiB per distance tile
+DEFAULT_CHUNK_ELEMENTS = 1 << 22  # 4.2M float32 = 16 MiB per distance tile
 _FAR = 1e38  # tile value of padding columns (float32 max is 3.4e38)
 _PAIR_BLOCK = 1 << 14
 
@@ -219,7 +219,8 @@ def cross_pass(
         # candidates: entries within twice the bound of a row's or column's minimum (nearest
         # neighbours), or within the bound of a ball's squared radius; decided exactly below
         row_thr = tile.min(axis=1) + 2 * tol_row
-        col_thr = tile.min(axis=0) + 2 * tol_col
+        # a column's entry can only beat (or tie) its best row so far if tile − tol ≤ best²
+        col_thr = np.minimum(tile.min(axis=0) + 2 * tol_col, col_dist ** 2 + tol_col)
         if subset is not None:
             row_thr = np.maximum(row_thr, tile[:, subset].min(axis=1) + 2 * tol_row)
         if row_r is not None:
