@@ -227,27 +227,25 @@ def feature_quality(real_features: np.ndarray, synthetic_features: np.ndarray, *
     from ._neighbours import cross_pass, knn_self
     from ._quality import (
         _embedding,
+        _prdc_values,
         alpha_precision_score,
         authenticity_score,
         beta_recall_score,
     )
+    from ._threads import thread_limit
 
     xr = np.asarray(real_features, dtype=np.float32)
     xs = np.asarray(synthetic_features, dtype=np.float32)
     if min(len(xr), len(xs)) <= nearest_k:
         raise ValueError(f"need more than {nearest_k} real and synthetic images; "
                          f"got {len(xr)} and {len(xs)}")
-    real_knn, _ = knn_self(xr, nearest_k)
-    real_radius, d_rr = real_knn[:, nearest_k - 1], real_knn[:, 0]
-    synth_radius = knn_self(xs, nearest_k)[0][:, nearest_k - 1]
-    cross = cross_pass(xs, xr, col_radii=real_radius, row_radii=synth_radius)
-    out = {
-        "prdc_precision": float(np.mean(cross.row_in_col_balls > 0)),
-        "prdc_recall": float(np.mean(cross.col_in_row_balls)),
-        "density": float(cross.row_in_col_balls.sum() / (nearest_k * len(xs))),
-        "coverage": float(np.mean(cross.col_nn_dist < real_radius)),
-    }
-    er, es, centre, _ = _embedding(xr, xs, embedding, seed, 30)
+    with thread_limit(None) as threads:  # free cores, torch and BLAS together, restored after
+        real_knn, _ = knn_self(xr, nearest_k)
+        real_radius, d_rr = real_knn[:, nearest_k - 1], real_knn[:, 0]
+        synth_radius = knn_self(xs, nearest_k)[0][:, nearest_k - 1]
+        cross = cross_pass(xs, xr, col_radii=real_radius, row_radii=synth_radius)
+        out = _prdc_values(cross, nearest_k)
+        er, es, centre, _ = _embedding(xr, xs, embedding, seed, 30, threads)
     out["alpha_precision"] = alpha_precision_score(np.linalg.norm(er - centre, axis=1),
                                                    np.linalg.norm(es - centre, axis=1))
     rho = np.linalg.norm(es[cross.col_nn_idx] - es.mean(axis=0), axis=1)
