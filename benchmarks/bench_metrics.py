@@ -5,6 +5,7 @@ tables, beside synthcity's α-precision + PRDC on the same encoded rows, in one 
     python benchmarks/bench_metrics.py --suite quality --sizes 16000 --json out.json
     python benchmarks/bench_metrics.py --synthcity /tmp/synthcity/venv/bin/python   # + synthcity
     python benchmarks/bench_metrics.py --sizes 8000 --profile                       # + pyinstrument
+    python benchmarks/bench_metrics.py --sizes 8000 --baseline-src /tmp/old/src     # + an older fairx
 
 Every measurement runs in its own subprocess, so peak RSS (``resource.getrusage`` maxrss, which
 covers numpy, scikit-learn and torch) is per size and per library. Threads are the library
@@ -179,16 +180,19 @@ def _available_mb() -> float:
     return float("inf")
 
 
-def _child(args: argparse.Namespace, n: int, library: str) -> dict:
+def _child(args: argparse.Namespace, n: int, library: str, src: str | None = None) -> dict:
     cmd = [sys.executable, os.path.abspath(__file__), "--child", library, "--sizes", str(n),
            "--suite", args.suite, "--seed", str(args.seed)]
+    env = dict(os.environ)
+    if src is not None:  # another fairx source tree (e.g. `git archive OLD src | tar -x -C DIR`)
+        env["PYTHONPATH"] = os.path.abspath(src) + os.pathsep + env.get("PYTHONPATH", "")
     if args.threads is not None:
         cmd += ["--threads", str(args.threads)]
     if args.profile:
         cmd.append("--profile")
     if args.synthcity:
         cmd += ["--synthcity", args.synthcity]
-    out = subprocess.run(cmd, capture_output=True, text=True)
+    out = subprocess.run(cmd, capture_output=True, text=True, env=env)
     if out.returncode != 0:
         raise SystemExit(f"{library} at n={n} failed:\n{out.stderr[-3000:]}")
     return json.loads(out.stdout.strip().splitlines()[-1])
@@ -204,6 +208,8 @@ def main() -> None:
     parser.add_argument("--synthcity", metavar="PYTHON",
                         help="python of a synthcity venv: also time its AlphaPrecision + PRDCScore")
     parser.add_argument("--profile", action="store_true", help="print the top of a pyinstrument profile")
+    parser.add_argument("--baseline-src", metavar="DIR",
+                        help="also time the fairx found in DIR (e.g. a previous commit's src/) in the same run")
     parser.add_argument("--json", help="write the results to this file")
     parser.add_argument("--child", choices=["fairx", "synthcity"], help=argparse.SUPPRESS)
     args = parser.parse_args()
@@ -225,6 +231,15 @@ def main() -> None:
         print("   quality steps (s):", res["timings"])
         if "profile" in res:
             print(res["profile"])
+        if args.baseline_src:
+            base = _child(args, n, "fairx", src=args.baseline_src)
+            base["library"] = f"fairx ({args.baseline_src})"
+            results.append(base)
+            print(f"baseline {args.suite:<9} {base['n_real']:>6} x {base['n_synthetic']:<6} "
+                  f"{base['seconds']:7.1f} s wall  {base['cpu_seconds']:7.1f} s CPU  "
+                  f"maxrss {base['maxrss_mb']:6.0f} MB  [{args.baseline_src}]")
+            print(f"   baseline / fairx: {base['seconds'] / res['seconds']:.1f}x wall, "
+                  f"{base['cpu_seconds'] / res['cpu_seconds']:.1f}x CPU")
         if args.synthcity:
             need_mb = 3 * 8 * n * n / 2**20  # prdc's three dense float64 distance matrices
             if need_mb > 0.8 * _available_mb():
