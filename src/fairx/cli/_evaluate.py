@@ -75,8 +75,11 @@ def register(app: typer.Typer) -> None:
         json_out: str = typer.Option(None, "--json", help="Write all metrics and settings to this JSON file."),
     ) -> None:
         """Fairness, utility (TSTR vs TRTR reference) and quality of a synthetic table."""
+        from .._io import check_output, write_text
         from ..metrics import METRIC_INFO, evaluate
 
+        if json_out:
+            check_output(json_out, what="--json", inputs=[real, synthetic, *([test] if test else [])])
         real_ds = _load_real(real, target, sensitive, positive_label)
         synth = _read_raw(synthetic)
         test_frame = _read_raw(test) if test else None
@@ -110,5 +113,5 @@ def register(app: typer.Typer) -> None:
                 "metrics": {g: {m: _json_value(v) for m, v in zip(b["metric"], b["value"], strict=True)}
                             for g, b in result.groupby("group", sort=False)},
             }
-            Path(json_out).write_text(json.dumps(payload, indent=2, default=str))
+            write_text(json_out, json.dumps(payload, indent=2, default=str))
             console.print(f"wrote {json_out}", highlight=False)

@@ -86,7 +86,9 @@ def run_experiment(*, dataset: str, model: str, bias: float | None, sd: float | 
                         title=f"{method.display_name} samples by {generated.sensitive}")
         cf = method.counterfactuals(None, n=6, seed=seed)
         save_counterfactual_grid(cf, generated.groups, out / "counterfactuals.png")
-        (out / "results.json").write_text(json.dumps(result, indent=2, default=float))
+        from .._io import write_text
+
+        write_text(out / "results.json", json.dumps(result, indent=2, default=float))
         result["files"] = sorted(str(p) for p in out.glob("*"))
     if save is not None:
         result["saved"] = str(save)
@@ -159,14 +161,16 @@ def write_images(ds, out: Path) -> list[Path]:
     if suffix not in (".npz", ".png"):
         raise ValueError(f"output {out}: image samples are written as .npz (arrays) or .png "
                          f"(grid by group), not {suffix or 'a file without suffix'!r}")
-    out.parent.mkdir(parents=True, exist_ok=True)
     if suffix == ".png":
         from ..report._images import save_group_grid
 
         return [save_group_grid(ds, out, title=f"{ds.name}: samples by {ds.sensitive}")]
-    np.savez_compressed(out, images=ds.to_numpy(), y=ds.y, s=ds.s, classes=np.array(ds.classes),
-                        groups=np.array(ds.groups), target=np.array(ds.target),
-                        sensitive=np.array(ds.sensitive))
+    from .._io import atomic_path
+
+    with atomic_path(out) as tmp:
+        np.savez_compressed(tmp, images=ds.to_numpy(), y=ds.y, s=ds.s,
+                            classes=np.array(ds.classes), groups=np.array(ds.groups),
+                            target=np.array(ds.target), sensitive=np.array(ds.sensitive))
     return [out]
 
 

@@ -7,7 +7,7 @@ from typing import Any
 
 import typer
 
-from ._common import console, print_frame, user_errors
+from ._common import bytes_per_row, check_rows_fit, console, print_frame, user_errors
 
 DEFAULT_METRICS = ["accuracy", "balanced_accuracy", "auroc", "dpr", "eor", "ftu", "fit_seconds"]
 GENERATOR_METRICS = ["data_dpr", "alpha_precision", "beta_recall", "density", "coverage"]
@@ -81,12 +81,15 @@ def run(
     output: Path = typer.Option(None, "--output", "-o", help="Write the tidy per-seed rows (CSV)."),
 ) -> None:
     """Evaluate methods over seeds and print mean ± std (std over seeds; n = seeds)."""
+    from .._io import atomic_path, check_output
     from ..data import train_test_split
     from ..models._registry import entry
     from ..protocol import evaluate_method, mean_std_table, summarize
 
     if seeds < 1:
         raise ValueError(f"--seeds {seeds}: need at least 1")
+    if output is not None:
+        check_output(output, what="--output", inputs=[csv] if csv else [])
     for name in model:
         entry(name)  # unknown names fail before any work
     params = _parse_params(param)
@@ -111,7 +114,8 @@ def run(
     if output is not None:
         import pandas as pd
 
-        pd.concat([r.to_frame() for r in results], ignore_index=True).to_csv(output, index=False)
+        with atomic_path(output) as tmp:
+            pd.concat([r.to_frame() for r in results], ignore_index=True).to_csv(tmp, index=False)
         console.print(f"wrote {output}", highlight=False)
 
 
@@ -137,11 +141,16 @@ def generate(
     model_dir: Path = typer.Option(None, "--model-dir", help="Sample from a saved generator instead."),
 ) -> None:
     """Train a generator on DATA and write N synthetic rows, or sample a saved one (--model-dir)."""
+    from .._io import atomic_path, check_output, check_output_dir
     from ..models import FairGenerator, get
     from ..models._persist import load_method
 
     if n <= 0:
         raise ValueError(f"-n {n}: the number of rows must be a positive integer")
+    # outputs are checked before any training starts
+    check_output(out, what="--output", inputs=[p for p in (data,) if p])
+    if save_model is not None:
+        check_output_dir(save_model, what="--save-model")
     if model_dir is not None:
         if data is not None or model is not None:
             raise ValueError("--model-dir samples a saved generator: do not also give DATA or --model")
@@ -156,11 +165,15 @@ def generate(
             raise ValueError(f"method {model!r} is a {gen.stage} method, not a generator; "
                              "generators: see 'fairx models'")
         ds = _load(None, data, target, sensitive, positive_label)
+        check_rows_fit(n, bytes_per_row(ds), what=f"-n {n:,}")
         console.print(f"training {gen.display_name} on {len(ds):,} rows", highlight=False)
         gen.fit(ds)
         if save_model is not None:
             gen.save(save_model)
             console.print(f"saved the model to {save_model}", highlight=False)
+    if model_dir is not None:  # measure a few rows first: the size of -n must fit in memory
+        probe = gen.sample(min(n, 64), seed=seed)
+        check_rows_fit(n, bytes_per_row(probe), what=f"-n {n:,}")
     syn = gen.sample(n, seed=seed)
     if getattr(syn, "kind", "tabular") == "image":  # a saved image generator: .npz or .png
         from ._images import write_images
@@ -168,8 +181,8 @@ def generate(
         for f in write_images(syn, out):
             console.print(f"wrote {len(syn):,} images to {f}", highlight=False)
         return
-    out.parent.mkdir(parents=True, exist_ok=True)
-    syn.frame.to_csv(out, index=False)
+    with atomic_path(out) as tmp:
+        syn.frame.to_csv(tmp, index=False)
     console.print(f"wrote {len(syn):,} rows to {out}", highlight=False)
 
 

@@ -13,6 +13,7 @@ from typing import Any
 import numpy as np
 
 from .. import __version__
+from .._io import atomic_path, write_text
 from ._base import FairMethod
 
 CONFIG = "config.json"
@@ -48,10 +49,9 @@ def save_method(method: FairMethod, path: str | Path) -> Path:
         "state": _jsonable(state),
     }
     arrays = {k: np.ascontiguousarray(np.asarray(v)) for k, v in arrays.items()}
-    tmp = path / (WEIGHTS + ".tmp")
-    save_file(arrays, str(tmp))
-    tmp.replace(path / WEIGHTS)
-    (path / CONFIG).write_text(json.dumps(config, indent=2, sort_keys=True))
+    with atomic_path(path / WEIGHTS) as tmp:
+        save_file(arrays, str(tmp))
+    write_text(path / CONFIG, json.dumps(config, indent=2, sort_keys=True))
     return path
 
 
