@@ -39,7 +39,7 @@ def _parse_params(items: list[str] | None) -> dict[str, Any]:
 
 def _load(dataset: str | None, csv: str | None, target: str | None,
           sensitive: list[str] | None, positive_label: str | None,
-          options: dict[str, Any] | None = None) -> Any:
+          options: dict[str, Any] | None = None, encoding: str | None = None) -> Any:
     from ..data import load_dataset, load_file
 
     if (dataset is None) == (csv is None):
@@ -50,7 +50,8 @@ def _load(dataset: str | None, csv: str | None, target: str | None,
         return load_dataset(dataset, sensitive=sensitive or None, target=target, **extra)
     if not target or not sensitive:
         raise ValueError("a file needs --target COLUMN and --sensitive COLUMN")
-    return load_file(csv, target=target, sensitive=sensitive, positive_label=pos)
+    return load_file(csv, target=target, sensitive=sensitive, positive_label=pos,
+                     **({"encoding": encoding} if encoding else {}))
 
 
 def models() -> None:
@@ -79,6 +80,7 @@ def run(
     option: list[str] = typer.Option(None, "--option", help="Dataset loader option KEY=VALUE, "
                                      "e.g. --option bias=0.8 for 'synthetic'."),
     output: Path = typer.Option(None, "--output", "-o", help="Write the tidy per-seed rows (CSV)."),
+    encoding: str = typer.Option(None, "--encoding", help="Text encoding of --csv (default UTF-8)."),
 ) -> None:
     """Evaluate methods over seeds and print mean ± std (std over seeds; n = seeds)."""
     from .._io import atomic_path, check_output
@@ -96,7 +98,7 @@ def run(
     unused = [k for k in params if not any(k in _param_names(name) for name in model)]
     if unused:
         raise ValueError(f"--param {unused}: no chosen model has such a parameter")
-    ds = _load(dataset, csv, target, sensitive, positive_label, _parse_params(option))
+    ds = _load(dataset, csv, target, sensitive, positive_label, _parse_params(option), encoding)
     results = []
     for seed in range(seeds):
         split = train_test_split(ds, seed=seed)
@@ -139,6 +141,7 @@ def generate(
     param: list[str] = typer.Option(None, "--param", "-p", help="Method parameter KEY=VALUE."),
     save_model: Path = typer.Option(None, "--save-model", help="Save the fitted generator here."),
     model_dir: Path = typer.Option(None, "--model-dir", help="Sample from a saved generator instead."),
+    encoding: str = typer.Option(None, "--encoding", help="Text encoding of DATA (default UTF-8)."),
 ) -> None:
     """Train a generator on DATA and write N synthetic rows, or sample a saved one (--model-dir)."""
     from .._io import atomic_path, check_output, check_output_dir
@@ -164,7 +167,7 @@ def generate(
         if not isinstance(gen, FairGenerator):
             raise ValueError(f"method {model!r} is a {gen.stage} method, not a generator; "
                              "generators: see 'fairx models'")
-        ds = _load(None, data, target, sensitive, positive_label)
+        ds = _load(None, data, target, sensitive, positive_label, encoding=encoding)
         check_rows_fit(n, bytes_per_row(ds), what=f"-n {n:,}")
         console.print(f"training {gen.display_name} on {len(ds):,} rows", highlight=False)
         gen.fit(ds)
