@@ -77,7 +77,9 @@ def _sniff_kind(p: Path) -> str | None:
 
 def _utf8_hint(p: Path, exc: UnicodeDecodeError, enc: str) -> str:
     with open(p, "rb") as fh:
-        data = fh.read(exc.start + 64) if exc.start < (1 << 24) else b""
+        data = fh.read(max(exc.start + 64, 4096)) if exc.start < (1 << 24) else b""
+    if b"\x00" in data[:4096]:
+        return f"file {str(p)!r} is binary, not CSV text"
     line = data[:exc.start].count(b"\n") + 1
     bad = exc.object[exc.start:exc.start + 1].hex() if exc.object else "?"
     return (f"file {str(p)!r} is not {enc} text (byte 0x{bad} on line {line}); it is probably "
