@@ -21,7 +21,7 @@ err_console = Console(stderr=True)
 # that cannot be read or written (OSError: missing, a directory, read-only, disk full), SQLite
 # files that are not databases, and sizes that do not fit in memory.
 USER_ERRORS: tuple[type[BaseException], ...] = (ValueError, KeyError, TypeError, OSError,
-                                                sqlite3.Error, MemoryError)
+                                                EOFError, sqlite3.Error, MemoryError)
 
 
 def error_line(exc: BaseException) -> str:

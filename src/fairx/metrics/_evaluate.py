@@ -33,6 +33,8 @@ logger = logging.getLogger(__name__)
 
 _MAX_LISTED = 8
 UNSEEN = "<unseen>"
+MIN_SYNTHETIC_ROWS = 50  # fewer rows cannot train the downstream model nor estimate group rates
+SMALL_SYNTHETIC_ROWS = 500  # below this every metric is flagged as noisy in the notes
 
 
 def _listed(values: Sequence[Any]) -> str:
@@ -148,6 +150,27 @@ def align_to_schema(real: TabularDataset, data: TabularDataset | pd.DataFrame, *
                       meta={"coercions": notes})
 
 
+def _check_size(synth: TabularDataset, min_group_size: int) -> list[str]:
+    """Refuse a synthetic table too small to score; flag a small one (returned notes)."""
+    n = len(synth)
+    classes = synth.frame[synth.target].nunique()
+    if n < MIN_SYNTHETIC_ROWS or classes < 2:
+        why = (f"{n} row(s)" if n < MIN_SYNTHETIC_ROWS
+               else f"a single class of the target {synth.target!r}")
+        raise DatasetError(f"the synthetic table has {why}; scoring needs at least "
+                           f"{MIN_SYNTHETIC_ROWS} rows with both target classes (on fewer, "
+                           "figures such as dpr = 1.000 mean nothing)")
+    notes = []
+    if n < SMALL_SYNTHETIC_ROWS:
+        notes.append(f"the synthetic table has only {n} rows (< {SMALL_SYNTHETIC_ROWS}): every "
+                     "metric below is noisy")
+    smallest = synth.s.value_counts()
+    if len(smallest) < 2 or smallest.min() < min_group_size:
+        notes.append(f"synthetic sensitive groups {smallest.to_dict()}: groups under "
+                     f"{min_group_size} rows give unreliable data_* parity figures")
+    return notes
+
+
 def _real_dataset(real: TabularDataset | pd.DataFrame, target: str | None, sensitive: Any,
                   positive_label: Any) -> TabularDataset:
     if isinstance(real, TabularDataset):
@@ -213,6 +236,7 @@ def evaluate(
     real_ds = _real_dataset(real, target, sensitive, positive_label)
     synth = align_to_schema(real_ds, synthetic, role="synthetic")
     notes = list(synth.meta.get("coercions", []))
+    notes += _check_size(synth, min_group_size)
     if test is not None:
         test_ds = align_to_schema(real_ds, test, role="test", unseen="map")
         notes += list(test_ds.meta.get("coercions", []))
