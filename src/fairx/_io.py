@@ -141,9 +141,14 @@ def safe_csv_cells(frame: pd.DataFrame) -> pd.DataFrame:
     """
     out = frame.copy()
     out.columns = [_neutralise(c) if isinstance(c, str) else c for c in out.columns]
+    import pandas as pd
+
     for col in out.columns:
-        if out[col].dtype == object or str(out[col].dtype) in ("string", "category"):
-            out[col] = out[col].map(lambda v: _neutralise(v) if isinstance(v, str) else v)
+        series = out[col]
+        if isinstance(series.dtype, pd.CategoricalDtype):
+            series = series.astype(object)
+        if pd.api.types.is_object_dtype(series) or pd.api.types.is_string_dtype(series):
+            out[col] = series.map(lambda v: _neutralise(v) if isinstance(v, str) else v)
     return out
 
 
