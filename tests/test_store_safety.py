@@ -48,6 +48,11 @@ def test_changed_configuration_is_a_new_cell_beside_the_old(tmp_path):
     assert set(a["cell_key"]) == set(first.keys) and set(b["cell_key"]) == set(second.keys)
     acc = lambda f: f[f.metric == "accuracy"].sort_values("seed")["value"].tolist()  # noqa: E731
     assert acc(a) != acc(b)  # the tables of each spec show its own configuration
+    # readers without keys (fairx report) show the newest configuration of each row, never a mix
+    newest = load_results(db)
+    assert set(newest["cell_key"]) == set(second.keys)
+    with ResultStore(db, readonly=True) as store:
+        assert len(store.groups()) == 2 * 2 and len(store.cells()) == 4
     # a rerun of the first spec finds its cells still stored
     assert run_benchmark(_spec("[lr]"), db, cell_fn=toy_cell, progress=False).n_skipped == 2
     # only an explicit force replaces stored cells, and only that spec's

@@ -182,9 +182,10 @@ def _progress(enabled: bool, total: int, title: str) -> _Bar:
 
 
 def load_results(db: str | Path, keys: list[str] | None = None) -> pd.DataFrame:
-    """Tidy results of the completed cells in ``db`` (optionally only the given cell keys)."""
+    """Tidy results of the completed cells in ``db``: the given cell keys (a spec's cells), or
+    without keys the newest configuration of each (dataset, sensitive, method, seed)."""
     with ResultStore(db, readonly=True) as store:
-        frame = store.results()
+        frame = store.results(latest=keys is None)
     if keys is not None:
         frame = frame[frame["cell_key"].isin(keys)].reset_index(drop=True)
     return frame

@@ -58,6 +58,13 @@ _CELL_COLUMNS = ("key", "dataset", "sensitive", "method", "registry_name", "stag
                  "config_hash", "spec_hash", "versions", "started", "finished", "position")
 
 
+# the newest finished cell of each (dataset, sensitive, method, seed): what readers show by
+# default, so a table never mixes two configurations of one row (older ones stay stored)
+_LATEST = """c.key IN (SELECT key FROM (SELECT key, ROW_NUMBER() OVER (
+    PARTITION BY dataset, sensitive, method, seed ORDER BY finished DESC, rowid DESC) AS rn
+    FROM cells WHERE status = 'ok') WHERE rn = 1)"""
+
+
 def _num(v: Any) -> float | None:
     try:
         f = float(v)
@@ -249,9 +256,14 @@ class ResultStore:
     def cells(self) -> pd.DataFrame:
         return pd.read_sql_query("SELECT * FROM cells ORDER BY position, key", self.conn)
 
-    def results(self, *, status: str | None = "ok") -> pd.DataFrame:
-        """Tidy rows joined with their cell: dataset, sensitive, method, stage, seed, metric, value."""
-        where = "WHERE c.status = ?" if status else ""
+    def results(self, *, status: str | None = "ok", latest: bool = True) -> pd.DataFrame:
+        """Tidy rows joined with their cell: dataset, sensitive, method, stage, seed, metric, value.
+
+        ``latest``: only the newest finished configuration of each (dataset, sensitive, method,
+        seed); ``False``: every stored cell (select a spec's cells by their keys).
+        """
+        conds = (["c.status = ?"] if status else []) + ([_LATEST] if latest else [])
+        where = ("WHERE " + " AND ".join(conds)) if conds else ""
         args: Iterable[Any] = (status,) if status else ()
         return pd.read_sql_query(
             "SELECT c.dataset, c.sensitive, c.method, c.stage, c.seed, c.position, r.metric, "
@@ -262,13 +274,15 @@ class ResultStore:
         return pd.read_sql_query(
             "SELECT c.dataset, c.sensitive, c.method, c.stage, c.seed, c.position, g.attribute, "
             "g.grp AS 'group', g.size, g.selection_rate, g.tpr, g.fpr, g.small FROM groups g "
-            "JOIN cells c ON c.key = g.cell_key WHERE c.status = 'ok' ORDER BY c.position",
+            f"JOIN cells c ON c.key = g.cell_key WHERE c.status = 'ok' AND {_LATEST} "
+            "ORDER BY c.position",
             self.conn)
 
     def samples(self) -> list[dict[str, Any]]:
         rows = self.conn.execute(
             "SELECT c.dataset, c.sensitive, c.method, c.seed, s.kind, s.schema, s.rows FROM samples s "
-            "JOIN cells c ON c.key = s.cell_key WHERE c.status = 'ok' ORDER BY c.position").fetchall()
+            f"JOIN cells c ON c.key = s.cell_key WHERE c.status = 'ok' AND {_LATEST} "
+            "ORDER BY c.position").fetchall()
         out = []
         for dataset, sensitive, method, seed, kind, schema, data in rows:
             out.append({"dataset": dataset, "sensitive": sensitive, "method": method, "seed": seed,
@@ -280,7 +294,7 @@ class ResultStore:
         return pd.read_sql_query(
             "SELECT c.dataset, c.sensitive, c.method, c.seed, c.position, i.feature, i.source, "
             "i.value FROM importances i JOIN cells c ON c.key = i.cell_key WHERE c.status = 'ok' "
-            "ORDER BY c.position", self.conn)
+            f"AND {_LATEST} ORDER BY c.position", self.conn)
 
     def failures(self) -> pd.DataFrame:
         return pd.read_sql_query(
