@@ -83,7 +83,7 @@ def run(
     encoding: str = typer.Option(None, "--encoding", help="Text encoding of --csv (default UTF-8)."),
 ) -> None:
     """Evaluate methods over seeds and print mean ± std (std over seeds; n = seeds)."""
-    from .._io import atomic_path, check_output
+    from .._io import atomic_path, check_output, safe_csv_cells
     from ..data import train_test_split
     from ..models._registry import entry
     from ..protocol import evaluate_method, mean_std_table, summarize
@@ -117,7 +117,8 @@ def run(
         import pandas as pd
 
         with atomic_path(output) as tmp:
-            pd.concat([r.to_frame() for r in results], ignore_index=True).to_csv(tmp, index=False)
+            rows = pd.concat([r.to_frame() for r in results], ignore_index=True)
+            safe_csv_cells(rows).to_csv(tmp, index=False)
         console.print(f"wrote {output}", highlight=False)
 
 
