@@ -67,7 +67,7 @@ def test_exports(crafted, tmp_path):
     lines = md.strip().splitlines()
     assert len(lines) == 2 + len(table)
     assert lines[0] == "| dataset | sensitive | method | stage | n | auroc |"
-    assert "a\\|b_c&d" in lines[2]
+    assert "a\\|b_c&amp;d" in lines[2]  # HTML escaped too
     tex = to_latex(table, caption="50% of cases")
     assert r"a|b\_c\&d" in tex and r"$\pm$" in tex and r"50\% of cases" in tex
     assert tex.count(r"\\") == 1 + len(table)

@@ -30,6 +30,13 @@ metrics: [utility, dpr]
 """
 
 
+@pytest.fixture(autouse=True)
+def _data_file(tmp_path, monkeypatch):
+    """The spec's ``path: data.csv`` exists (file datasets are checked when the spec is read)."""
+    monkeypatch.chdir(tmp_path)
+    Path("data.csv").write_text("y,a,b\n1,x,u\n0,z,v\n")
+
+
 def test_valid_spec_types_and_grid():
     spec = loads_spec(GOOD)
     assert spec.seeds == [0, 1, 2] and spec.protocol.test_size == 0.25

@@ -78,4 +78,4 @@ def test_generate_bad_input(tmp_path, csv_file):
                  "--model", "reweighing", "-n", "5", "-o", out)
     assert res.exit_code == 2 and "not a generator" in res.output
     res = invoke("generate", "--model-dir", str(tmp_path / "nothing"), "-n", "5", "-o", out)
-    assert res.exit_code == 2 and "config.json is missing" in res.output
+    assert res.exit_code == 2 and "does not exist" in res.output

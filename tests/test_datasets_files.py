@@ -96,7 +96,7 @@ def test_duplicate_columns(tmp_path):
 def test_unreadable_formats(tmp_path):
     binary = tmp_path / "data.csv"
     binary.write_bytes(bytes(range(256)) * 4)
-    with pytest.raises(DatasetError, match="is not utf-8-sig text"):
+    with pytest.raises(DatasetError, match="is binary, not CSV text"):
         load_csv(binary, target="y", sensitive="s")
     not_parquet = tmp_path / "t.parquet"
     FRAME.to_csv(not_parquet, index=False)

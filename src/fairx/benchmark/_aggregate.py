@@ -94,11 +94,13 @@ def _fmt(mean: float, std: float, digits: int) -> str:
 
 # ---------------------------------------------------------------------------- export
 def to_markdown(table: pd.DataFrame) -> str:
-    """A GitHub-flavoured Markdown table (pipes in cells escaped)."""
+    """A GitHub-flavoured Markdown table (pipes and HTML in cells escaped)."""
+    import html
+
     cols = [str(c) for c in table.columns]
 
     def cell(v: object) -> str:
-        return str(v).replace("|", "\\|").replace("\n", " ")
+        return html.escape(str(v), quote=False).replace("|", "\\|").replace("\n", " ")
 
     lines = ["| " + " | ".join(cell(c) for c in cols) + " |",
              "|" + "|".join("---:" if c in ("n",) else "---" for c in cols) + "|"]
@@ -138,14 +140,17 @@ def to_latex(table: pd.DataFrame, *, caption: str | None = None) -> str:
 
 def export_table(table: pd.DataFrame, path: str | Path) -> Path:
     """Write ``table`` as Markdown (.md), LaTeX (.tex) or CSV (.csv), chosen by the suffix."""
+    from .._io import atomic_path, safe_csv_cells, write_text
+
     p = Path(path)
     suffix = p.suffix.lower()
     if suffix == ".md":
-        p.write_text(to_markdown(table), encoding="utf-8")
+        write_text(p, to_markdown(table))
     elif suffix == ".tex":
-        p.write_text(to_latex(table), encoding="utf-8")
+        write_text(p, to_latex(table))
     elif suffix == ".csv":
-        table.to_csv(p, index=False)
+        with atomic_path(p) as tmp:
+            safe_csv_cells(table).to_csv(tmp, index=False)
     else:
         raise ValueError(f"cannot export a table to {str(p)!r}: use .md, .tex or .csv")
     return p

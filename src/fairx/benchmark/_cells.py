@@ -99,9 +99,42 @@ def _dask_worker_threads() -> int | None:
     return max(1, (os.cpu_count() or 1) // max(1, nthreads))
 
 
+_WATCHED: set[int] = set()
+
+
+def _watch_coordinator(pid: int, interval: float = 0.5) -> None:
+    """In a worker process: exit as soon as the coordinator ``pid`` is gone (even after kill -9).
+
+    A daemon thread compares the parent pid with the coordinator's; loky workers are children of
+    the coordinator, so a changed parent (re-parented to init) means it died.
+    """
+    if pid in _WATCHED or pid == os.getpid():
+        return
+    _WATCHED.add(pid)
+    import threading
+
+    def watch() -> None:
+        while True:
+            if os.getppid() != pid:
+                try:
+                    os.kill(pid, 0)
+                except ProcessLookupError:
+                    os._exit(1)
+                except PermissionError:  # pragma: no cover - pid reused by another user
+                    os._exit(1)
+            time.sleep(interval)
+
+    threading.Thread(target=watch, name="fairx-coordinator-watch", daemon=True).start()
+
+
 def execute_cell(cell: Cell, cell_fn: CellFn | None = None, torch_threads: int | None = None,
-                 dask_threads: bool = False) -> dict[str, Any]:
-    """Run one cell and return its record; a failure is returned (error + traceback), not raised."""
+                 dask_threads: bool = False, *, coordinator_pid: int | None = None) -> dict[str, Any]:
+    """Run one cell and return its record; a failure is returned (error + traceback), not raised.
+
+    ``coordinator_pid``: in a worker process, exit when that process dies.
+    """
+    if coordinator_pid is not None:
+        _watch_coordinator(coordinator_pid)
     if dask_threads:
         torch_threads = _dask_worker_threads()
     _set_torch_threads(torch_threads)

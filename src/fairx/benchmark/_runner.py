@@ -50,7 +50,8 @@ def _iter_local(cells: list[Cell], cell_fn: CellFn | None, n_jobs: int) -> Itera
 
     threads = _torch_threads(n_jobs)
     parallel = Parallel(n_jobs=n_jobs, backend="loky", return_as="generator_unordered")
-    gen = parallel(delayed(execute_cell)(c, cell_fn, threads) for c in cells)
+    me = os.getpid()  # workers watch this process and exit when it dies (even by kill -9)
+    gen = parallel(delayed(execute_cell)(c, cell_fn, threads, coordinator_pid=me) for c in cells)
     try:
         yield from gen
     finally:
@@ -112,6 +113,7 @@ def run_benchmark(
     t0 = time.perf_counter()
     n_failed = n_run = 0
     with ResultStore(db) as store:
+        store.acquire()  # a second run on this database stops here with "in use by pid …"
         store.set_meta(spec=spec.to_yaml(), spec_hash=spec.hash(), spec_name=spec.name,
                        metrics=json.dumps(spec.metrics), coordinator_versions=_versions())
         done = set() if force else store.completed_keys()
@@ -126,7 +128,7 @@ def run_benchmark(
         try:
             for record in source:
                 record["spec_hash"] = spec.hash()
-                store.write_cell(record)
+                store.write_cell(record, replace=force)
                 n_run += 1
                 if record["status"] != "ok":
                     n_failed += 1
@@ -180,9 +182,10 @@ def _progress(enabled: bool, total: int, title: str) -> _Bar:
 
 
 def load_results(db: str | Path, keys: list[str] | None = None) -> pd.DataFrame:
-    """Tidy results of the completed cells in ``db`` (optionally only the given cell keys)."""
+    """Tidy results of the completed cells in ``db``: the given cell keys (a spec's cells), or
+    without keys the newest configuration of each (dataset, sensitive, method, seed)."""
     with ResultStore(db, readonly=True) as store:
-        frame = store.results()
+        frame = store.results(latest=keys is None)
     if keys is not None:
         frame = frame[frame["cell_key"].isin(keys)].reset_index(drop=True)
     return frame

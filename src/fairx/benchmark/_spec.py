@@ -15,6 +15,8 @@ from typing import Any
 
 import yaml
 
+FILE_SUFFIXES = (".csv", ".txt", ".tsv", ".parquet", ".pq")
+SEED_MAX = 2**32 - 1  # numpy / scikit-learn seeds: 0 .. 2**32 - 1
 STAGE_ORDER = {"reference": 0, "pre": 1, "in": 2, "post": 3, "generator": 4}
 METRIC_GROUPS = ("utility", "fairness", "data", "quality", "explain", "cost")
 CLASSIFIERS = ("hgb", "logreg", "rf", "xgboost")
@@ -53,26 +55,19 @@ class DatasetSpec:
 
     def load(self, sensitive: list[str]):
         """The dataset with the given sensitive attribute set (a ``TabularDataset``)."""
-        from ..data import DatasetError, TabularDataset, load_dataset
+        from ..data import DatasetError, load_dataset
 
         if self.path is None:
             ds = load_dataset(self.name, sensitive=sensitive, target=self.target, **self.options)
-        else:
-            import pandas as pd
+        else:  # the same reader as `fairx evaluate` / `fairx generate` (separator sniffed, "?")
+            from ..data import load_file
 
             p = Path(self.path)
-            if not p.exists():
-                raise FileNotFoundError(f"dataset {self.name!r}: file {str(p)!r} not found")
-            if p.suffix.lower() in (".parquet", ".pq"):
-                frame = pd.read_parquet(p)
-            elif p.suffix.lower() in (".csv", ".txt", ".tsv"):
-                frame = pd.read_csv(p, sep="\t" if p.suffix.lower() == ".tsv" else ",",
-                                    **self.options)
-            else:
+            if p.suffix.lower() not in FILE_SUFFIXES:
                 raise DatasetError(f"dataset {self.name!r}: file {str(p)!r} is neither CSV nor Parquet")
-            ds = TabularDataset.from_frame(
-                frame, target=self.target, sensitive=sensitive, positive_label=self.positive_label,
-                categorical=self.categorical, numerical=self.numerical, name=self.name)
+            ds = load_file(p, target=self.target, sensitive=sensitive,
+                           positive_label=self.positive_label, categorical=self.categorical,
+                           numerical=self.numerical, name=self.name, **self.options)
         if ds.name != self.name:
             ds = ds.replace(name=self.name)
         if self.max_rows is not None and len(ds) > self.max_rows:
@@ -257,6 +252,9 @@ def _parse_dataset(ctx: _Ctx, raw: Any, path: tuple) -> DatasetSpec:
     options = d.get("options") or {}
     if not isinstance(options, dict):
         raise ctx.error(path + ("options",), "expected a mapping of loader options")
+    if file is not None:
+        _check_file(ctx, file, name, path)
+    _check_options(ctx, options, name, file, path + ("options",))
     cats = d.get("categorical")
     nums = d.get("numerical")
     max_rows = d.get("max_rows")
@@ -268,6 +266,50 @@ def _parse_dataset(ctx: _Ctx, raw: Any, path: tuple) -> DatasetSpec:
         categorical=None if cats is None else ctx.str_list(cats, path + ("categorical",)),
         numerical=None if nums is None else ctx.str_list(nums, path + ("numerical",)),
         options=dict(options), max_rows=max_rows)
+
+
+def _check_file(ctx: _Ctx, file: str, name: str, path: tuple) -> None:
+    """A dataset file must exist and be CSV or Parquet (checked now, not cell by cell)."""
+    p = Path(file).expanduser()
+    if p.suffix.lower() not in FILE_SUFFIXES:
+        raise ctx.error(path + ("path",), f"dataset {name!r}: {file!r} is neither CSV "
+                        f"({', '.join(FILE_SUFFIXES[:3])}) nor Parquet (.parquet, .pq)")
+    if not p.exists():
+        raise ctx.error(path + ("path",), f"dataset {name!r}: file {file!r} not found "
+                        f"(relative paths start from {str(Path.cwd())!r})")
+    if not p.is_file():
+        raise ctx.error(path + ("path",), f"dataset {name!r}: {file!r} is not a file")
+
+
+def _check_options(ctx: _Ctx, options: dict[str, Any], name: str, file: str | None,
+                   path: tuple) -> None:
+    """Loader options must be parameters the loader (built-in) or the file reader accepts."""
+    import importlib
+    import inspect
+
+    fixed = {"sensitive", "target", "positive_label", "categorical", "numerical", "name", "path"}
+    if file is not None:
+        from ..data import _files
+
+        reader = (_files.load_parquet if Path(file).suffix.lower() in (".parquet", ".pq")
+                  else _files.load_csv)
+    else:
+        from ..data import dataset_info
+
+        module, func = dataset_info(name).loader.split(":")
+        reader = getattr(importlib.import_module(module), func)
+    params = inspect.signature(reader).parameters
+    if any(p.kind is inspect.Parameter.VAR_KEYWORD for p in params.values()):
+        return
+    allowed = [k for k, p in params.items() if k not in fixed
+               and p.kind in (inspect.Parameter.KEYWORD_ONLY, inspect.Parameter.POSITIONAL_OR_KEYWORD)]
+    for k in options:
+        if k in fixed or k not in allowed:
+            close = difflib.get_close_matches(str(k), allowed, n=1, cutoff=0.6)
+            hint = f" (did you mean {close[0]!r}?)" if close else ""
+            what = "the file reader" if file is not None else f"dataset {name!r}"
+            raise ctx.error(path + (k,), f"{what} has no option {k!r}{hint}; options: "
+                            f"{', '.join(allowed) or 'none'}")
 
 
 def _parse_method(ctx: _Ctx, raw: Any, path: tuple, validate_registry: bool) -> MethodSpec:
@@ -342,6 +384,10 @@ def parse_spec(data: Any, *, marks: dict[tuple, int] | None = None, source: str 
         seeds = list(range(seeds_raw))
     elif isinstance(seeds_raw, list) and seeds_raw:
         seeds = [ctx.typed(s, ("seeds", i), int, "an integer seed") for i, s in enumerate(seeds_raw)]
+        for i, s in enumerate(seeds):
+            if not 0 <= s <= SEED_MAX:
+                raise ctx.error(("seeds", i), f"seed {s} is out of range; seeds are integers "
+                                f"from 0 to {SEED_MAX}")
         if len(set(seeds)) != len(seeds):
             raise ctx.error(("seeds",), f"duplicate seeds in {seeds}")
     else:
@@ -359,6 +405,9 @@ def parse_spec(data: Any, *, marks: dict[tuple, int] | None = None, source: str 
                             ("n_synthetic", int, "an integer or null")):
         if key in prot_raw and prot_raw[key] is not None:
             setattr(protocol, key, ctx.typed(prot_raw[key], ("protocol", key), kind, what))
+    if protocol.n_synthetic is not None and protocol.n_synthetic < 1:
+        raise ctx.error(("protocol", "n_synthetic"), f"n_synthetic={protocol.n_synthetic}; give a "
+                        "positive number of rows (or null for the size of the train split)")
     if not 0 < protocol.test_size < 1:
         raise ctx.error(("protocol", "test_size"), f"test_size={protocol.test_size}; must lie in (0, 1)")
     if protocol.sample_rows < 0:

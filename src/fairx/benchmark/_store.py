@@ -4,12 +4,20 @@ Each finished cell is written in ONE transaction (its metadata row, its tidy met
 group table, its row samples), so a killed run (SIGINT or SIGKILL) leaves every cell either
 complete or absent. WAL journaling keeps readers (``fairx report``) working during a run.
 Samples of rows are JSON text, never pickles.
+
+Results are only ever added: a cell's key carries the hash of its full configuration, so a
+changed option is a new cell beside the old one; only ``replace=True`` (``--force``) replaces a
+finished cell. One writer at a time: :meth:`ResultStore.acquire` records the writing process and a
+second run on the same file stops with "in use by pid …". A file that is not a fairx database
+is refused before anything is written to it.
 """
 
 from __future__ import annotations
 
 import json
 import math
+import os
+import socket
 import sqlite3
 from collections.abc import Iterable
 from pathlib import Path
@@ -38,6 +46,8 @@ CREATE TABLE IF NOT EXISTS samples (cell_key TEXT, kind TEXT, schema TEXT, rows 
 CREATE TABLE IF NOT EXISTS importances (
     cell_key TEXT, feature TEXT, source TEXT, value REAL
 );
+CREATE TABLE IF NOT EXISTS writer (id INTEGER PRIMARY KEY CHECK (id = 1), pid INTEGER,
+    host TEXT, started TEXT);
 CREATE INDEX IF NOT EXISTS groups_key ON groups (cell_key);
 CREATE INDEX IF NOT EXISTS samples_key ON samples (cell_key);
 CREATE INDEX IF NOT EXISTS importances_key ON importances (cell_key);
@@ -48,6 +58,13 @@ _CELL_COLUMNS = ("key", "dataset", "sensitive", "method", "registry_name", "stag
                  "config_hash", "spec_hash", "versions", "started", "finished", "position")
 
 
+# the newest finished cell of each (dataset, sensitive, method, seed): what readers show by
+# default, so a table never mixes two configurations of one row (older ones stay stored)
+_LATEST = """c.key IN (SELECT key FROM (SELECT key, ROW_NUMBER() OVER (
+    PARTITION BY dataset, sensitive, method, seed ORDER BY finished DESC, rowid DESC) AS rn
+    FROM cells WHERE status = 'ok') WHERE rn = 1)"""
+
+
 def _num(v: Any) -> float | None:
     try:
         f = float(v)
@@ -56,33 +73,118 @@ def _num(v: Any) -> float | None:
     return None if math.isnan(f) else f
 
 
+class StoreError(ValueError):
+    """A results database that cannot be used (not fairx's, not SQLite, read-only, in use)."""
+
+
+def _pid_alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:  # pragma: no cover - another user's live process
+        return True
+    return True
+
+
+def _inspect(path: Path) -> None:
+    """Refuse, without writing anything, a file that is not (or cannot become) a fairx database."""
+    where = repr(str(path))
+    if path.is_dir():
+        raise StoreError(f"results database {where} is a directory; give a file, e.g. results.db")
+    parent = path.parent if str(path.parent) else Path(".")
+    if parent.exists() and not parent.is_dir():
+        raise StoreError(f"results database {where}: {str(parent)!r} is a file, not a folder")
+    if not path.exists() or path.stat().st_size == 0:
+        return
+    try:
+        conn = sqlite3.connect(f"file:{path}?mode=ro", uri=True)
+    except sqlite3.Error as exc:  # pragma: no cover - unreadable file
+        raise StoreError(f"cannot open results database {where}: {exc}") from None
+    try:
+        tables = {r[0] for r in conn.execute("SELECT name FROM sqlite_master WHERE type='table'")}
+        if not tables:
+            return
+        row = (conn.execute("SELECT value FROM meta WHERE key='schema_version'").fetchone()
+               if "meta" in tables else None)
+    except sqlite3.DatabaseError as exc:
+        raise StoreError(f"{where} is not a fairx results database (not SQLite: {exc}); "
+                         "choose another --db") from None
+    finally:
+        conn.close()
+    if row is None:
+        shown = ", ".join(sorted(tables)[:6]) + (", …" if len(tables) > 6 else "")
+        raise StoreError(f"{where} is not a fairx results database (it holds tables {shown}); "
+                         "left untouched; choose another --db")
+    if str(row[0]) != SCHEMA_VERSION:
+        raise StoreError(f"{where} has results schema version {row[0]}, this fairx writes "
+                         f"{SCHEMA_VERSION}; use a new --db")
+
+
 class ResultStore:
     """SQLite results of a benchmark. Use as a context manager or call :meth:`close`."""
 
     def __init__(self, path: str | Path, *, readonly: bool = False) -> None:
         self.path = Path(path)
+        self._owner = False
         if readonly:
             if not self.path.exists():
                 raise FileNotFoundError(f"results database {str(self.path)!r} not found")
+            if self.path.is_dir():
+                raise StoreError(f"results database {str(self.path)!r} is a directory")
             self.conn = sqlite3.connect(f"file:{self.path}?mode=ro", uri=True)
         else:
-            self.path.parent.mkdir(parents=True, exist_ok=True)
-            self.conn = sqlite3.connect(self.path)
-            self.conn.execute("PRAGMA journal_mode=WAL")
-            self.conn.execute("PRAGMA synchronous=NORMAL")
-            with self.conn:
-                self.conn.executescript(_DDL)
-                self.conn.execute("INSERT OR IGNORE INTO meta VALUES ('schema_version', ?)",
-                                  (SCHEMA_VERSION,))
+            _inspect(self.path)  # before creating tables or switching the file to WAL
+            try:
+                self.path.parent.mkdir(parents=True, exist_ok=True)
+                self.conn = sqlite3.connect(self.path, timeout=30)
+                self.conn.execute("PRAGMA journal_mode=WAL")
+                self.conn.execute("PRAGMA synchronous=NORMAL")
+                with self.conn:
+                    self.conn.executescript(_DDL)
+                    self.conn.execute("INSERT OR IGNORE INTO meta VALUES ('schema_version', ?)",
+                                      (SCHEMA_VERSION,))
+            except (sqlite3.OperationalError, OSError) as exc:
+                raise StoreError(f"cannot write results database {str(self.path)!r}: {exc}") from None
         self._check_schema()
 
     def _check_schema(self) -> None:
         try:
             row = self.conn.execute("SELECT value FROM meta WHERE key='schema_version'").fetchone()
         except sqlite3.DatabaseError as exc:
-            raise ValueError(f"{str(self.path)!r} is not a fairx results database ({exc})") from None
+            self.conn.close()
+            raise StoreError(f"{str(self.path)!r} is not a fairx results database ({exc})") from None
         if row is None:
-            raise ValueError(f"{str(self.path)!r} is not a fairx results database (no schema version)")
+            self.conn.close()
+            raise StoreError(f"{str(self.path)!r} is not a fairx results database (no schema version)")
+
+    # ------------------------------------------------------------------ one writer
+    def acquire(self) -> None:
+        """Record this process as the database's only writer, or raise "in use by pid …".
+
+        A record left by a process that no longer runs (killed with -9) is taken over.
+        """
+        me, host = os.getpid(), socket.gethostname()
+        from datetime import datetime, timezone
+
+        now = datetime.now(timezone.utc).isoformat(timespec="seconds")
+        with self.conn:
+            self.conn.execute("BEGIN IMMEDIATE")
+            row = self.conn.execute("SELECT pid, host, started FROM writer WHERE id = 1").fetchone()
+            if row is not None and row[0] != me:
+                pid, other, started = row
+                if other != host or _pid_alive(int(pid)):
+                    raise StoreError(f"results database {str(self.path)!r} is in use by pid {pid} "
+                                     f"on {other} (since {started}); wait for it to finish or "
+                                     "give another --db")
+            self.conn.execute("INSERT OR REPLACE INTO writer VALUES (1, ?, ?, ?)", (me, host, now))
+        self._owner = True
+
+    def release(self) -> None:
+        if self._owner:
+            with self.conn:
+                self.conn.execute("DELETE FROM writer WHERE id = 1 AND pid = ?", (os.getpid(),))
+            self._owner = False
 
     def __enter__(self) -> ResultStore:
         return self
@@ -91,7 +193,10 @@ class ResultStore:
         self.close()
 
     def close(self) -> None:
-        self.conn.close()
+        try:
+            self.release()
+        finally:
+            self.conn.close()
 
     # ------------------------------------------------------------------ writing
     def set_meta(self, **items: Any) -> None:
@@ -100,19 +205,22 @@ class ResultStore:
                 self.conn.execute("INSERT OR REPLACE INTO meta VALUES (?, ?)",
                                   (k, v if isinstance(v, str) else json.dumps(v, default=str)))
 
-    def write_cell(self, record: dict[str, Any]) -> None:
-        """Write one finished cell (ok or failed) atomically, replacing an older copy."""
+    def write_cell(self, record: dict[str, Any], *, replace: bool = False) -> bool:
+        """Write one finished cell (ok or failed) in one transaction; return whether it was written.
+
+        Cells are only added: a finished (``ok``) cell with the same key (same configuration) is
+        kept unless ``replace``; a stored failure of that key is replaced by the new attempt.
+        Cells of other configurations are never touched.
+        """
         key = record["key"]
         with self.conn:  # one transaction: all rows of the cell or none
-            # the same coordinate run with another configuration is replaced, so tables never
-            # mix two configurations of one (dataset, sensitive, method, seed)
-            stale = [r[0] for r in self.conn.execute(
-                "SELECT key FROM cells WHERE dataset = ? AND sensitive = ? AND method = ? AND seed = ?",
-                (record["dataset"], record["sensitive"], record["method"], record["seed"]))]
-            for old in {key, *stale}:
+            old = self.conn.execute("SELECT status FROM cells WHERE key = ?", (key,)).fetchone()
+            if old is not None and old[0] == "ok" and not replace:
+                return False
+            if old is not None:
                 for table, col in (("cells", "key"), ("results", "cell_key"), ("groups", "cell_key"),
                                    ("samples", "cell_key"), ("importances", "cell_key")):
-                    self.conn.execute(f"DELETE FROM {table} WHERE {col} = ?", (old,))
+                    self.conn.execute(f"DELETE FROM {table} WHERE {col} = ?", (key,))
             row = []
             for c in _CELL_COLUMNS:
                 v = record.get(c)
@@ -136,6 +244,7 @@ class ResultStore:
                 "INSERT INTO importances VALUES (?, ?, ?, ?)",
                 [(key, str(i["feature"]), str(i["source"]), _num(i["value"]))
                  for i in record.get("importances") or []])
+        return True
 
     # ------------------------------------------------------------------ reading
     def completed_keys(self) -> set[str]:
@@ -147,9 +256,14 @@ class ResultStore:
     def cells(self) -> pd.DataFrame:
         return pd.read_sql_query("SELECT * FROM cells ORDER BY position, key", self.conn)
 
-    def results(self, *, status: str | None = "ok") -> pd.DataFrame:
-        """Tidy rows joined with their cell: dataset, sensitive, method, stage, seed, metric, value."""
-        where = "WHERE c.status = ?" if status else ""
+    def results(self, *, status: str | None = "ok", latest: bool = True) -> pd.DataFrame:
+        """Tidy rows joined with their cell: dataset, sensitive, method, stage, seed, metric, value.
+
+        ``latest``: only the newest finished configuration of each (dataset, sensitive, method,
+        seed); ``False``: every stored cell (select a spec's cells by their keys).
+        """
+        conds = (["c.status = ?"] if status else []) + ([_LATEST] if latest else [])
+        where = ("WHERE " + " AND ".join(conds)) if conds else ""
         args: Iterable[Any] = (status,) if status else ()
         return pd.read_sql_query(
             "SELECT c.dataset, c.sensitive, c.method, c.stage, c.seed, c.position, r.metric, "
@@ -160,13 +274,15 @@ class ResultStore:
         return pd.read_sql_query(
             "SELECT c.dataset, c.sensitive, c.method, c.stage, c.seed, c.position, g.attribute, "
             "g.grp AS 'group', g.size, g.selection_rate, g.tpr, g.fpr, g.small FROM groups g "
-            "JOIN cells c ON c.key = g.cell_key WHERE c.status = 'ok' ORDER BY c.position",
+            f"JOIN cells c ON c.key = g.cell_key WHERE c.status = 'ok' AND {_LATEST} "
+            "ORDER BY c.position",
             self.conn)
 
     def samples(self) -> list[dict[str, Any]]:
         rows = self.conn.execute(
             "SELECT c.dataset, c.sensitive, c.method, c.seed, s.kind, s.schema, s.rows FROM samples s "
-            "JOIN cells c ON c.key = s.cell_key WHERE c.status = 'ok' ORDER BY c.position").fetchall()
+            f"JOIN cells c ON c.key = s.cell_key WHERE c.status = 'ok' AND {_LATEST} "
+            "ORDER BY c.position").fetchall()
         out = []
         for dataset, sensitive, method, seed, kind, schema, data in rows:
             out.append({"dataset": dataset, "sensitive": sensitive, "method": method, "seed": seed,
@@ -178,7 +294,7 @@ class ResultStore:
         return pd.read_sql_query(
             "SELECT c.dataset, c.sensitive, c.method, c.seed, c.position, i.feature, i.source, "
             "i.value FROM importances i JOIN cells c ON c.key = i.cell_key WHERE c.status = 'ok' "
-            "ORDER BY c.position", self.conn)
+            f"AND {_LATEST} ORDER BY c.position", self.conn)
 
     def failures(self) -> pd.DataFrame:
         return pd.read_sql_query(

@@ -25,12 +25,27 @@ def _print_table(table, title: str, per_table: int = 3) -> None:
                         title=escape(f"{title}: {ds} · sensitive = {sens}  (mean ± std over seeds)"))
 
 
-def _print_failures(failures) -> None:
-    if len(failures):
-        err_console.print(f"[bold red]{len(failures)} cell(s) failed[/] (tracebacks are in the database):")
-        for row in failures.itertuples():
-            err_console.print(f"  {row.dataset} · {row.sensitive} · {row.method} · seed {row.seed}: "
-                              f"{row.error}", markup=False, highlight=False)
+def _print_failures(failures, n_cells: int, db: Path) -> None:
+    """List failed cells; exit 1 when there is any (the table above shows only the others)."""
+    if not len(failures):
+        return
+    for row in failures.itertuples():
+        err_console.print(f"  {row.dataset} · {row.sensitive} · {row.method} · seed {row.seed}: "
+                          f"{row.error}", markup=False, highlight=False)
+    err_console.print("[bold red]error:[/] " + escape(
+        f"{len(failures)} of {n_cells} cells failed; tracebacks are in {db} (sqlite3 {db} "
+        "\"SELECT key, traceback FROM cells WHERE status != 'ok'\", or the report's "
+        "'failed cells' section)"), highlight=False, soft_wrap=True)
+    raise typer.Exit(code=1)
+
+
+def _check_exports(paths: list[Path], inputs: list) -> None:
+    from .._io import check_output
+
+    for p in paths:
+        if p.suffix.lower() not in (".md", ".tex", ".csv"):
+            raise ValueError(f"--export {str(p)!r}: use .md, .tex or .csv")
+        check_output(p, what="--export", inputs=inputs)
 
 
 def _export(table_long, table, paths: list[Path]) -> None:
@@ -58,6 +73,7 @@ def benchmark(
     progress: bool = typer.Option(True, "--progress/--no-progress", help="Show the progress bar."),
 ) -> None:
     """Run a benchmark grid (datasets x sensitive sets x methods x seeds) and print mean ± std."""
+    from .._io import write_text
     from ..benchmark import (
         EXAMPLE_SPEC,
         aggregate,
@@ -71,12 +87,13 @@ def benchmark(
         target = spec or Path("benchmark.yaml")
         if target.exists():
             raise ValueError(f"{str(target)!r} exists; choose another path or remove it")
-        target.write_text(EXAMPLE_SPEC, encoding="utf-8")
+        write_text(target, EXAMPLE_SPEC)
         console.print(f"wrote example spec {target}; run it with: fairx benchmark {target}")
         return
     if spec is None:
         raise ValueError("give a spec file (or --init to write an example)")
     config = load_spec(spec)
+    _check_exports(export, [spec, db, *(d.path for d in config.datasets if d.path)])
     try:
         run = run_benchmark(config, db, n_jobs=n_jobs, backend=backend, scheduler=scheduler,
                             force=force, progress=progress)
@@ -91,7 +108,7 @@ def benchmark(
     table.attrs["metrics"] = config.metrics
     _print_table(table, config.name)
     _export(long, table, export)
-    _print_failures(run.failures)
+    _print_failures(run.failures, run.n_cells, db)
 
 
 def report(
@@ -102,8 +119,12 @@ def report(
     tsne: bool = typer.Option(True, "--tsne/--no-tsne", help="Include t-SNE plots (slower)."),
 ) -> None:
     """Write a self-contained HTML report (tables and figures) of a results database."""
+    from .._io import check_output, check_output_dir
     from ..report import build_report
 
+    check_output(output, what="--output", inputs=[db])
+    if figures_dir is not None:
+        check_output_dir(figures_dir, what="--figures-dir")
     path = build_report(db, output, figures_dir=figures_dir, fmt=fmt, tsne=tsne)
     console.print(f"wrote {path}")
 
@@ -118,8 +139,11 @@ def explain(
     classifier: str = typer.Option("hgb", "--classifier", help="Downstream classifier: hgb, rf, logreg."),
     max_rows: int = typer.Option(300, "--max-rows", help="Rows explained (random subsample)."),
     plot: Path = typer.Option(None, "--plot", help="Save the paired importance bars (png/pdf)."),
+    encoding: str = typer.Option(None, "--encoding", help="Text encoding of a CSV file "
+                                 "(default UTF-8), e.g. latin-1."),
 ) -> None:
     """SHAP importances of the downstream classifier on real data vs on the method's output."""
+    from .._io import atomic_path, check_output
     from ..explain import explain as run_explain
     from ..explain import shap_available
 
@@ -127,7 +151,9 @@ def explain(
         err_console.print('explain needs the optional shap package: pip install "fairx[explain]"',
                           markup=False, highlight=False)
         raise typer.Exit(code=2)
-    data = _load_any(dataset, sensitive, target)
+    if plot is not None:
+        check_output(plot, what="--plot", inputs=[dataset])
+    data = _load_any(dataset, sensitive, target, encoding)
     result = run_explain(data, model, seed=seed, classifier=classifier, preset=preset,
                          max_rows=max_rows)
     print_frame(result.importances.reset_index(drop=True),
@@ -136,23 +162,22 @@ def explain(
         console.print(line, markup=False, highlight=False)
     if plot is not None:
         fig = result.plot_bars()
-        fig.savefig(plot, bbox_inches="tight")
+        with atomic_path(plot) as tmp:
+            fig.savefig(tmp, bbox_inches="tight")
         console.print(f"wrote {plot}")
 
 
-def _load_any(dataset: str, sensitive: list[str] | None, target: str | None):
-    from ..data import TabularDataset, load_dataset
+def _load_any(dataset: str, sensitive: list[str] | None, target: str | None,
+              encoding: str | None = None):
+    from ..data import load_dataset, load_file
 
     p = Path(dataset)
-    if p.suffix.lower() in (".csv", ".parquet", ".pq"):
-        if not p.exists():
-            raise FileNotFoundError(f"file {dataset!r} not found")
+    if p.suffix.lower() in (".csv", ".tsv", ".txt", ".parquet", ".pq"):
         if not target or not sensitive:
             raise ValueError("a file needs --target and --sensitive")
-        import pandas as pd
-
-        frame = pd.read_parquet(p) if p.suffix.lower() != ".csv" else pd.read_csv(p)
-        return TabularDataset.from_frame(frame, target=target, sensitive=sensitive, name=p.stem)
+        # the same reader as `fairx evaluate` / `fairx generate`
+        return load_file(p, target=target, sensitive=sensitive, name=p.stem,
+                         **({"encoding": encoding} if encoding else {}))
     return load_dataset(dataset, sensitive=sensitive or None, target=target)
 
 
@@ -169,15 +194,18 @@ def demo(
     spec, notes = demo_spec()
     for note in notes:
         console.print(note, markup=False, highlight=False)
+    from .._io import check_output_dir, write_text
+
+    check_output_dir(outdir, what="--output")
     outdir.mkdir(parents=True, exist_ok=True)
     db = outdir / "results.db"
-    (outdir / "demo.yaml").write_text(spec.to_yaml(), encoding="utf-8")
+    write_text(outdir / "demo.yaml", spec.to_yaml())
     run = run_benchmark(spec, db, n_jobs=n_jobs, force=force)
     table = summary_table(aggregate(load_results(db, run.keys)), spec.metrics)
     _print_table(table, "demo")
-    _print_failures(run.failures)
     path = build_report(db, outdir / "report.html")
     console.print(f"{run.n_cells} cells in {run.seconds:.1f} s; report: {path}")
+    _print_failures(run.failures, run.n_cells, db)
 
 
 def register(app: typer.Typer) -> None:

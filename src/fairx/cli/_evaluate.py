@@ -12,32 +12,19 @@ import typer
 from ._common import console, print_frame, user_errors
 
 
-def _read_raw(path: str) -> Any:
-    """A file as a raw DataFrame (no schema inference): CSV (separator sniffed) or Parquet."""
-    import pandas as pd
+def _read_raw(path: str, encoding: str | None = None) -> Any:
+    """A file as a raw DataFrame (no schema inference): the one reader of every table."""
+    from ..data._files import read_frame
 
-    from ..data import DatasetError
-    from ..data._files import _check_path, sniff_separator
-
-    p = _check_path(path)
-    if p.suffix.lower() in (".parquet", ".pq"):
-        try:
-            return pd.read_parquet(p)
-        except Exception as exc:  # pyarrow raises several types for non-Parquet input
-            raise DatasetError(f"cannot read {str(p)!r} as Parquet: {exc}") from None
-    try:
-        frame = pd.read_csv(p, sep=sniff_separator(p), na_values=["", "?", "NA", "N/A", "NaN", "nan", "null"],
-                            keep_default_na=False, skipinitialspace=True, encoding="utf-8-sig")
-    except (UnicodeDecodeError, pd.errors.ParserError, pd.errors.EmptyDataError) as exc:
-        raise DatasetError(f"cannot read {str(p)!r} as CSV: {exc}") from None
-    frame.columns = [str(c).strip() for c in frame.columns]
-    return frame
+    return read_frame(path, encoding=encoding)
 
 
-def _load_real(path: str, target: str, sensitive: list[str], positive_label: str | None) -> Any:
+def _load_real(path: str, target: str, sensitive: list[str], positive_label: str | None,
+               encoding: str | None = None) -> Any:
     from ..data import load_file
 
-    return load_file(path, target=target, sensitive=sensitive, positive_label=positive_label, name=Path(path).stem)
+    return load_file(path, target=target, sensitive=sensitive, positive_label=positive_label,
+                     name=Path(path).stem, encoding=encoding)
 
 
 def _json_value(v: float) -> float | None:
@@ -73,13 +60,18 @@ def register(app: typer.Typer) -> None:
                                     help="BLAS/OpenMP/torch threads (0 = library defaults); 1 avoids "
                                          "oversubscription on shared machines."),
         json_out: str = typer.Option(None, "--json", help="Write all metrics and settings to this JSON file."),
+        encoding: str = typer.Option(None, "--encoding", help="Text encoding of CSV inputs "
+                                     "(default UTF-8), e.g. latin-1."),
     ) -> None:
         """Fairness, utility (TSTR vs TRTR reference) and quality of a synthetic table."""
+        from .._io import check_output, write_text
         from ..metrics import METRIC_INFO, evaluate
 
-        real_ds = _load_real(real, target, sensitive, positive_label)
-        synth = _read_raw(synthetic)
-        test_frame = _read_raw(test) if test else None
+        if json_out:
+            check_output(json_out, what="--json", inputs=[real, synthetic, *([test] if test else [])])
+        real_ds = _load_real(real, target, sensitive, positive_label, encoding)
+        synth = _read_raw(synthetic, encoding)
+        test_frame = _read_raw(test, encoding) if test else None
         result = evaluate(real_ds, synth, test=test_frame, classifier=classifier, seed=seed,
                           use_sensitive=use_sensitive, quality=not no_quality, embedding=embedding,
                           max_rows=max_rows, n_threads=threads or None)
@@ -110,5 +102,5 @@ def register(app: typer.Typer) -> None:
                 "metrics": {g: {m: _json_value(v) for m, v in zip(b["metric"], b["value"], strict=True)}
                             for g, b in result.groupby("group", sort=False)},
             }
-            Path(json_out).write_text(json.dumps(payload, indent=2, default=str))
+            write_text(json_out, json.dumps(payload, indent=2, default=str))
             console.print(f"wrote {json_out}", highlight=False)

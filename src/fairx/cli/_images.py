@@ -86,7 +86,9 @@ def run_experiment(*, dataset: str, model: str, bias: float | None, sd: float | 
                         title=f"{method.display_name} samples by {generated.sensitive}")
         cf = method.counterfactuals(None, n=6, seed=seed)
         save_counterfactual_grid(cf, generated.groups, out / "counterfactuals.png")
-        (out / "results.json").write_text(json.dumps(result, indent=2, default=float))
+        from .._io import write_text
+
+        write_text(out / "results.json", json.dumps(result, indent=2, default=float))
         result["files"] = sorted(str(p) for p in out.glob("*"))
     if save is not None:
         result["saved"] = str(save)
@@ -116,6 +118,11 @@ def run(
 ) -> None:
     """Train a fair image generator on a biased set; compare TSTR on a colour-debiased test set
     with a CNN trained on the real biased set."""
+    from .._io import check_output_dir
+
+    for folder, what in ((out, "--out"), (save, "--save")):  # before any training
+        if folder is not None:
+            check_output_dir(folder, what=what)
     params = {k: v for k, v in (("epochs", epochs), ("beta", beta)) if v is not None}
     result = run_experiment(dataset=dataset, model=model, bias=bias, sd=sd, preset=preset, n=n,
                             n_test=n_test, seed=seed, clf_epochs=clf_epochs, root=root, out=out,
@@ -148,25 +155,35 @@ def load_image_generator(model_dir: Path):
     return gen
 
 
+def check_image_output(out: Path) -> Path:
+    """An image output must be a writable ``.npz`` or ``.png`` file (checked before sampling)."""
+    from .._io import check_output
+
+    out = Path(out)
+    if out.suffix.lower() not in (".npz", ".png"):
+        raise ValueError(f"output {out}: image samples are written as .npz (arrays) or .png "
+                         f"(grid by group), not {out.suffix.lower() or 'a file without suffix'!r}")
+    return check_output(out, what="--output")
+
+
 def write_images(ds, out: Path) -> list[Path]:
     """Write generated images: ``.npz`` (arrays ``images`` (N, C, H, W) float32 in [0, 1], ``y``,
     ``s``, and the names ``classes``, ``groups``, ``target``, ``sensitive``) or ``.png`` (a grid
     with one row per group)."""
     import numpy as np
 
-    out = Path(out)
+    out = check_image_output(out)
     suffix = out.suffix.lower()
-    if suffix not in (".npz", ".png"):
-        raise ValueError(f"output {out}: image samples are written as .npz (arrays) or .png "
-                         f"(grid by group), not {suffix or 'a file without suffix'!r}")
-    out.parent.mkdir(parents=True, exist_ok=True)
     if suffix == ".png":
         from ..report._images import save_group_grid
 
         return [save_group_grid(ds, out, title=f"{ds.name}: samples by {ds.sensitive}")]
-    np.savez_compressed(out, images=ds.to_numpy(), y=ds.y, s=ds.s, classes=np.array(ds.classes),
-                        groups=np.array(ds.groups), target=np.array(ds.target),
-                        sensitive=np.array(ds.sensitive))
+    from .._io import atomic_path
+
+    with atomic_path(out) as tmp:
+        np.savez_compressed(tmp, images=ds.to_numpy(), y=ds.y, s=ds.s,
+                            classes=np.array(ds.classes), groups=np.array(ds.groups),
+                            target=np.array(ds.target), sensitive=np.array(ds.sensitive))
     return [out]
 
 
@@ -179,9 +196,13 @@ def generate(
     seed: int = typer.Option(0, "--seed"),
 ) -> None:
     """Sample a saved image generator (no data needed)."""
+    from ._common import bytes_per_row, check_rows_fit
+
     if n <= 0:
         raise ValueError(f"-n {n}: the number of images must be a positive integer")
+    check_image_output(output)
     gen = load_image_generator(model_dir)
+    check_rows_fit(n, bytes_per_row(gen.sample(min(n, 8), seed=seed)), what=f"-n {n:,}")
     for f in write_images(gen.sample(n, seed=seed), output):
         console.print(f"wrote {n:,} {gen.display_name} images to {f}", highlight=False)
 
@@ -198,8 +219,10 @@ def distill(
     steps: int = typer.Option(None, "--steps", help="optimiser steps of the student"),
 ) -> None:
     """Distil an image Fair4Free student from a saved teacher, without any training images."""
+    from .._io import check_output_dir
     from ..models._image_generators import ImageFair4Free, ImageFairVAE
 
+    check_output_dir(output, what="--output")
     teacher = load_image_generator(teacher_dir)
     if type(teacher) is not ImageFairVAE:
         raise ValueError(f"{teacher_dir} holds a {type(teacher).__name__}; 'fairx images distill'"

@@ -7,7 +7,7 @@ from typing import Any
 
 import typer
 
-from ._common import console, print_frame, user_errors
+from ._common import bytes_per_row, check_rows_fit, console, print_frame, user_errors
 
 DEFAULT_METRICS = ["accuracy", "balanced_accuracy", "auroc", "dpr", "eor", "ftu", "fit_seconds"]
 GENERATOR_METRICS = ["data_dpr", "alpha_precision", "beta_recall", "density", "coverage"]
@@ -39,7 +39,7 @@ def _parse_params(items: list[str] | None) -> dict[str, Any]:
 
 def _load(dataset: str | None, csv: str | None, target: str | None,
           sensitive: list[str] | None, positive_label: str | None,
-          options: dict[str, Any] | None = None) -> Any:
+          options: dict[str, Any] | None = None, encoding: str | None = None) -> Any:
     from ..data import load_dataset, load_file
 
     if (dataset is None) == (csv is None):
@@ -50,7 +50,8 @@ def _load(dataset: str | None, csv: str | None, target: str | None,
         return load_dataset(dataset, sensitive=sensitive or None, target=target, **extra)
     if not target or not sensitive:
         raise ValueError("a file needs --target COLUMN and --sensitive COLUMN")
-    return load_file(csv, target=target, sensitive=sensitive, positive_label=pos)
+    return load_file(csv, target=target, sensitive=sensitive, positive_label=pos,
+                     **({"encoding": encoding} if encoding else {}))
 
 
 def models() -> None:
@@ -79,21 +80,25 @@ def run(
     option: list[str] = typer.Option(None, "--option", help="Dataset loader option KEY=VALUE, "
                                      "e.g. --option bias=0.8 for 'synthetic'."),
     output: Path = typer.Option(None, "--output", "-o", help="Write the tidy per-seed rows (CSV)."),
+    encoding: str = typer.Option(None, "--encoding", help="Text encoding of --csv (default UTF-8)."),
 ) -> None:
     """Evaluate methods over seeds and print mean ± std (std over seeds; n = seeds)."""
+    from .._io import atomic_path, check_output, safe_csv_cells
     from ..data import train_test_split
     from ..models._registry import entry
     from ..protocol import evaluate_method, mean_std_table, summarize
 
     if seeds < 1:
         raise ValueError(f"--seeds {seeds}: need at least 1")
+    if output is not None:
+        check_output(output, what="--output", inputs=[csv] if csv else [])
     for name in model:
         entry(name)  # unknown names fail before any work
     params = _parse_params(param)
     unused = [k for k in params if not any(k in _param_names(name) for name in model)]
     if unused:
         raise ValueError(f"--param {unused}: no chosen model has such a parameter")
-    ds = _load(dataset, csv, target, sensitive, positive_label, _parse_params(option))
+    ds = _load(dataset, csv, target, sensitive, positive_label, _parse_params(option), encoding)
     results = []
     for seed in range(seeds):
         split = train_test_split(ds, seed=seed)
@@ -111,7 +116,9 @@ def run(
     if output is not None:
         import pandas as pd
 
-        pd.concat([r.to_frame() for r in results], ignore_index=True).to_csv(output, index=False)
+        with atomic_path(output) as tmp:
+            rows = pd.concat([r.to_frame() for r in results], ignore_index=True)
+            safe_csv_cells(rows).to_csv(tmp, index=False)
         console.print(f"wrote {output}", highlight=False)
 
 
@@ -135,13 +142,19 @@ def generate(
     param: list[str] = typer.Option(None, "--param", "-p", help="Method parameter KEY=VALUE."),
     save_model: Path = typer.Option(None, "--save-model", help="Save the fitted generator here."),
     model_dir: Path = typer.Option(None, "--model-dir", help="Sample from a saved generator instead."),
+    encoding: str = typer.Option(None, "--encoding", help="Text encoding of DATA (default UTF-8)."),
 ) -> None:
     """Train a generator on DATA and write N synthetic rows, or sample a saved one (--model-dir)."""
+    from .._io import atomic_path, check_output, check_output_dir
     from ..models import FairGenerator, get
     from ..models._persist import load_method
 
     if n <= 0:
         raise ValueError(f"-n {n}: the number of rows must be a positive integer")
+    # outputs are checked before any training starts
+    check_output(out, what="--output", inputs=[p for p in (data,) if p])
+    if save_model is not None:
+        check_output_dir(save_model, what="--save-model")
     if model_dir is not None:
         if data is not None or model is not None:
             raise ValueError("--model-dir samples a saved generator: do not also give DATA or --model")
@@ -155,12 +168,16 @@ def generate(
         if not isinstance(gen, FairGenerator):
             raise ValueError(f"method {model!r} is a {gen.stage} method, not a generator; "
                              "generators: see 'fairx models'")
-        ds = _load(None, data, target, sensitive, positive_label)
+        ds = _load(None, data, target, sensitive, positive_label, encoding=encoding)
+        check_rows_fit(n, bytes_per_row(ds), what=f"-n {n:,}")
         console.print(f"training {gen.display_name} on {len(ds):,} rows", highlight=False)
         gen.fit(ds)
         if save_model is not None:
             gen.save(save_model)
             console.print(f"saved the model to {save_model}", highlight=False)
+    if model_dir is not None:  # measure a few rows first: the size of -n must fit in memory
+        probe = gen.sample(min(n, 64), seed=seed)
+        check_rows_fit(n, bytes_per_row(probe), what=f"-n {n:,}")
     syn = gen.sample(n, seed=seed)
     if getattr(syn, "kind", "tabular") == "image":  # a saved image generator: .npz or .png
         from ._images import write_images
@@ -168,8 +185,8 @@ def generate(
         for f in write_images(syn, out):
             console.print(f"wrote {len(syn):,} images to {f}", highlight=False)
         return
-    out.parent.mkdir(parents=True, exist_ok=True)
-    syn.frame.to_csv(out, index=False)
+    with atomic_path(out) as tmp:
+        syn.frame.to_csv(tmp, index=False)
     console.print(f"wrote {len(syn):,} rows to {out}", highlight=False)
 
 

@@ -61,6 +61,36 @@ def _infer_positive_label(values: pd.Series, target: str) -> Any:
     return chosen
 
 
+_MAX_GROUPS_LISTED = 8
+CONTINUOUS_MIN_VALUES = 20
+
+
+def sensitive_groups_problem(name: str, column: pd.Series, min_rows: int, where: str = ""
+                             ) -> str | None:
+    """What is wrong with ``column`` as a sensitive attribute (one short line), or ``None``.
+
+    A numeric column with many distinct values is named as continuous, with the count and a
+    binning suggestion, instead of listing every value as a tiny group.
+    """
+    counts = column.astype(str).value_counts() if column.dtype == object else column.value_counts()
+    if len(counts) < 2:
+        return (f"sensitive column {name!r} has a single group {counts.index.tolist()[:1]!r}"
+                f"{where}; fairness needs at least two groups")
+    small = counts[counts < min_rows]
+    if not len(small):
+        return None
+    numeric = pd.api.types.is_numeric_dtype(column) and not pd.api.types.is_bool_dtype(column)
+    if numeric and len(counts) >= CONTINUOUS_MIN_VALUES:
+        return (f"sensitive column {name!r} looks continuous ({len(counts):,} distinct values from "
+                f"{column.min():g} to {column.max():g}){where}; fairness needs a few groups: bin "
+                f"it first, e.g. df[{name!r}] = pd.qcut(df[{name!r}], 4).astype(str) (see the "
+                "README, 'Bad input')")
+    shown = dict(list(small.items())[:_MAX_GROUPS_LISTED])
+    more = f" and {len(small) - len(shown):,} more" if len(small) > len(shown) else ""
+    return (f"sensitive column {name!r}: group(s) {shown}{more} have fewer than {min_rows} "
+            f"rows{where}")
+
+
 @dataclass
 class TabularDataset:
     """A table with its fairness schema.
@@ -241,18 +271,10 @@ class TabularDataset:
                 logger.info("%s: target %r binarised as %r vs rest", name, target, positive_label)
 
         for s in sensitive:
-            counts = frame[s].value_counts()
-            if len(counts) < 2:
-                raise DatasetError(
-                    f"sensitive column {s!r} has a single group {counts.index.tolist()!r}; "
-                    "fairness needs at least two groups"
-                )
-            small = counts[counts < min_group_rows]
-            if len(small):
-                raise DatasetError(
-                    f"sensitive column {s!r}: group(s) {small.to_dict()} have fewer than "
-                    f"{min_group_rows} rows; merge or drop them before loading"
-                )
+            problem = sensitive_groups_problem(s, frame[s], min_group_rows)
+            if problem:
+                raise DatasetError(problem + "; merge or drop them before loading"
+                                   if problem.endswith(" rows") else problem)
         meta.setdefault("rows_raw", n0)
         return cls(frame=frame, target=target, sensitive=sensitive, positive_label=positive_label,
                    categorical=cat_cols, numerical=num_cols, integer=integer, name=name, meta=meta)

@@ -60,26 +60,54 @@ def _build(frame: pd.DataFrame, *, path: Path, target: str, sensitive: str | Seq
         name=name or path.stem, meta={"source": str(path)})
 
 
-def load_csv(
+_NA_VALUES = ("", "?", "NA", "N/A", "NaN", "nan", "null")
+_MAGIC = {b"PK\x03\x04": "an Excel workbook (.xlsx) or another zip archive",
+          b"\xd0\xcf\x11\xe0": "an old Excel workbook (.xls)",
+          b"PAR1": "a Parquet file", b"\x1f\x8b": "a gzip archive"}
+
+
+def _sniff_kind(p: Path) -> str | None:
+    with open(p, "rb") as fh:
+        head = fh.read(8)
+    for magic, kind in _MAGIC.items():
+        if head.startswith(magic):
+            return kind
+    return None
+
+
+def _utf8_hint(p: Path, exc: UnicodeDecodeError, enc: str) -> str:
+    with open(p, "rb") as fh:
+        data = fh.read(max(exc.start + 64, 4096)) if exc.start < (1 << 24) else b""
+    if b"\x00" in data[:4096]:
+        return f"file {str(p)!r} is binary, not CSV text"
+    line = data[:exc.start].count(b"\n") + 1
+    bad = exc.object[exc.start:exc.start + 1].hex() if exc.object else "?"
+    return (f"file {str(p)!r} is not {enc} text (byte 0x{bad} on line {line}); it is probably "
+            "latin-1 / cp1252: pass --encoding latin-1 (encoding= in Python)")
+
+
+def read_frame(
     path: str | os.PathLike[str],
     *,
-    target: str,
-    sensitive: str | Sequence[str],
-    positive_label: Any = None,
-    categorical: Sequence[str] | None = None,
-    numerical: Sequence[str] | None = None,
     sep: str | None = None,
-    missing: Literal["drop", "impute"] = "drop",
-    na_values: Sequence[str] = ("", "?", "NA", "N/A", "NaN", "nan", "null"),
+    na_values: Sequence[str] = _NA_VALUES,
     encoding: str | None = None,
-    name: str | None = None,
-) -> TabularDataset:
-    """Read a delimited text file with a header line.
+) -> pd.DataFrame:
+    """Read a CSV (separator sniffed) or Parquet file into a raw DataFrame, with clear errors.
 
-    ``sep=None`` sniffs the separator (``,``, ``;``, tab or ``|``). ``na_values`` are read as
-    missing; ``missing`` then drops (default) or imputes them (counts go to the log and ``meta``).
+    The one reader behind every table fairx reads (``load_csv``, ``load_parquet``, spec
+    datasets, ``fairx evaluate``, ``fairx explain``). ``na_values`` (default ``"", "?", "NA",
+    …``) are read as missing. Refused with a message: an Excel workbook renamed ``.csv``, text
+    that is not in ``encoding`` (UTF-8 by default; latin-1 files are named as such), duplicate
+    column names and nested Parquet columns (struct, list or map).
     """
     p = _check_path(path)
+    if p.suffix.lower() in (".parquet", ".pq"):
+        return _read_parquet(p)
+    kind = _sniff_kind(p)
+    if kind is not None:
+        raise DatasetError(f"file {str(p)!r} is {kind}, not CSV text; save it as CSV "
+                           "(or Parquet) first")
     enc = encoding or "utf-8-sig"
     try:
         sep = sep or sniff_separator(p, enc)
@@ -91,11 +119,59 @@ def load_csv(
         frame = pd.read_csv(p, sep=sep, encoding=enc, na_values=list(na_values),
                             keep_default_na=False, skipinitialspace=True)
     except UnicodeDecodeError as exc:
-        raise DatasetError(f"file {str(p)!r} is not {enc} text ({exc.reason}); is it a CSV? "
-                           "Pass encoding= or use load_parquet for Parquet files") from None
+        raise DatasetError(_utf8_hint(p, exc, "UTF-8" if enc.startswith("utf-8") else enc)) from None
+    except LookupError:
+        raise DatasetError(f"unknown text encoding {encoding!r}; e.g. utf-8, latin-1, cp1252") from None
     except (pd.errors.ParserError, pd.errors.EmptyDataError, csv.Error) as exc:
-        raise DatasetError(f"cannot read {str(p)!r} as CSV (sep={sep!r}): {exc}") from None
+        msg = " ".join(str(exc).split())
+        raise DatasetError(f"cannot read {str(p)!r} as CSV (sep={sep!r}): {msg}") from None
     frame.columns = [str(c).strip() for c in frame.columns]
+    return frame
+
+
+def _read_parquet(p: Path) -> pd.DataFrame:
+    try:
+        import pyarrow as pa
+        import pyarrow.parquet as pq
+    except ImportError:  # pragma: no cover - pyarrow is in the parquet/dev extras
+        raise DatasetError("reading Parquet needs pyarrow: pip install 'fairx[parquet]'") from None
+    try:
+        schema = pq.read_schema(p)
+    except Exception as exc:  # pyarrow raises ArrowInvalid / OSError for non-Parquet input
+        raise DatasetError(f"cannot read {str(p)!r} as Parquet: {exc}") from None
+    _check_duplicates(schema.names, p)
+    nested = [f"{f.name!r} ({f.type})" for f in schema if pa.types.is_nested(f.type)]
+    if nested:
+        raise DatasetError(f"file {str(p)!r}: column {', '.join(nested)} is nested (struct, list "
+                           "or map); fairx reads flat tables: flatten or drop it first")
+    try:
+        return pq.read_table(p).to_pandas()
+    except Exception as exc:  # noqa: BLE001 - corrupt pages raise several arrow types
+        raise DatasetError(f"cannot read {str(p)!r} as Parquet: {exc}") from None
+
+
+def load_csv(
+    path: str | os.PathLike[str],
+    *,
+    target: str,
+    sensitive: str | Sequence[str],
+    positive_label: Any = None,
+    categorical: Sequence[str] | None = None,
+    numerical: Sequence[str] | None = None,
+    sep: str | None = None,
+    missing: Literal["drop", "impute"] = "drop",
+    na_values: Sequence[str] = _NA_VALUES,
+    encoding: str | None = None,
+    name: str | None = None,
+) -> TabularDataset:
+    """Read a delimited text file with a header line.
+
+    ``sep=None`` sniffs the separator (``,``, ``;``, tab or ``|``). ``na_values`` are read as
+    missing; ``missing`` then drops (default) or imputes them (counts go to the log and ``meta``).
+    ``encoding`` defaults to UTF-8 (e.g. ``"latin-1"`` for older exports).
+    """
+    p = _check_path(path)
+    frame = read_frame(p, sep=sep, na_values=na_values, encoding=encoding)
     return _build(frame, path=p, target=target, sensitive=sensitive, positive_label=positive_label,
                   categorical=categorical, numerical=numerical, missing=missing, name=name)
 
@@ -113,18 +189,7 @@ def load_parquet(
 ) -> TabularDataset:
     """Read a Parquet file (needs pyarrow); same schema options as :func:`load_csv`."""
     p = _check_path(path)
-    try:
-        import pyarrow.parquet as pq
-    except ImportError:  # pragma: no cover - pyarrow is in the parquet/dev extras
-        raise DatasetError("reading Parquet needs pyarrow: pip install 'fairx[parquet]'") from None
-    try:
-        schema = pq.read_schema(p)
-        _check_duplicates(schema.names, p)
-        frame = pq.read_table(p).to_pandas()
-    except DatasetError:
-        raise
-    except Exception as exc:  # pyarrow raises ArrowInvalid / OSError for non-Parquet input
-        raise DatasetError(f"cannot read {str(p)!r} as Parquet: {exc}") from None
+    frame = _read_parquet(p)
     return _build(frame, path=p, target=target, sensitive=sensitive, positive_label=positive_label,
                   categorical=categorical, numerical=numerical, missing=missing, name=name)
 
@@ -132,6 +197,7 @@ def load_parquet(
 def load_file(path: str | os.PathLike[str], **kwargs: Any) -> TabularDataset:
     """:func:`load_parquet` for ``.parquet`` / ``.pq`` files, :func:`load_csv` otherwise."""
     if Path(path).suffix.lower() in (".parquet", ".pq"):
-        kwargs.pop("sep", None)
+        for text_only in ("sep", "encoding", "na_values"):
+            kwargs.pop(text_only, None)
         return load_parquet(path, **kwargs)
     return load_csv(path, **kwargs)

@@ -427,12 +427,36 @@ def _mnist_path(filename: str) -> Path:
     return fetch_file(RemoteFile(relpath=f"mnist/{filename}", url=MNIST_URL + filename))
 
 
+def _read_mnist_file(filename: str) -> np.ndarray:
+    """Read a cached MNIST file; a corrupt one (bad gzip, truncated, wrong md5) is reported,
+    moved aside to ``<name>.corrupt`` and fetched again, like the tabular files."""
+    import os
+    import zlib
+
+    path = _mnist_path(filename)
+    try:
+        return read_idx(path, md5=MNIST_FILES[filename])
+    except (OSError, EOFError, zlib.error, DatasetError) as exc:
+        reason = " ".join(f"{type(exc).__name__}: {exc}".split())
+    bad = path.with_name(path.name + ".corrupt")
+    logger.warning("cached MNIST file %s is corrupt (%s); moved to %s, fetching it again",
+                   path, reason, bad)
+    os.replace(path, bad)
+    try:
+        path = _mnist_path(filename)
+        return read_idx(path, md5=MNIST_FILES[filename])
+    except (OSError, EOFError, zlib.error, DatasetError) as exc:
+        again = " ".join(str(exc).split())
+        raise DatasetError(f"MNIST file {filename} was corrupt ({reason}; moved to {bad}) and "
+                           f"fetching it again failed: {again}") from None
+
+
 @functools.lru_cache(maxsize=4)
 def _load_mnist_cached(folder: str, split: str, mtime: float) -> tuple[np.ndarray, np.ndarray]:
     prefix = "train" if split == "train" else "t10k"
     img_name, lab_name = f"{prefix}-images-idx3-ubyte.gz", f"{prefix}-labels-idx1-ubyte.gz"
-    images = read_idx(_mnist_path(img_name), md5=MNIST_FILES[img_name])
-    labels = read_idx(_mnist_path(lab_name), md5=MNIST_FILES[lab_name])
+    images = _read_mnist_file(img_name)
+    labels = _read_mnist_file(lab_name)
     if len(images) != len(labels):
         raise DatasetError(f"MNIST {split}: {len(images)} images but {len(labels)} labels")
     return images, labels

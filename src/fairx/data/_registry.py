@@ -84,12 +84,14 @@ def available_datasets() -> pd.DataFrame:
     return pd.DataFrame(rows)
 
 
-def _load_synthetic(sensitive: list[str], target: str | None, **options: Any) -> TabularDataset:
+def _load_synthetic(sensitive: list[str], target: str | None, *, n_samples: int = 4000,
+                    bias: float = 0.8, seed: int = 0, privileged_share: float = 0.5
+                    ) -> TabularDataset:
     from ._synthetic import make_synthetic
 
     if target not in (None, "hired"):
         raise DatasetError(f"dataset 'synthetic' has target 'hired', not {target!r}")
-    return make_synthetic(**options)
+    return make_synthetic(n_samples, bias=bias, seed=seed, privileged_share=privileged_share)
 
 
 register_dataset(DatasetInfo(

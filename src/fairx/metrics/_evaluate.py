@@ -4,6 +4,14 @@ The synthetic (and test) table is first checked against the real schema; every p
 collected and reported at once (:class:`~fairx.data.DatasetError`). Fixable differences are
 coerced and noted: column order, integer vs float numericals, numbers stored as text, and
 categories stored with another type (``1`` vs ``"1"`` vs ``1.0``).
+
+Unseen categories: a real holdout (``test=``) often holds a rare category that the reference
+table lacks (Adult's 'Armed-Forces' in one half of a split). In a feature column such values are
+mapped to the explicit code :data:`UNSEEN` (``"<unseen>"``; for integer-coded columns the code
+``min(real codes) - 1``), which the downstream one-hot encoders score as "none of the known
+categories"; every mapped value is counted in ``attrs["settings"]["notes"]``. In the target or
+a sensitive column, and in a *synthetic* table (a generator that invents categories is broken,
+not unlucky), an unseen category stays an error.
 """
 
 from __future__ import annotations
@@ -25,6 +33,9 @@ from ._utility import fit_downstream, utility_protocol
 logger = logging.getLogger(__name__)
 
 _MAX_LISTED = 8
+UNSEEN = "<unseen>"
+MIN_SYNTHETIC_ROWS = 50  # fewer rows cannot train the downstream model nor estimate group rates
+SMALL_SYNTHETIC_ROWS = 500  # below this every metric is flagged as noisy in the notes
 
 
 def _listed(values: Sequence[Any]) -> str:
@@ -37,13 +48,15 @@ def _is_numeric(series: pd.Series) -> bool:
     return pd.api.types.is_numeric_dtype(series) and not pd.api.types.is_bool_dtype(series)
 
 
-def check_schema(real: TabularDataset, frame: pd.DataFrame, *, role: str = "synthetic"
+def check_schema(real: TabularDataset, frame: pd.DataFrame, *, role: str = "synthetic",
+                 unseen: Literal["error", "map"] = "error"
                  ) -> tuple[pd.DataFrame, list[str], list[str]]:
     """Compare ``frame`` with the schema of ``real``.
 
     Returns ``(coerced frame in the real column order, problems, notes)``. Problems: missing
     and extra columns, missing values, non-numbers in numerical columns, categories the real
-    table does not have. Notes: the fixes applied (dtype coercions).
+    table does not have (with ``unseen="map"``, in feature columns: mapped to :data:`UNSEEN`
+    and counted in the notes). Notes: the fixes applied (dtype coercions, unseen codes).
     """
     if not isinstance(frame, pd.DataFrame):
         raise TypeError(f"the {role} table must be a DataFrame, got {type(frame).__name__}")
@@ -94,9 +107,17 @@ def check_schema(real: TabularDataset, frame: pd.DataFrame, *, role: str = "synt
                 if isinstance(v, (int, float, np.integer, np.floating)) and not isinstance(v, bool):
                     lookup.setdefault(str(float(v)), v)
             as_str = col.astype(str)
-            unseen = sorted(set(as_str.unique()) - set(lookup))
-            if unseen:
-                problems.append(f"column {c!r}: categories not in the real table {_listed(unseen)}; "
+            new = sorted(set(as_str.unique()) - set(lookup))
+            if new and unseen == "map" and c != real.target and c not in real.sensitive:
+                code = _unseen_code(ref)
+                n_rows = int(as_str.isin(new).sum())
+                notes.append(f"column {c!r}: {n_rows} {role} row(s) with categories not in the "
+                             f"real table {_listed(new)} scored as the unseen code {code!r}")
+                lookup.update({v: code for v in new})
+                new = []
+            if new:
+                unseen_values = new
+                problems.append(f"column {c!r}: categories not in the real table {_listed(unseen_values)}; "
                                 f"real categories are {_listed(sorted(map(str, cats)))}")
                 continue
             if col.dtype != ref.dtype:
@@ -105,12 +126,18 @@ def check_schema(real: TabularDataset, frame: pd.DataFrame, *, role: str = "synt
     return pd.DataFrame(out, columns=[c for c in real_cols if c in out]).reset_index(drop=True), problems, notes
 
 
-def align_to_schema(real: TabularDataset, data: TabularDataset | pd.DataFrame, *, role: str = "synthetic"
-                    ) -> TabularDataset:
+def _unseen_code(ref: pd.Series) -> Any:
+    if _is_numeric(ref):
+        return ref.min() - 1  # an integer-coded category: a code no real row has
+    return UNSEEN
+
+
+def align_to_schema(real: TabularDataset, data: TabularDataset | pd.DataFrame, *, role: str = "synthetic",
+                    unseen: Literal["error", "map"] = "error") -> TabularDataset:
     """``data`` as a dataset with the real schema; raises :class:`DatasetError` listing every
-    problem found by :func:`check_schema`."""
+    problem found by :func:`check_schema` (``unseen``: see there)."""
     frame = data.frame if isinstance(data, TabularDataset) else data
-    coerced, problems, notes = check_schema(real, frame, role=role)
+    coerced, problems, notes = check_schema(real, frame, role=role, unseen=unseen)
     if problems:
         lines = "\n".join(f"  - {p}" for p in problems)
         raise DatasetError(f"the {role} table does not match the real table's schema "
@@ -122,6 +149,27 @@ def align_to_schema(real: TabularDataset, data: TabularDataset | pd.DataFrame, *
     ds = real.with_frame(coerced)
     return ds.replace(name=getattr(data, "name", role) if isinstance(data, TabularDataset) else role,
                       meta={"coercions": notes})
+
+
+def _check_size(synth: TabularDataset, min_group_size: int) -> list[str]:
+    """Refuse a synthetic table too small to score; flag a small one (returned notes)."""
+    n = len(synth)
+    classes = synth.frame[synth.target].nunique()
+    if n < MIN_SYNTHETIC_ROWS or classes < 2:
+        why = (f"{n} row(s)" if n < MIN_SYNTHETIC_ROWS
+               else f"a single class of the target {synth.target!r}")
+        raise DatasetError(f"the synthetic table has {why}; scoring needs at least "
+                           f"{MIN_SYNTHETIC_ROWS} rows with both target classes (on fewer, "
+                           "figures such as dpr = 1.000 mean nothing)")
+    notes = []
+    if n < SMALL_SYNTHETIC_ROWS:
+        notes.append(f"the synthetic table has only {n} rows (< {SMALL_SYNTHETIC_ROWS}): every "
+                     "metric below is noisy")
+    smallest = synth.s.value_counts()
+    if len(smallest) < 2 or smallest.min() < min_group_size:
+        notes.append(f"synthetic sensitive groups {smallest.to_dict()}: groups under "
+                     f"{min_group_size} rows give unreliable data_* parity figures")
+    return notes
 
 
 def _real_dataset(real: TabularDataset | pd.DataFrame, target: str | None, sensitive: Any,
@@ -199,8 +247,10 @@ def _evaluate(real, synthetic, *, test, target, sensitive, positive_label, class
     real_ds = _real_dataset(real, target, sensitive, positive_label)
     synth = align_to_schema(real_ds, synthetic, role="synthetic")
     notes = list(synth.meta.get("coercions", []))
+    notes += _check_size(synth, min_group_size)
     if test is not None:
-        test_ds = align_to_schema(real_ds, test, role="test")
+        test_ds = align_to_schema(real_ds, test, role="test", unseen="map")
+        notes += list(test_ds.meta.get("coercions", []))
         real_train, holdout = real_ds, test_ds
         split = "given test table"
     else:

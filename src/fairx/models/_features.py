@@ -51,16 +51,14 @@ def check_training_data(train: TabularDataset, *, min_group_rows: int = 2) -> No
     if y.min() == y.max():
         raise DatasetError(f"target {train.target!r} has a single class in the training data; "
                            "a fair classifier needs both classes")
+    from ..data._dataset import sensitive_groups_problem
+
     for col in train.sensitive:
-        counts = train.frame[col].astype(str).value_counts()
-        if len(counts) < 2:
-            raise DatasetError(f"sensitive column {col!r} has a single group {counts.index.tolist()!r} "
-                               "in the training data; fairness needs at least two groups")
-        small = counts[counts < min_group_rows]
-        if len(small):
-            raise DatasetError(
-                f"sensitive column {col!r}: group(s) {small.to_dict()} have fewer than "
-                f"{min_group_rows} rows in the training data; merge or drop them first")
+        problem = sensitive_groups_problem(col, train.frame[col], min_group_rows,
+                                           " in the training data")
+        if problem:
+            raise DatasetError(problem + ("; merge or drop them first"
+                                          if problem.endswith("training data") else ""))
 
 
 def positive_rate_by_group(y: np.ndarray, s: np.ndarray) -> dict[str, float]:

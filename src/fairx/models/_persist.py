@@ -13,6 +13,7 @@ from typing import Any
 import numpy as np
 
 from .. import __version__
+from .._io import atomic_path, write_text
 from ._base import FairMethod
 
 CONFIG = "config.json"
@@ -48,23 +49,78 @@ def save_method(method: FairMethod, path: str | Path) -> Path:
         "state": _jsonable(state),
     }
     arrays = {k: np.ascontiguousarray(np.asarray(v)) for k, v in arrays.items()}
-    tmp = path / (WEIGHTS + ".tmp")
-    save_file(arrays, str(tmp))
-    tmp.replace(path / WEIGHTS)
-    (path / CONFIG).write_text(json.dumps(config, indent=2, sort_keys=True))
+    with atomic_path(path / WEIGHTS) as tmp:
+        save_file(arrays, str(tmp))
+    write_text(path / CONFIG, json.dumps(config, indent=2, sort_keys=True))
     return path
 
 
 def read_saved(path: str | Path) -> tuple[dict[str, Any], dict[str, np.ndarray]]:
-    """The JSON config and arrays of a saved model folder, with clear errors."""
+    """The JSON config and arrays of a saved model folder, with clear errors.
+
+    Refused before anything is built: a config that is not a JSON object, a missing, corrupt,
+    empty or non-finite (NaN/inf) weights file, negative sizes, and sizes larger than the
+    weights could hold.
+    """
     from safetensors.numpy import load_file
 
     path = Path(path)
+    if not path.is_dir():
+        raise FileNotFoundError(f"model folder {str(path)!r} does not exist")
     if not (path / CONFIG).is_file():
         raise FileNotFoundError(f"{path} is not a saved fairx model: {CONFIG} is missing")
-    config = json.loads((path / CONFIG).read_text())
-    arrays = load_file(str(path / WEIGHTS)) if (path / WEIGHTS).is_file() else {}
+    try:
+        config = json.loads((path / CONFIG).read_text(encoding="utf-8"))
+    except (ValueError, UnicodeDecodeError) as exc:
+        raise ValueError(f"{path / CONFIG} is not valid JSON ({exc})") from None
+    if not isinstance(config, dict) or not isinstance(config.get("method"), str):
+        raise ValueError(f"{path / CONFIG} is not a fairx model config (expected a JSON object "
+                         f"with 'method', got {type(config).__name__})")
+    for key in ("params", "state"):
+        if not isinstance(config.get(key, {}), dict):
+            raise ValueError(f"{path / CONFIG}: {key!r} must be a JSON object")
+    if not (path / WEIGHTS).is_file():
+        raise FileNotFoundError(f"{path} is incomplete: {WEIGHTS} is missing")
+    try:
+        arrays = load_file(str(path / WEIGHTS))
+    except Exception as exc:  # noqa: BLE001 - safetensors raises its own error type
+        raise ValueError(f"{path / WEIGHTS} is not a valid safetensors file "
+                         f"({' '.join(str(exc).split()) or type(exc).__name__})") from None
+    for name, arr in arrays.items():
+        if arr.dtype.kind in "fc" and not np.isfinite(arr).all():
+            raise ValueError(f"{path / WEIGHTS}: array {name!r} holds NaN or infinite values; "
+                             "the model is corrupt")
+    _check_sizes(config, arrays, path / CONFIG)
     return config, arrays
+
+
+_SIZE_WORDS = ("dim", "hidden", "width", "units", "channels", "layers", "latent", "size", "k")
+_NOT_SIZES = ("batch_size", "test_size", "step_size", "sample_size")
+
+
+def _check_sizes(config: dict[str, Any], arrays: dict[str, np.ndarray], where: Path) -> None:
+    """Sizes in the config that no network could have: negative, or more than the weights hold."""
+    total = sum(int(a.size) for a in arrays.values())
+
+    def walk(value: Any, key: str) -> None:
+        if isinstance(value, dict):
+            for k, v in value.items():
+                walk(v, f"{key}.{k}" if key else str(k))
+        elif isinstance(value, list) and len(value) < 64:
+            for i, v in enumerate(value):
+                walk(v, f"{key}[{i}]")
+        elif isinstance(value, int) and not isinstance(value, bool):
+            last = key.rsplit(".", 1)[-1].split("[")[0].lower()
+            is_size = last == "k" or any(w in last for w in _SIZE_WORDS[:-1])
+            if not is_size or last in _NOT_SIZES:
+                return
+            if value < 0:
+                raise ValueError(f"{where}: {key} = {value}; sizes cannot be negative")
+            if total and value > total:
+                raise ValueError(f"{where}: {key} = {value:,} does not fit the weights file "
+                                 f"({total:,} numbers in all); the config does not match it")
+
+    walk({"params": config.get("params", {}), "state": config.get("state", {})}, "")
 
 
 def load_method(path: str | Path, expected: type[FairMethod] | None = None) -> FairMethod:
@@ -80,6 +136,11 @@ def load_method(path: str | Path, expected: type[FairMethod] | None = None) -> F
                          f"of kind {kind!r}: {msg}") from err
     if expected is not None and expected is not FairMethod and not issubclass(cls, expected):
         raise TypeError(f"{path} holds a {cls.__name__}, not a {expected.__name__}")
-    method = cls(**config["params"])
-    method._set_state(config["state"], arrays)
+    try:
+        method = cls(**config.get("params", {}))
+        method._set_state(config.get("state", {}), arrays)
+    except (RuntimeError, ValueError, KeyError, TypeError, IndexError, MemoryError) as err:
+        msg = " ".join(str(err).split())[:300] or type(err).__name__
+        raise ValueError(f"{path}: {WEIGHTS} does not match {CONFIG} "
+                         f"({type(err).__name__}: {msg})") from None
     return method

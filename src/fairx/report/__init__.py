@@ -18,6 +18,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from .._io import atomic_path, write_text
 from ..benchmark import ResultStore, aggregate, summary_table
 from ..benchmark._metric_names import expand_metrics, metric_direction
 
@@ -84,7 +85,8 @@ class _Figures:
                 i += 1
                 stem = f"{base}_{i}"
             self.names.add(stem)
-            fig.savefig(self.dir / f"{stem}.{self.fmt}", format=self.fmt, bbox_inches="tight")
+            with atomic_path(self.dir / f"{stem}.{self.fmt}") as tmp:
+                fig.savefig(tmp, format=self.fmt, bbox_inches="tight")
         data = base64.b64encode(buf.getvalue()).decode("ascii")
         return f"<img alt='{esc(alt)}' src='data:image/png;base64,{data}'>"
 
@@ -185,10 +187,7 @@ def build_report(db: str | Path, output: str | Path = "report.html", *,
     doc = ("<!DOCTYPE html><html lang='en'><head><meta charset='utf-8'>"
            f"<title>{esc(name)} — fairx report</title><style>{_CSS}</style></head>"
            f"<body>{body}</body></html>")
-    out = Path(output)
-    out.parent.mkdir(parents=True, exist_ok=True)
-    out.write_text(doc, encoding="utf-8")
-    return out
+    return write_text(output, doc)
 
 
 def _embeddings(F, figs: _Figures, samples: list[dict], ds: str, sens: str, label: str,

@@ -56,7 +56,10 @@ def _save(arr: np.ndarray, path: str | Path, title: str | None, ylabels: Sequenc
     if title:
         ax.set_title(title, fontsize=9)
     fig.tight_layout()
-    fig.savefig(path, format="png", bbox_inches="tight")
+    from .._io import atomic_path
+
+    with atomic_path(path) as tmp:
+        fig.savefig(tmp, format="png", bbox_inches="tight")
     return path
 
 
