@@ -16,6 +16,7 @@ import numpy as np
 import pandas as pd
 
 from ..data import DatasetError, TabularDataset, train_test_split
+from ..progress import uses_verbosity
 from ._fairness import data_parity, ftu
 from ._info import METRIC_INFO
 from ._quality import synthetic_quality
@@ -140,6 +141,7 @@ def _real_dataset(real: TabularDataset | pd.DataFrame, target: str | None, sensi
     raise TypeError(f"real must be a TabularDataset or DataFrame, got {type(real).__name__}")
 
 
+@uses_verbosity
 def evaluate(
     real: TabularDataset | pd.DataFrame,
     synthetic: TabularDataset | pd.DataFrame,
@@ -159,6 +161,7 @@ def evaluate(
     reference: bool = True,
     quality_options: dict[str, Any] | None = None,
     n_threads: int | None = None,
+    verbose: bool | None = None,
 ) -> pd.DataFrame:
     """Score a synthetic table against the real one; tidy ``group, metric, value``.
 
@@ -174,6 +177,7 @@ def evaluate(
     TRTR trains on the real part, both TRTR and TSTR are tested on the held-out part, and
     quality compares with the whole real table. Settings and notes are in ``.attrs``.
     ``n_threads`` caps BLAS/OpenMP/torch threads for the call (``None``: library defaults).
+    ``verbose``: progress bar of the quality passes (None: on a terminal only).
     """
     if n_threads is not None:
         from threadpoolctl import threadpool_limits
