@@ -62,13 +62,13 @@ def _iter_local(cells: list[Cell], cell_fn: CellFn | None, n_jobs: int) -> Itera
 
 
 def _iter_dask(cells: list[Cell], cell_fn: CellFn | None, scheduler: Any) -> Iterator[dict[str, Any]]:
+    if not scheduler:  # checked first: the message holds whether or not distributed is installed
+        raise ValueError("--backend dask needs --scheduler ADDRESS (e.g. tcp://127.0.0.1:8786)")
     try:
         from distributed import Client, as_completed
     except ImportError as exc:  # pragma: no cover - depends on the install
         raise ImportError('the Dask backend needs distributed: pip install "fairx[dask]"') from exc
     own = not isinstance(scheduler, Client)
-    if own and not scheduler:
-        raise ValueError("--backend dask needs --scheduler ADDRESS (e.g. tcp://127.0.0.1:8786)")
     client = Client(scheduler) if own else scheduler
     try:
         futures = [client.submit(execute_cell, c, cell_fn, None, True, pure=False) for c in cells]
