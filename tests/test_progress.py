@@ -94,3 +94,14 @@ def test_version_and_doctor(monkeypatch, tmp_path):
         assert f"\n{name} " in "\n" + out
     assert f"data cache: {tmp_path} ($FAIRX_DATA_HOME)" in out
     assert "datasets in the cache: none" in out and "fairx datasets fetch" in out
+
+
+def test_quiet_flag_hides_bars_for_the_command():
+    try:
+        result = CliRunner().invoke(app, ["--quiet", "datasets", "where"])
+        assert result.exit_code == 0
+        assert fp._MODE.get() is False and not fp.is_enabled()
+        CliRunner().invoke(app, ["datasets", "where"])
+        assert fp._MODE.get() is None  # without --quiet: back to the terminal test
+    finally:
+        fp.set_verbosity(None)
