@@ -1,4 +1,10 @@
-"""Test setup: offline datasets, one torch thread, headless matplotlib."""
+"""Test setup: the dataset cache, one torch thread, headless matplotlib.
+
+Tests that read a real dataset file carry ``@pytest.mark.needs_data(NAME_OR_FILE, ...)``: the
+file is looked up in the same cache as users get (``$FAIRX_DATA_HOME``, else the user cache
+dir); when it is not there the test is skipped with a reason naming the file and how to fetch
+it (``fairx datasets fetch NAME``). Everything else runs with no files at all.
+"""
 
 from __future__ import annotations
 
@@ -7,9 +13,36 @@ from pathlib import Path
 
 import pytest
 
-SHARED_DATA = Path(__file__).resolve().parents[2] / "shared" / "datasets"
-os.environ.setdefault("FAIRX_DATA_HOME", str(SHARED_DATA))
 os.environ.setdefault("MPLBACKEND", "Agg")
+
+
+def _missing(item: str, home: Path) -> str | None:
+    """None when ``item`` (a built-in dataset name or a cache-relative file) is in the cache,
+    else the skip reason."""
+    from fairx.data import DatasetError, dataset_info
+
+    try:
+        files = dataset_info(item).files
+    except DatasetError:  # a file of the offline copy, not a registry dataset
+        if (home / item).exists():
+            return None
+        return (f"needs {item} in the dataset cache {home}; it comes only with the offline copy: "
+                "set FAIRX_DATA_HOME to that folder (CI uses ../shared/datasets)")
+    absent = [f for f in files if not (home / f).exists()]
+    if not absent:
+        return None
+    return (f"needs {absent[0]} in the dataset cache {home}: run 'fairx datasets fetch {item}' "
+            "(or set FAIRX_DATA_HOME to a folder that holds it)")
+
+
+def pytest_runtest_setup(item: pytest.Item) -> None:
+    from fairx.data import data_home
+
+    for mark in item.iter_markers("needs_data"):
+        for name in mark.args:
+            reason = _missing(name, data_home())
+            if reason:
+                pytest.skip(reason)
 
 
 @pytest.fixture(scope="session", autouse=True)
@@ -28,7 +61,10 @@ def _torch_threads():
 
 @pytest.fixture(scope="session")
 def data_home() -> Path:
-    return Path(os.environ["FAIRX_DATA_HOME"])
+    """The dataset cache the tests read (the users' one)."""
+    from fairx.data import data_home
+
+    return data_home()
 
 
 @pytest.fixture(scope="session")

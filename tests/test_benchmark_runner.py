@@ -138,6 +138,7 @@ except KeyboardInterrupt:
 """
 
 
+@pytest.mark.slow  # end to end: a child interpreter killed mid-grid, then resumed
 @pytest.mark.parametrize("sig", [signal.SIGKILL, signal.SIGINT], ids=["SIGKILL", "SIGINT"])
 def test_resume_after_kill_loses_nothing(tmp_path, sig):
     db = tmp_path / "killed.db"
@@ -177,6 +178,7 @@ def test_local_parallel_equals_sequential(tmp_path):
     assert seq[("lr", 0, "accuracy")] != seq[("lr", 1, "accuracy")]  # seeds matter
 
 
+@pytest.mark.slow  # end to end: a fresh interpreter / cluster start-up dominates
 def test_dask_local_cluster_matches_local(tmp_path):
     distributed = pytest.importorskip("distributed")
     spec = _spec("[lr, {name: lr, params: {C: 0.05}, label: lr2}, boom]")

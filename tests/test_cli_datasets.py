@@ -9,6 +9,7 @@ from typer.testing import CliRunner
 from fairx.cli import app
 
 runner = CliRunner()
+needs_data = pytest.mark.needs_data
 
 
 def _run(*args: str):
@@ -24,6 +25,7 @@ def test_bare_datasets_lists_every_builtin():
     assert "two_year_recid" in result.output and "age_group, marital" in result.output
 
 
+@needs_data("german")
 def test_show_builtin_prints_groups_and_base_rates():
     result = _run("show", "german", "-s", "sex", "-s", "age_group")
     assert result.exit_code == 0, result.output
@@ -36,6 +38,7 @@ def test_show_builtin_prints_groups_and_base_rates():
     assert "age_group" in out and "integer" in out  # column types are listed
 
 
+@needs_data("adult", "compas")
 def test_show_passes_loader_options():
     result = _run("show", "adult", "-o", "split=test", "--sensitive", "sex")
     assert result.exit_code == 0, result.output
@@ -72,10 +75,23 @@ def test_user_errors_are_one_line(args, message):
     assert "Traceback" not in result.output
 
 
-def test_download_verifies_cached_files(data_home):
-    result = _run("download", "german", "student")
+@needs_data("german", "student")
+def test_fetch_verifies_cached_files(data_home):
+    result = _run("fetch", "german", "student")
     assert result.exit_code == 0, result.output
     assert f"german: {data_home / 'german_credit' / 'german.data'} (verified)" in result.output
     assert "student-mat.csv (verified)" in result.output and "student-por.csv" in result.output
-    result = _run("download", "synthetic")
+    result = _run("fetch", "synthetic")
     assert result.exit_code == 2 and "no files to download" in result.output
+    result = _run("download", "german")  # the old name still works
+    assert result.exit_code == 0 and "german.data (verified)" in result.output
+
+
+def test_fetch_needs_names_or_all_and_where_prints_the_cache(tmp_path, monkeypatch):
+    result = _run("fetch")
+    assert result.exit_code == 2 and "or --all" in result.output
+    listed = result.output.replace("\n", " ").split("files:")[1]
+    assert "adult" in listed and "colored_mnist" in listed and "synthetic" not in listed
+    monkeypatch.setenv("FAIRX_DATA_HOME", str(tmp_path))
+    result = _run("where")
+    assert result.exit_code == 0 and result.output.strip() == str(tmp_path)

@@ -14,6 +14,7 @@ from fairx.data import make_synthetic  # noqa: E402
 runner = CliRunner()
 
 
+@pytest.mark.slow  # end to end from the shell; Fair4Free's chain-step MMDs alone cost ~25 s CPU
 def test_train_teacher_distill_without_data_and_sample(tmp_path):
     data = tmp_path / "train.csv"
     make_synthetic(600, bias=0.8, seed=0).frame.to_csv(data, index=False)

@@ -27,13 +27,16 @@ from fairx.data import (
     load_student,
 )
 
-BUILTINS = ["adult", "compas", "german", "student", "law", "bank", "credit", "dutch"]
+needs_data = pytest.mark.needs_data
+NAMES = ["adult", "compas", "german", "student", "law", "bank", "credit", "dutch"]
+BUILTINS = [pytest.param(n, marks=needs_data(n)) for n in NAMES]
 
 
 def _sizes(ds, column):
     return ds.frame[column].value_counts().to_dict()
 
 
+@needs_data("adult")
 def test_adult_counts_and_split():
     ds = load_adult(["sex", "race"])
     assert ds.meta["rows_raw"] == 32561 + 16281
@@ -56,6 +59,7 @@ def test_adult_counts_and_split():
     assert "fnlwgt" in binary.frame
 
 
+@needs_data("compas")
 def test_compas_propublica_filter():
     ds = load_compas(["race", "sex"])
     assert ds.meta["rows_raw"] == 7214 and len(ds) == 6172
@@ -71,6 +75,7 @@ def test_compas_propublica_filter():
     assert set(binary.frame["race"]) == {"African-American", "Caucasian"}
 
 
+@needs_data("german")
 def test_german_sex_from_personal_status():
     ds = load_german(["sex", "age_group"])
     assert len(ds) == 1000 and ds.positive_label == "good" and ds.y.sum() == 700
@@ -84,6 +89,7 @@ def test_german_sex_from_personal_status():
     assert _sizes(load_german("foreign_worker"), "foreign_worker") == {"yes": 963, "no": 37}
 
 
+@needs_data("student")
 def test_student_subjects_and_targets():
     por = load_student()
     assert len(por) == 649 and por.positive_label == "pass" and por.y.sum() == 549
@@ -97,6 +103,7 @@ def test_student_subjects_and_targets():
     assert "G3" in fairx_variant.numerical  # the grade is a plain feature then
 
 
+@needs_data("law")
 def test_law_codes_kept():
     ds = load_law(["race", "sex"])
     assert len(ds) == 21791 and ds.positive_label == 1 and ds.y.sum() == 19360
@@ -105,6 +112,7 @@ def test_law_codes_kept():
     assert _sizes(load_law(race="binary"), "race") == {"White": 18285, "non-White": 21791 - 18285}
 
 
+@needs_data("bank")
 def test_bank_age_group():
     ds = load_bank(["age_group", "marital"])
     assert len(ds) == 45211 and ds.positive_label == "yes" and ds.y.sum() == 5289
@@ -113,6 +121,7 @@ def test_bank_age_group():
     assert "duration" not in ds.frame and "duration" in load_bank(keep_duration=True).frame
 
 
+@needs_data("credit")
 def test_credit_labels_and_favourable_outcome():
     ds = load_credit(["SEX", "EDUCATION"])
     assert len(ds) == 30000 and "ID" not in ds.frame
@@ -125,6 +134,7 @@ def test_credit_labels_and_favourable_outcome():
                                                            "other": 377}
 
 
+@needs_data("dutch", "dutch_census/dutch.csv")
 def test_dutch_arff_matches_the_authors_csv(data_home):
     ds = load_dutch()
     assert len(ds) == 60420 and ds.positive_label == "2_1" and ds.y.sum() == 28763
@@ -168,7 +178,8 @@ def test_registry_entry_matches_loader(name, data_home):
     (lambda: load_compas(race="three"), "allowed"),
     (lambda: load_student(subject="physics"), "subject"),
     (lambda: load_student("sex", target="sex"), "supports target"),
-    (lambda: load_credit(positive_label=7), "does not occur"),
+    pytest.param(lambda: load_credit(positive_label=7), "does not occur",
+                 marks=needs_data("credit")),
     (lambda: load_dataset("adlt"), "Did you mean 'adult'"),
 ])
 def test_bad_options_are_named(call, message):

@@ -17,6 +17,8 @@ from fairx.data import DatasetError, RemoteFile, data_home, fetch_file, file_has
 CONTENT = b"a,b\n1,2\n3,4\n"
 SHA = hashlib.sha256(CONTENT).hexdigest()
 
+needs_data = pytest.mark.needs_data
+
 
 class _Handler(http.server.SimpleHTTPRequestHandler):
     def log_message(self, *args):  # keep test output clean
@@ -158,6 +160,7 @@ def test_data_home_resolution(monkeypatch, tmp_path):
     assert data_home().name == "fairx"
 
 
+@needs_data("SHA256SUMS")
 def test_shared_copies_pass_their_pins(data_home):
     """Every built-in's pinned hash matches the offline copy (the SHA256SUMS of the folder)."""
     from fairx.data import _adult, _bank, _compas, _credit, _dutch, _german, _law, _student

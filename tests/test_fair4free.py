@@ -55,6 +55,7 @@ def test_distill_has_no_data_argument():
         Fair4Free.distill(biased_split(200)[0])
 
 
+@pytest.mark.slow  # end to end: a fresh interpreter / cluster start-up dominates
 def test_data_free_distill_in_a_fresh_process_matches_in_process(teacher_dir, tmp_path):
     folder, data_file = teacher_dir
     assert not data_file.exists()

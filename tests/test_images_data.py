@@ -19,6 +19,8 @@ from fairx.data._images import (
     resize_images,
 )
 
+needs_data = pytest.mark.needs_data
+
 
 def _write_idx(path, array: np.ndarray, compress: bool = True) -> bytes:
     header = bytes([0, 0, 0x08, array.ndim]) + b"".join(
@@ -53,6 +55,7 @@ def test_idx_bad_header(tmp_path):
         read_idx(tmp_path / "short")
 
 
+@needs_data("colored_mnist")
 def test_real_mnist_test_split_verified(data_home):
     # the md5s are of the uncompressed content (one offline .gz was recompressed)
     images, labels = load_mnist("test")
@@ -61,6 +64,7 @@ def test_real_mnist_test_split_verified(data_home):
     assert set(MNIST_FILES) >= {"t10k-images-idx3-ubyte.gz", "train-images-idx3-ubyte.gz"}
 
 
+@needs_data("colored_mnist")
 @pytest.mark.parametrize("bias", [0.0, 0.5, 0.9])
 def test_colour_bias_rate(bias):
     ds = load_dataset("colored_mnist", split="test", bias=bias, n=4000, seed=1)
@@ -70,6 +74,7 @@ def test_colour_bias_rate(bias):
     assert ds.is_lazy and ds.shape == (3, 28, 28)
 
 
+@needs_data("colored_mnist")
 def test_colouring_paints_digit_with_group_colour():
     ds = load_dataset("colored_mnist", split="test", bias=0.7, n=50, seed=0)
     imgs = ds.get_images(np.arange(50))
@@ -82,6 +87,7 @@ def test_colouring_paints_digit_with_group_colour():
                                    atol=0.02)
 
 
+@needs_data("colored_mnist")
 def test_jitter_sd_and_size64():
     ds = load_dataset("colored_mnist", split="test", sd=0.05, n=2000, seed=0, size=64)
     assert ds.meta["bias"] == 1.0 and (ds.s == ds.y).all()  # sd variant: bias defaults to 1

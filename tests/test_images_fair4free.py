@@ -130,6 +130,7 @@ def test_student_files_hold_only_the_student(student, tmp_path):
         loaded.posterior(load_dataset("digits_colored", split="test", n=20))
 
 
+@pytest.mark.slow  # end to end: a fresh interpreter / cluster start-up dominates
 def test_distill_in_a_fresh_process_without_data_matches(teacher_dir, tmp_path):
     script = textwrap.dedent(f"""
         import torch

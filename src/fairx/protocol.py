@@ -30,6 +30,7 @@ import pandas as pd
 from .data import TabularDataset, train_test_split
 from .models import FairMethod, get
 from .models._persist import _jsonable
+from .progress import uses_verbosity
 
 
 @dataclass
@@ -102,6 +103,7 @@ def _safe(metric_fn: Any, *args: Any, **kwargs: Any) -> float:
     return float("nan") if value is None else float(value)
 
 
+@uses_verbosity
 def evaluate_method(
     method: str | FairMethod,
     dataset: TabularDataset,
@@ -116,6 +118,7 @@ def evaluate_method(
     n_synthetic: int | None = None,
     split: tuple[TabularDataset, TabularDataset] | None = None,
     quality_options: dict[str, Any] | None = None,
+    verbose: bool | None = None,
 ) -> MethodResult:
     """Fit ``method`` on the train split of ``dataset`` and evaluate it on the real test split.
 
@@ -125,7 +128,8 @@ def evaluate_method(
     ``random_state = seed`` unless ``params`` set it. ``split``: a fixed (train, test) pair, e.g. to give every method the
     same split; otherwise ``train_test_split(dataset, test_size=, seed=)``.
     ``quality_options``: extra keyword arguments of ``synthetic_quality`` (e.g. ``metrics=``,
-    ``max_rows=``, ``embedding=``).
+    ``max_rows=``, ``embedding=``). ``verbose``: progress bars of training and metric passes
+    (None: on a terminal only; see :mod:`fairx.progress`).
     """
     from .metrics import data_parity, fit_downstream, ftu, group_table, prediction_metrics
 

@@ -153,7 +153,9 @@ def execute_cell(cell: Cell, cell_fn: CellFn | None = None, torch_threads: int |
         else:  # BLAS/OpenMP pools (HistGradientBoosting, numpy) get the same per-worker share
             from threadpoolctl import threadpool_limits
 
-            with threadpool_limits(torch_threads):
+            from ..progress import quiet
+
+            with threadpool_limits(torch_threads), quiet():  # only the coordinator draws bars
                 payload = fn(cell)
         record.update(payload)
         record["status"] = "ok"

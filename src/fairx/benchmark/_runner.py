@@ -13,6 +13,8 @@ from typing import Any, Literal
 
 import pandas as pd
 
+from ..progress import progress as progress_bar
+from ..progress import verbosity
 from ._cells import Cell, CellFn, _stage_of, _versions, execute_cell, expand_grid
 from ._spec import BenchmarkSpec
 from ._store import ResultStore
@@ -61,13 +63,13 @@ def _iter_local(cells: list[Cell], cell_fn: CellFn | None, n_jobs: int) -> Itera
 
 
 def _iter_dask(cells: list[Cell], cell_fn: CellFn | None, scheduler: Any) -> Iterator[dict[str, Any]]:
+    if not scheduler:  # checked first: the message holds whether or not distributed is installed
+        raise ValueError("--backend dask needs --scheduler ADDRESS (e.g. tcp://127.0.0.1:8786)")
     try:
         from distributed import Client, as_completed
     except ImportError as exc:  # pragma: no cover - depends on the install
         raise ImportError('the Dask backend needs distributed: pip install "fairx[dask]"') from exc
     own = not isinstance(scheduler, Client)
-    if own and not scheduler:
-        raise ValueError("--backend dask needs --scheduler ADDRESS (e.g. tcp://127.0.0.1:8786)")
     client = Client(scheduler) if own else scheduler
     try:
         futures = [client.submit(execute_cell, c, cell_fn, None, True, pure=False) for c in cells]
@@ -92,7 +94,7 @@ def run_benchmark(
     scheduler: Any = None,
     force: bool = False,
     cell_fn: CellFn | None = None,
-    progress: bool = True,
+    progress: bool | None = None,
 ) -> BenchmarkRun:
     """Run every cell of ``spec`` not yet stored in ``db`` (all of them with ``force``).
 
@@ -100,7 +102,10 @@ def run_benchmark(
     an address or a ``distributed.Client``); only this process writes the database, one
     transaction per finished cell, so an interrupted run resumes where it stopped. A failing
     cell is stored with its error and traceback and the others go on. ``cell_fn(cell) -> dict``
-    replaces the default work (:func:`fairx.benchmark.run_cell`), e.g. in tests.
+    replaces the default work (:func:`fairx.benchmark.run_cell`), e.g. in tests. ``progress``
+    shows a bar of cells (done/total, ETA, failures); None: only on a terminal (see
+    :mod:`fairx.progress`). Cells run in this process (``n_jobs=1``) add their training bars
+    under it; worker processes stay quiet.
     """
     if backend not in ("local", "dask"):
         raise ValueError(f"backend={backend!r}; allowed: 'local', 'dask'")
@@ -124,61 +129,27 @@ def run_benchmark(
         logger.info("%d cells, %d stored, %d to run", len(cells), len(cells) - len(todo), len(todo))
         source = (_iter_local(todo, cell_fn, n_jobs) if backend == "local"
                   else _iter_dask(todo, cell_fn, scheduler))
-        bar = _progress(progress, len(todo), spec.name)
-        try:
-            for record in source:
-                record["spec_hash"] = spec.hash()
-                store.write_cell(record, replace=force)
-                n_run += 1
-                if record["status"] != "ok":
-                    n_failed += 1
-                bar.advance(record)
-        finally:
-            bar.stop()
-            close = getattr(source, "close", None)
-            if close is not None:
-                close()
+        with verbosity(progress), progress_bar(len(todo), f"benchmark {spec.name}") as bar:
+            try:
+                for record in source:
+                    record["spec_hash"] = spec.hash()
+                    store.write_cell(record, replace=force)
+                    n_run += 1
+                    if record["status"] != "ok":
+                        n_failed += 1
+                    mark = "ok" if record["status"] == "ok" else "FAILED"
+                    bar.advance(failed=n_failed, last=f"{record['method']} · {record['dataset']} "
+                                f"· seed {record['seed']}: {mark}")
+            finally:
+                close = getattr(source, "close", None)
+                if close is not None:
+                    close()
         failures = store.failures()
     keys = [c.key for c in cells]
     failures = failures[failures["key"].isin(keys)].reset_index(drop=True)
     return BenchmarkRun(db=Path(db), n_cells=len(cells), n_run=n_run,
                         n_skipped=len(cells) - len(todo), n_failed=len(failures),
                         seconds=time.perf_counter() - t0, failures=failures, keys=keys)
-
-
-class _Bar:
-    def __init__(self, enabled: bool, total: int, title: str) -> None:
-        self.progress = None
-        if enabled and total:
-            from rich.progress import (
-                BarColumn,
-                MofNCompleteColumn,
-                Progress,
-                TextColumn,
-                TimeElapsedColumn,
-                TimeRemainingColumn,
-            )
-
-            self.progress = Progress(TextColumn("{task.description}"), BarColumn(),
-                                     MofNCompleteColumn(), TimeElapsedColumn(), TextColumn("ETA"),
-                                     TimeRemainingColumn(), TextColumn("{task.fields[last]}"),
-                                     transient=False)
-            self.task = self.progress.add_task(f"benchmark {title}", total=total, last="")
-            self.progress.start()
-
-    def advance(self, record: dict[str, Any]) -> None:
-        if self.progress is not None:
-            mark = "ok" if record["status"] == "ok" else "FAILED"
-            last = f"{record['method']} · {record['dataset']} · seed {record['seed']}: {mark}"
-            self.progress.update(self.task, advance=1, last=last.replace("[", "\\["))
-
-    def stop(self) -> None:
-        if self.progress is not None:
-            self.progress.stop()
-
-
-def _progress(enabled: bool, total: int, title: str) -> _Bar:
-    return _Bar(enabled, total, title)
 
 
 def load_results(db: str | Path, keys: list[str] | None = None) -> pd.DataFrame:

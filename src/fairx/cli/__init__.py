@@ -11,7 +11,7 @@ import logging
 import typer
 
 from .. import __version__
-from . import _benchmark, _datasets, _evaluate, _images, _latent, _models
+from . import _benchmark, _datasets, _doctor, _evaluate, _images, _latent, _models
 
 app = typer.Typer(
     name="fairx",
@@ -33,12 +33,18 @@ def _root(
     version: bool = typer.Option(False, "--version", callback=_version, is_eager=True,
                                  help="Print the version and exit."),
     verbose: bool = typer.Option(False, "--verbose", "-v", help="Log progress details."),
+    quiet: bool = typer.Option(False, "--quiet", "-q",
+                               help="No progress bars (they are also off when stdout is not a "
+                                    "terminal)."),
 ) -> None:
+    from ..progress import set_verbosity
+
     logging.basicConfig(level=logging.INFO if verbose else logging.WARNING,
                         format="%(levelname)s %(name)s: %(message)s")
+    set_verbosity(False if quiet else None)
 
 
-for _module in (_datasets, _evaluate, _models, _latent, _benchmark, _images):
+for _module in (_datasets, _evaluate, _models, _latent, _benchmark, _images, _doctor):
     _module.register(app)
 
 

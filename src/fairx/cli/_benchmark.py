@@ -70,7 +70,8 @@ def benchmark(
     scheduler: str = typer.Option(None, "--scheduler", help="Dask scheduler address, e.g. tcp://host:8786."),
     force: bool = typer.Option(False, "--force", help="Rerun cells already stored."),
     export: list[Path] = typer.Option([], "--export", "-e", help="Also write the table (.md, .tex, .csv)."),
-    progress: bool = typer.Option(True, "--progress/--no-progress", help="Show the progress bar."),
+    progress: bool = typer.Option(None, "--progress/--no-progress",
+                                  help="Progress bars (default: on a terminal, off with --quiet)."),
 ) -> None:
     """Run a benchmark grid (datasets x sensitive sets x methods x seeds) and print mean ± std."""
     from .._io import write_text

@@ -103,26 +103,51 @@ def show(
     _print_dataset(ds)
 
 
-@datasets_app.command("download")
-@user_errors
-def download(
-    names: list[str] = typer.Argument(None, help="Dataset names (default: every built-in with files)."),
-) -> None:
-    """Fetch the files of built-in datasets into the cache (or verify the cached copies)."""
-    from ..data import available_datasets, data_home, download_dataset
+def _with_files() -> list[str]:
+    """Built-in datasets that have files to fetch (not generated, not a local folder)."""
+    from ..data import available_datasets, dataset_info
 
-    chosen = names or [n for n in available_datasets()["name"] if n != "synthetic"]
-    console.print(f"cache: {data_home()}", highlight=False, markup=False)
+    return [n for n in available_datasets()["name"]
+            if dataset_info(n).files and not any(f.endswith("/") for f in dataset_info(n).files)]
+
+
+@datasets_app.command("fetch")
+@user_errors
+def fetch(
+    names: list[str] = typer.Argument(None, help="Dataset names, e.g. adult compas."),
+    all_: bool = typer.Option(False, "--all", help="Every built-in dataset that has files."),
+) -> None:
+    """Download the raw files of built-in datasets into the cache once and verify their pinned
+    checksums (files already there are only verified). Progress bars on a terminal."""
+    from ..data import data_home, dataset_info, download_dataset
+
+    if bool(names) == all_:
+        raise ValueError("give dataset names (e.g. 'fairx datasets fetch adult') or --all; "
+                         f"datasets with files: {', '.join(_with_files())}")
+    chosen = _with_files() if all_ else [dataset_info(n).name for n in names]
+    home = data_home()
+    console.print(f"cache: {home}", highlight=False, markup=False)
     for name in chosen:
-        try:
-            paths = download_dataset(name)
-        except ValueError as exc:
-            if names:
-                raise
-            console.print(f"{name}: skipped ({exc})", highlight=False, markup=False)
-            continue
-        for path in paths:
-            console.print(f"{name}: {path} (verified)", highlight=False, markup=False)
+        before = {f: (home / f).is_file() for f in dataset_info(name).files}
+        for path in download_dataset(name):
+            rel = str(path.relative_to(home)) if path.is_relative_to(home) else str(path)
+            how = "verified" if before.get(rel) else "downloaded, verified"
+            console.print(f"{name}: {path} ({how})", highlight=False, markup=False)
+
+
+@datasets_app.command("download", hidden=True)
+@user_errors
+def download(names: list[str] = typer.Argument(None)) -> None:
+    """Old name of 'fetch' (no names: every dataset with files)."""
+    fetch(names=names, all_=not names)
+
+
+@datasets_app.command("where")
+def where() -> None:
+    """Print the dataset cache folder ($FAIRX_DATA_HOME, else the user cache dir)."""
+    from ..data import data_home
+
+    typer.echo(str(data_home()))
 
 
 def _print_dataset(ds) -> None:
@@ -164,5 +189,5 @@ def _print_dataset(ds) -> None:
 
 
 def register(app: typer.Typer) -> None:
-    """Add ``fairx datasets`` (list), ``fairx datasets show`` and ``fairx datasets download``."""
+    """Add ``fairx datasets`` (list) and its ``show``, ``fetch`` and ``where`` commands."""
     app.add_typer(datasets_app, name="datasets")

@@ -63,17 +63,22 @@ def finish(frame: pd.DataFrame, *, name: str, target: str, sensitive: list[str],
 
 
 def download_dataset(name: str, *, data_home: str | os.PathLike[str] | None = None,
-                     download: bool = True) -> list[Path]:
+                     download: bool = True, progress: bool | None = None) -> list[Path]:
     """Fetch (or verify) every file of built-in dataset ``name`` into the cache; their paths.
 
-    A dataset module lists its files in ``REMOTE_FILES``; datasets without one (e.g. generated
-    ones) have nothing to download.
+    A dataset module lists its files in ``REMOTE_FILES`` (those of ``name`` are the ones named
+    in its registry entry); datasets without files (generated ones, local folders) raise.
+    A module's ``verify_files(paths)``, when present, checks content the pins cannot (MNIST).
     """
     from ._registry import dataset_info
 
     info = dataset_info(name)
     module = importlib.import_module(info.loader.split(":")[0])
-    remotes = getattr(module, "REMOTE_FILES", ())
+    remotes = [r for r in getattr(module, "REMOTE_FILES", ()) if r.relpath in info.files]
     if not remotes:
         raise DatasetError(f"dataset {info.name!r} has no files to download")
-    return [fetch_file(r, home=data_home, download=download) for r in remotes]
+    paths = [fetch_file(r, home=data_home, download=download, progress=progress) for r in remotes]
+    verify = getattr(module, "verify_files", None)
+    if verify is not None:
+        verify(paths)
+    return paths

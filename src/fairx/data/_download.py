@@ -14,7 +14,6 @@ import http.client
 import logging
 import os
 import shutil
-import sys
 import tempfile
 import urllib.error
 import urllib.request
@@ -105,7 +104,7 @@ def _where_hint(target: Path, remote: RemoteFile) -> str:
             f"{ENV_VAR} to a folder that holds {remote.relpath}.")
 
 
-def _download(url: str, dest: Path, *, progress: bool, label: str,
+def _download(url: str, dest: Path, *, progress: bool | None, label: str,
               member: str | None = None) -> Path:
     """Stream ``url`` into a temporary file next to ``dest`` (for an archive, extract ``member``
     into it) and return that file; on failure nothing is left behind. The caller verifies it
@@ -154,29 +153,16 @@ def _extract(archive: Path, member: str, out) -> None:
         raise ValueError(f"not a zip archive ({exc})") from None
 
 
-def _copy(src, out, total: int | None, label: str, progress: bool) -> int:
-    """Copy in chunks (with a rich progress bar when ``progress``); returns the byte count."""
-    written = 0
-    if not progress:
-        for chunk in iter(lambda: src.read(_CHUNK), b""):
-            out.write(chunk)
-            written += len(chunk)
-        return written
-    from rich.progress import (
-        BarColumn,
-        DownloadColumn,
-        Progress,
-        TextColumn,
-        TransferSpeedColumn,
-    )
+def _copy(src, out, total: int | None, label: str, progress: bool | None) -> int:
+    """Copy in chunks (with a byte progress bar, see :mod:`fairx.progress`); the byte count."""
+    from ..progress import progress as progress_bar
 
-    with Progress(TextColumn("{task.description}"), BarColumn(), DownloadColumn(),
-                  TransferSpeedColumn(), transient=True) as bar:
-        task = bar.add_task(f"downloading {label}", total=total)
+    written = 0
+    with progress_bar(total, f"downloading {label}", verbose=progress, download=True) as bar:
         for chunk in iter(lambda: src.read(_CHUNK), b""):
             out.write(chunk)
             written += len(chunk)
-            bar.update(task, advance=len(chunk))
+            bar.advance(len(chunk))
     return written
 
 
@@ -204,7 +190,8 @@ def fetch_file(
     remote : the file (cache path, URL, pinned hash).
     home : cache root (default :func:`data_home`).
     download : when False a missing or corrupted file raises instead of being fetched.
-    progress : show a progress bar (default: when stderr is a terminal).
+    progress : show a progress bar (None: on a terminal, unless quieted; see
+        :mod:`fairx.progress`).
 
     Raises
     ------
@@ -225,8 +212,6 @@ def fetch_file(
     elif not download:
         raise DatasetError(f"dataset file {remote.relpath} is not in the cache and download=False. "
                            f"{_where_hint(target, remote)}")
-    if progress is None:
-        progress = sys.stderr.isatty()
     logger.info("downloading %s -> %s", remote.url, target)
     try:
         tmp = _download(remote.url, target, progress=progress, label=remote.filename,

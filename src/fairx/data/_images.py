@@ -59,6 +59,24 @@ MNIST_FILES = {
     "t10k-labels-idx1-ubyte.gz": "27ae3e4e09519cfbb04c329615203637",
 }
 
+
+
+def _mnist_remote(filename: str):
+    from ._download import RemoteFile
+
+    return RemoteFile(relpath=f"mnist/{filename}", url=MNIST_URL + filename)
+
+
+REMOTE_FILES = tuple(_mnist_remote(f) for f in MNIST_FILES)
+
+
+def verify_files(paths) -> None:
+    """Check the uncompressed md5 of downloaded MNIST files (the .gz bytes are not pinned)."""
+    for path in paths:
+        if Path(path).name in MNIST_FILES:
+            read_idx(path, md5=MNIST_FILES[Path(path).name])
+
+
 CELEBA_URLS = (
     "https://mmlab.ie.cuhk.edu.hk/projects/CelebA.html (Google Drive: Img/img_align_celeba.zip, "
     "Anno/list_attr_celeba.txt, Eval/list_eval_partition.txt)"
@@ -422,9 +440,9 @@ def read_idx(path: str | Path, *, md5: str | None = None) -> np.ndarray:
 def _mnist_path(filename: str) -> Path:
     """Cached path of an MNIST file (downloaded when missing). The .gz bytes are not pinned
     (mirrors recompress them); :func:`read_idx` checks the uncompressed md5 instead."""
-    from ._download import RemoteFile, fetch_file
+    from ._download import fetch_file
 
-    return fetch_file(RemoteFile(relpath=f"mnist/{filename}", url=MNIST_URL + filename))
+    return fetch_file(_mnist_remote(filename))
 
 
 def _read_mnist_file(filename: str) -> np.ndarray:

@@ -24,6 +24,7 @@ import numpy as np
 import pandas as pd
 
 from ..data import DatasetError, TabularDataset, train_test_split
+from ..progress import uses_verbosity
 from ._fairness import UNDEFINED_RULES, data_parity, ftu
 from ._info import METRIC_INFO
 from ._quality import synthetic_quality
@@ -189,6 +190,7 @@ def _real_dataset(real: TabularDataset | pd.DataFrame, target: str | None, sensi
     raise TypeError(f"real must be a TabularDataset or DataFrame, got {type(real).__name__}")
 
 
+@uses_verbosity
 def evaluate(
     real: TabularDataset | pd.DataFrame,
     synthetic: TabularDataset | pd.DataFrame,
@@ -209,6 +211,7 @@ def evaluate(
     quality_options: dict[str, Any] | None = None,
     n_threads: int | None = None,
     undefined: Literal["exclude", "zero"] = "exclude",
+    verbose: bool | None = None,
 ) -> pd.DataFrame:
     """Score a synthetic table against the real one; tidy ``group, metric, value``.
 
@@ -228,6 +231,7 @@ def evaluate(
     quality compares with the whole real table. Settings and notes are in ``.attrs``.
     ``n_threads`` caps BLAS/OpenMP/torch threads for the call and restores them afterwards
     (``None``: the free cores, :func:`fairx.metrics.default_threads`).
+    ``verbose``: progress bar of the quality passes (None: on a terminal only).
     """
     if undefined not in UNDEFINED_RULES:
         raise ValueError(f"undefined={undefined!r}; allowed: {list(UNDEFINED_RULES)}")

@@ -12,6 +12,7 @@ in the encoded space shared with PRDC, as the formulas there are written.
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import time
 from collections.abc import Sequence
@@ -265,6 +266,7 @@ def synthetic_quality(
     chunk_elements: int = DEFAULT_CHUNK_ELEMENTS,
     timings: dict[str, float] | None = None,
     n_threads: int | None = None,
+    verbose: bool | None = None,
 ) -> dict[str, float]:
     """Quality of ``synthetic`` against ``real`` (methods.md §8); a flat dict of floats.
 
@@ -286,17 +288,19 @@ def synthetic_quality(
     timings : optional dict that receives seconds per metric family.
     n_threads : BLAS/OpenMP/torch threads for this call, restored afterwards (``None``: the
         free cores, see :func:`fairx.metrics.default_threads`).
+    verbose : progress bar over the passes (None: on a terminal only; see :mod:`fairx.progress`).
 
     Returns
     -------
     dict
         The wanted metrics plus ``n_real``, ``n_synthetic`` (and ``n_holdout`` with DCR).
     """
-    with thread_limit(n_threads) as threads:
+    # for this call only: threads capped, one progress bar over the passes
+    with thread_limit(n_threads) as threads, _pass_bar(metrics, holdout, verbose, timings) as passes:
         return _quality(real, synthetic, holdout=holdout, seed=seed, embedding=embedding,
                         max_rows=max_rows, metrics=metrics, k=k, recall_k=recall_k,
                         oneclass_epochs=oneclass_epochs, c2st_folds=c2st_folds,
-                        chunk_elements=chunk_elements, timings=timings, threads=threads)
+                        chunk_elements=chunk_elements, timings=passes, threads=threads)
 
 
 def _quality(real, synthetic, *, holdout, seed, embedding, max_rows, metrics, k, recall_k,
@@ -397,4 +401,37 @@ def _quality(real, synthetic, *, holdout, seed, embedding, max_rows, metrics, k,
         out.update({"c2st_auc": auc, "detection_score": 1 - 2 * abs(auc - 0.5)})
         t = tick("detection", t)
     return {key: value for key, value in out.items() if key in wanted or key.startswith("n_")}
+
+
+class _PassTimings(dict):
+    """``timings`` of one call: each recorded pass also moves the progress bar (and is copied
+    into the caller's own ``timings`` dict, if any)."""
+
+    def __init__(self, bar, user: dict[str, float] | None) -> None:
+        super().__init__()
+        self.bar, self.user = bar, user
+
+    def __setitem__(self, name: str, seconds: float) -> None:
+        super().__setitem__(name, seconds)
+        if self.user is not None:
+            self.user[name] = seconds
+        self.bar.advance(last_pass=name)
+
+
+def _n_passes(metrics: Sequence[str] | None, holdout: object) -> int:
+    """How many timed passes :func:`synthetic_quality` makes for ``metrics``."""
+    wanted = set(ALL_QUALITY if metrics is None else metrics)
+    fams = {f for f, ms in QUALITY_FAMILIES.items() if wanted & set(ms)}
+    n = int(bool(fams & {"alpha", "prdc", "privacy"}))  # encode
+    n += 2 * bool(fams & {"alpha", "prdc"}) + ("prdc" in fams) + 2 * ("alpha" in fams)
+    n += int("privacy" in fams and holdout is not None)
+    return n + sum(f in fams for f in ("marginals", "correlation", "detection"))
+
+
+@contextlib.contextmanager
+def _pass_bar(metrics, holdout, verbose, timings):
+    from ..progress import progress
+
+    with progress(_n_passes(metrics, holdout), "quality metrics", verbose=verbose) as bar:
+        yield _PassTimings(bar, timings)
 

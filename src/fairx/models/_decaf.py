@@ -112,7 +112,7 @@ class DECAF(FairGenerator):
                  admissible: Sequence[str] = (), hidden: int = 200, epochs: int = 50,
                  batch_size: int = 64, lr: float = 1e-3, weight_decay: float = 1e-2,
                  critic_steps: int = 5, gp_weight: float = 10.0, mi_bins: int = 10,
-                 device: str = "auto", random_state: int = 0, verbose: bool = False) -> None:
+                 device: str = "auto", random_state: int = 0, verbose: bool | None = None) -> None:
         self.mode = mode
         self.dag = dag
         self.admissible = admissible

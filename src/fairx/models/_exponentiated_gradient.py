@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import warnings
 from typing import Any, ClassVar
 
 import numpy as np
@@ -73,8 +74,12 @@ class ExponentiatedGradient(FairClassifier):
         kwargs = {} if train.weights is None else {"sample_weight": train.weights}
         self.model_ = _EG(estimator, moment, eps=self.eps, max_iter=self.max_iter,
                           sample_weight_name="model__sample_weight")
-        self.model_.fit(self._x(train), train.y, sensitive_features=train.s.to_numpy().astype(str),
-                        **kwargs)
+        with warnings.catch_warnings():
+            # fairlearn's reductions set Series items pandas 3 deprecates (Pandas4Warning); they
+            # are fairlearn's to fix, so exactly those are silenced, here only
+            warnings.filterwarnings("ignore", category=DeprecationWarning, module=r"fairlearn\.")
+            self.model_.fit(self._x(train), train.y,
+                            sensitive_features=train.s.to_numpy().astype(str), **kwargs)
         return self
 
     def predict_proba(self, dataset: TabularDataset) -> np.ndarray:

@@ -77,7 +77,7 @@ class Fair4Free(FairGenerator):
                  noise_dim: int = 8, student_decoder: bool = True, distill_epochs: int = 20,
                  distill_batch: int = 512, distill_lr: float = 3e-3, moment_weight: float = 1.0,
                  decode: str = "sample", s_sampling: str = "marginal", device: str = "auto",
-                 random_state: int | None = 0, verbose: bool = False) -> None:
+                 random_state: int | None = 0, verbose: bool | None = None) -> None:
         self.hidden = hidden
         self.z_dim = z_dim
         self.beta = beta

@@ -62,7 +62,7 @@ class FairVAE(FairGenerator):
                  batch_size: int = 2048, lr: float = 1e-3, v2_rows: int | None = 512,
                  patience: int | None = None, decode: str = "sample", s_sampling: str = "marginal",
                  numerical: str = "standard", device: str = "auto", random_state: int | None = 0,
-                 verbose: bool = False) -> None:
+                 verbose: bool | None = None) -> None:
         self.hidden = hidden
         self.z_dim = z_dim
         self.beta = beta

@@ -58,7 +58,7 @@ class FairDistill(FairGenerator):
                  distill_lr: float = 3e-3, sampler: str = "gmm", gmm_on: str = "sample",
                  max_components: int = 10, gmm_rows: int = 10000,
                  decode: str = "sample", s_sampling: str = "marginal", device: str = "auto",
-                 random_state: int | None = 0, verbose: bool = False) -> None:
+                 random_state: int | None = 0, verbose: bool | None = None) -> None:
         self.hidden = hidden
         self.z_dim = z_dim
         self.beta = beta

@@ -77,7 +77,7 @@ class FLDGM(FairGenerator):
     def __init__(self, *, latent_model: str = "ddpm", vae_preset: str = "default",
                  vae_params: dict[str, Any] | None = None, latent_preset: str = "default",
                  latent_params: dict[str, Any] | None = None, device: str = "auto",
-                 random_state: int | None = 0, verbose: bool = False) -> None:
+                 random_state: int | None = 0, verbose: bool | None = None) -> None:
         self.latent_model = latent_model
         self.vae_preset = vae_preset
         self.vae_params = vae_params

@@ -96,7 +96,7 @@ class ImageFairVAE(FairGenerator):
                  label_weight: float = 10.0, s_injection: str = "output",
                  s_sampling: str = "marginal", patience: int | None = None,
                  max_images: int = 100_000, device: str = "auto", random_state: int | None = 0,
-                 verbose: bool = False) -> None:
+                 verbose: bool | None = None) -> None:
         self.z_dim = z_dim
         self.beta = beta
         self.epochs = epochs
@@ -363,7 +363,7 @@ class ImageFLDGM(ImageFairVAE):
                  v2_rows: int | None = 64, label_weight: float = 10.0,
                  s_injection: str = "output", s_sampling: str = "marginal",
                  patience: int | None = None, max_images: int = 100_000, device: str = "auto",
-                 random_state: int | None = 0, verbose: bool = False) -> None:
+                 random_state: int | None = 0, verbose: bool | None = None) -> None:
         super().__init__(z_dim=z_dim, beta=beta, epochs=epochs, batch_size=batch_size, lr=lr,
                          v2_rows=v2_rows, label_weight=label_weight, s_injection=s_injection,
                          s_sampling=s_sampling, patience=patience, max_images=max_images,
@@ -456,7 +456,7 @@ class ImageFair4Free(ImageFairVAE):
                  v2_rows: int | None = 64, label_weight: float = 10.0,
                  s_injection: str = "output", s_sampling: str = "marginal",
                  patience: int | None = None, max_images: int = 100_000, device: str = "auto",
-                 random_state: int | None = 0, verbose: bool = False) -> None:
+                 random_state: int | None = 0, verbose: bool | None = None) -> None:
         super().__init__(z_dim=z_dim, beta=beta, epochs=epochs, batch_size=batch_size, lr=lr,
                          v2_rows=v2_rows, label_weight=label_weight, s_injection=s_injection,
                          s_sampling=s_sampling, patience=patience, max_images=max_images,
@@ -691,7 +691,7 @@ class ImageFairDistill(ImageFairVAE):
                  label_weight: float = 10.0, s_injection: str = "output",
                  s_sampling: str = "marginal", patience: int | None = None,
                  max_images: int = 100_000, device: str = "auto", random_state: int | None = 0,
-                 verbose: bool = False) -> None:
+                 verbose: bool | None = None) -> None:
         super().__init__(z_dim=z_dim, beta=beta, epochs=epochs, batch_size=batch_size, lr=lr,
                          v2_rows=v2_rows, label_weight=label_weight, s_injection=s_injection,
                          s_sampling=s_sampling, patience=patience, max_images=max_images,

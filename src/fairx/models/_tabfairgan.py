@@ -59,7 +59,7 @@ class TabFairGAN(FairGenerator):
     def __init__(self, *, epochs: int = 200, fair_epochs: int = 30, lambda_f: float = 0.5,
                  batch_size: int = 256, lr: float = 2e-4, fair_lr: float = 1e-4,
                  critic_steps: int = 4, gp_weight: float = 10.0, tau: float = 0.2,
-                 device: str = "auto", random_state: int = 0, verbose: bool = False) -> None:
+                 device: str = "auto", random_state: int = 0, verbose: bool | None = None) -> None:
         self.epochs = epochs
         self.fair_epochs = fair_epochs
         self.lambda_f = lambda_f

@@ -74,7 +74,7 @@ def train_student_encoder(
     batch_size: int,
     lr: float = 1e-3,
     v2_rows: int | None = 512,
-    verbose: bool = False,
+    verbose: bool | None = None,
 ) -> list[float]:
     """FairDistill's student: ``student(cat[x, s]) -> (μ, log σ²)`` trained with the teacher frozen on
     KL(q_s ‖ q_t) + λ_u·KL(p_t(y | z_t) ‖ p_t(y | z_s)) + β·V²(z_s, s). Returns epoch losses."""
@@ -127,7 +127,7 @@ def train_latent_generator(
     batch_size: int,
     lr: float = 1e-3,
     moment_weight: float = 1.0,
-    verbose: bool = False,
+    verbose: bool | None = None,
 ) -> list[float]:
     """Fit ``generator(ε)``, ε ~ N(0, I), to the latent sample ``pool``: MMD² (multi-bandwidth RBF)
     + ``moment_weight`` · Gaussian moment KL to the pool's mean and covariance."""
@@ -164,7 +164,7 @@ def distill_decoder(
     steps: int,
     batch_size: int,
     lr: float = 1e-3,
-    verbose: bool = False,
+    verbose: bool | None = None,
     loss_fn: Callable[[torch.Tensor, torch.Tensor], torch.Tensor] | None = None,
 ) -> list[float]:
     """Train ``student.decode`` to reproduce ``teacher.decode`` on (z, s) drawn from the samplers:

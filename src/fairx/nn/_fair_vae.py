@@ -147,7 +147,7 @@ def train_fair_vae(
     lr: float = 1e-3,
     v2_rows: int | None = 512,
     patience: int | None = None,
-    verbose: bool = False,
+    verbose: bool | None = None,
 ) -> TrainHistory:
     """Adam on reconstruction + KL + β·V² (V² on a ``v2_rows`` sub-batch of each batch; ``None``
     uses the whole batch). Call inside :func:`fairx.nn.seeded` for reproducibility.

@@ -98,7 +98,7 @@ class LatentModel:
         eval_samples: int = 1000,
         device: str = "auto",
         random_state: int | None = 0,
-        verbose: bool = False,
+        verbose: bool | None = None,
     ) -> None:
         self.epochs = epochs
         self.batch_size = batch_size

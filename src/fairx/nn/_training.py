@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-import contextlib
 import logging
 import math
-from collections.abc import Iterator
+
+from ..progress import progress as _progress
 
 logger = logging.getLogger(__name__)
 
@@ -35,19 +35,7 @@ class EarlyStopping:
         return self.bad == 0
 
 
-@contextlib.contextmanager
-def progress(total: int, description: str, enabled: bool = True) -> Iterator:
-    """Yield ``advance(**fields)``; shows a rich bar when ``enabled`` and a terminal is attached."""
-    if not enabled:
-        yield lambda *a, **k: None
-        return
-    from rich.progress import BarColumn, Progress, TextColumn, TimeRemainingColumn
-
-    with Progress(TextColumn("{task.description}"), BarColumn(), TextColumn("{task.completed}/{task.total}"),
-                  TimeRemainingColumn(), TextColumn("{task.fields[info]}"), transient=True) as bar:
-        task = bar.add_task(description, total=total, info="")
-
-        def advance(info: str = "") -> None:
-            bar.update(task, advance=1, info=info)
-
-        yield advance
+def progress(total: int, description: str, enabled: bool | None = None):
+    """A bar over ``total`` steps (see :func:`fairx.progress.progress`); ``enabled=None`` shows
+    it on a terminal unless fairx is quieted. Yields a callable ``advance(info="", **fields)``."""
+    return _progress(total, description, verbose=enabled)
