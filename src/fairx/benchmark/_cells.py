@@ -166,7 +166,8 @@ def run_cell(cell: Cell) -> dict[str, Any]:
     res = evaluate_method(cell.method.name, ds, seed=cell.seed, preset=cell.method.preset,
                           params=dict(cell.method.params), classifier=cell.classifier,
                           use_sensitive=p.use_sensitive, test_size=p.test_size, quality=p.quality,
-                          n_synthetic=p.n_synthetic, split=(train, test))
+                          n_synthetic=p.n_synthetic, split=(train, test),
+                          min_group_size=p.min_group_size)
     metrics = {k: float(v) for k, v in res.metrics.items() if _is_number(v)}
     out: dict[str, Any] = {
         "registry_name": res.registry_name, "stage": res.stage, "metrics": metrics,
