@@ -61,7 +61,7 @@ def _tiny_group_table(n: int = 600, seed: int = 0) -> TabularDataset:
 
 
 def test_threshold_optimizer_pools_tiny_group_instead_of_failing():
-    from fairx.models._threshold_optimizer import MERGED_GROUP, ThresholdOptimizer
+    from fairx.models._threshold_optimizer import ThresholdOptimizer
 
     ds = _tiny_group_table()
     model = ThresholdOptimizer(grid_size=50, min_group_size=30).fit(ds)
