@@ -260,6 +260,9 @@ def mean_std_table(summary: pd.DataFrame, *, digits: int = 3) -> pd.DataFrame:
     def cell(r: Any) -> str:
         if math.isnan(r["mean"]):
             return "n/a"
+        if str(r["metric"]).startswith("n_"):  # counts (n_parameters, n_groups_*): integers
+            same = math.isnan(r["std"]) or r["std"] == 0
+            return f"{r['mean']:,.0f}" if same else f"{r['mean']:,.1f} ± {r['std']:,.1f}"
         if math.isnan(r["std"]):
             return f"{r['mean']:.{digits}f}"
         return f"{r['mean']:.{digits}f} ± {r['std']:.{digits}f}"

@@ -128,7 +128,9 @@ def execute_cell(cell: Cell, cell_fn: CellFn | None = None, torch_threads: int |
         record["status"] = "failed"
         record["error"] = f"{type(exc).__name__}: {exc}"
         record["traceback"] = traceback.format_exc()
-        logger.warning("cell %s failed: %s", cell.key, record["error"])
+        # the runner reports failures (progress line and summary); a warning here would print
+        # in the middle of the progress bar
+        logger.info("cell %s failed: %s", cell.key, record["error"])
     record["duration"] = time.perf_counter() - t0
     record["started"] = started.isoformat(timespec="seconds")
     record["finished"] = datetime.now(timezone.utc).isoformat(timespec="seconds")

@@ -7,6 +7,7 @@ import logging
 import os
 import time
 from collections.abc import Iterator
+from datetime import datetime, timezone
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal
@@ -137,6 +138,14 @@ def run_benchmark(
             if close is not None:
                 close()
         failures = store.failures()
+        store.set_meta(last_run={
+            "n_cells": len(cells), "n_run": n_run, "n_reused": len(cells) - len(todo),
+            "n_failed": n_failed, "n_jobs": n_jobs,
+            "backend": "local (in-process)" if backend == "local" and n_jobs == 1 else
+            "local (joblib/loky)" if backend == "local" else "dask",
+            "scheduler": str(scheduler) if backend == "dask" else None,
+            "seconds": round(time.perf_counter() - t0, 1),
+            "finished": datetime.now(timezone.utc).isoformat(timespec="seconds")})
     keys = [c.key for c in cells]
     failures = failures[failures["key"].isin(keys)].reset_index(drop=True)
     return BenchmarkRun(db=Path(db), n_cells=len(cells), n_run=n_run,
@@ -168,6 +177,9 @@ class _Bar:
         if self.progress is not None:
             mark = "ok" if record["status"] == "ok" else "FAILED"
             last = f"{record['method']} · {record['dataset']} · seed {record['seed']}: {mark}"
+            if mark == "FAILED":  # its own line above the bar, never glued to it
+                self.progress.console.print(f"{last}: {record.get('error', '')}", markup=False,
+                                            highlight=False, style="red")
             self.progress.update(self.task, advance=1, last=last.replace("[", "\\["))
 
     def stop(self) -> None:

@@ -5,24 +5,37 @@ from __future__ import annotations
 from pathlib import Path
 
 import typer
-from rich.markup import escape
 
 from ._common import console, err_console, print_frame, user_errors
 
 
-def _print_table(table, title: str, per_table: int = 3) -> None:
-    """Print the mean ± std table, a few metric columns at a time so it fits a terminal."""
+def _print_table(table, title: str, notes: dict | None = None) -> None:
+    """Print the mean ± std table per (dataset, sensitive set); columns that do not fit the
+    terminal go to a further table (method, stage and n repeat); a note follows each."""
     if table.empty:
         console.print("no completed cells to show")
         return
-    fixed = ["method", "stage", "n"]
-    metrics = [c for c in table.columns if c not in ("dataset", "sensitive", *fixed)]
-    width = max(per_table, (console.width - 35) // 16)
     for (ds, sens), part in table.groupby(["dataset", "sensitive"], sort=False):
-        for i in range(0, max(1, len(metrics)), width):
-            cols = fixed + metrics[i:i + width]
-            print_frame(part[cols].reset_index(drop=True),
-                        title=escape(f"{title}: {ds} · sensitive = {sens}  (mean ± std over seeds)"))
+        print_frame(part.drop(columns=["dataset", "sensitive"]).reset_index(drop=True),
+                    title=f"{title}: {ds} · sensitive = {sens}  (mean ± std over seeds)",
+                    fixed=["method", "stage", "n"])
+        note = (notes or {}).get((ds, sens))
+        if note:
+            console.print(note, markup=False, highlight=False)
+
+
+def _excluded_notes(db) -> dict:
+    """(dataset, sensitive) -> the note on intersection groups left out of the headline."""
+    from ..benchmark import ResultStore
+    from ..benchmark._aggregate import excluded_groups, excluded_note
+    from ..report import _min_group_size
+
+    with ResultStore(db, readonly=True) as store:
+        groups, meta = store.groups(), store.meta()
+    size = _min_group_size(meta.get("spec", ""))
+    excluded = excluded_groups(groups)
+    return {(ds, sens): excluded_note(block, size)
+            for (ds, sens), block in excluded.groupby(["dataset", "sensitive"], sort=False)}
 
 
 def _print_failures(failures) -> None:
@@ -84,12 +97,12 @@ def benchmark(
         err_console.print(f"interrupted: every finished cell is saved in {db}; rerun the same "
                           "command to resume")
         raise typer.Exit(code=130) from None
-    console.print(f"{run.n_cells} cells: {run.n_run} run, {run.n_skipped} already stored, "
-                  f"{run.n_failed} failed, {run.seconds:.1f} s; results in {db}")
+    console.print(f"{run.n_skipped} cells reused, {run.n_run} run ({run.n_failed} failed), "
+                  f"{run.seconds:.1f} s; results in {db}", highlight=False)
     long = aggregate(load_results(db, run.keys))
     table = summary_table(long, config.metrics)
     table.attrs["metrics"] = config.metrics
-    _print_table(table, config.name)
+    _print_table(table, config.name, _excluded_notes(db))
     _export(long, table, export)
     _print_failures(run.failures)
 
@@ -174,7 +187,7 @@ def demo(
     (outdir / "demo.yaml").write_text(spec.to_yaml(), encoding="utf-8")
     run = run_benchmark(spec, db, n_jobs=n_jobs, force=force)
     table = summary_table(aggregate(load_results(db, run.keys)), spec.metrics)
-    _print_table(table, "demo")
+    _print_table(table, "demo", _excluded_notes(db))
     _print_failures(run.failures)
     path = build_report(db, outdir / "report.html")
     console.print(f"{run.n_cells} cells in {run.seconds:.1f} s; report: {path}")

@@ -107,7 +107,8 @@ def run(
         GENERATOR_METRICS if any(r.stage == "generator" for r in results) else [])
     table = mean_std_table(summarize(results, metrics=show))
     print_frame(table, title=f"{ds.name}: mean ± std over {seeds} seed(s), test split "
-                              f"{len(split[1])} rows, classifier {classifier}")
+                              f"{len(split[1])} rows, classifier {classifier}",
+                fixed=["method", "stage", "n"])
     if output is not None:
         import pandas as pd
 
