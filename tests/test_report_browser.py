@@ -131,6 +131,6 @@ def test_report_names_excluded_groups_and_counts_as_integers(report_html):
     assert "123,456" in text and "123456.000" not in text  # n_parameters as an integer
     headline = re.search(r"<table class='headline'>(.*?)</table>", text, re.S).group(1)
     for m in ("accuracy", "auroc", "dpr", "eor", "column_fidelity", "detection_score"):
-        assert f">{m.replace("_", "_<wbr>")}<" in headline
+        assert ">" + m.replace("_", "_<wbr>") + "<" in headline
     assert ">ks_<wbr>complement<" not in headline  # the rest lives in the sub-tables
     assert ">ks_<wbr>complement<" in text

@@ -7,8 +7,8 @@ import logging
 import os
 import time
 from collections.abc import Iterator
-from datetime import datetime, timezone
 from dataclasses import dataclass, field
+from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any, Literal
 
