@@ -118,7 +118,7 @@ HEADLINE: dict[str, tuple[str, ...]] = {
 """The few metrics of each group shown in the headline table when the spec names the group."""
 
 SUB_TABLES = (("utility", ("utility",)), ("fairness", ("fairness", "data", "fairness_all")),
-              ("quality", ("quality", "explain")), ("cost", ("cost",)))
+              ("quality", ("quality",)), ("explanations", ("explain",)), ("cost", ("cost",)))
 """The grouped sub-tables below the headline: title and the metric groups each holds."""
 
 
@@ -133,9 +133,10 @@ def headline_metrics(selection: Sequence[str], available: Sequence[str]) -> list
 
 
 def sub_tables(agg: pd.DataFrame, *, max_metrics: int = 5) -> list[tuple[str, pd.DataFrame]]:
-    """Grouped mean ± std tables (utility / fairness / quality / cost), each with at most
-    ``max_metrics`` metric columns (a group with more is split into parts), so each fits
-    a 900 px page. Returns ``[(title, table)]`` with method, stage, n and the metric columns."""
+    """Grouped mean ± std tables (utility / fairness / quality / explanations / cost), each with
+    at most ``max_metrics`` metric columns (a group with more is split into balanced parts), so
+    each fits a 900 px page; methods without any value in a table (non-generators in quality)
+    are left out of it. Returns ``[(title, table)]`` with method, stage, n and the metrics."""
     available = agg["metric"].unique().tolist()
     out: list[tuple[str, pd.DataFrame]] = []
     for title, groups in SUB_TABLES:
@@ -148,6 +149,9 @@ def sub_tables(agg: pd.DataFrame, *, max_metrics: int = 5) -> list[tuple[str, pd
         parts = [names[i:i + size] for i in range(0, len(names), size)]
         for k, part in enumerate(parts):
             table = summary_table(agg, part).drop(columns=["dataset", "sensitive"])
+            table = table[(table[part] != "–").any(axis=1)]  # e.g. quality rows of non-generators
+            if table.empty:
+                continue
             label = title if len(parts) == 1 else f"{title} ({k + 1}/{len(parts)})"
             out.append((label, table))
     return out

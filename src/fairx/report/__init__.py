@@ -167,9 +167,12 @@ def build_report(db: str | Path, output: str | Path = "report.html", *,
         sec.append(f"<p class='note'>better is: {directions}</p>")
         sec.append(note_html)
         sec.append(_merged_note(sub, min_size))
-        for title_, part in sub_tables(sub):
+        tables = sub_tables(sub)
+        last_fair = max((i for i, (t, _) in enumerate(tables) if t.startswith("fairness")),
+                        default=-1)
+        for i, (title_, part) in enumerate(tables):
             sec.append(f"<h4>{esc(title_)}</h4>" + frame_to_html(part))
-            sec.append(note_html if title_.startswith("fairness") else "")
+            sec.append(note_html if i == last_fair else "")
         sec.append("<h3>Fairness–utility trade-off</h3>")
         sec.append(figs.embed(F.tradeoff_figure(sub, f"{label}: fairness vs utility"),
                               f"tradeoff_{ds}_{sens}", f"trade-off {label}"))
