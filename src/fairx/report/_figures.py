@@ -226,7 +226,10 @@ def intersection_heatmap(groups: pd.DataFrame, sensitive: list[str], title: str,
     block = groups[groups["attribute"] == label]
     if block.empty:
         return None
-    block = block.groupby(["method", "group"], sort=False)["selection_rate"].mean().reset_index()
+    has_small = "small" in block
+    block = block.assign(small=block["small"].astype(bool) if has_small else False)
+    block = block.groupby(["method", "group"], sort=False).agg(
+        selection_rate=("selection_rate", "mean"), small=("small", "max")).reset_index()
     parts = block["group"].str.split(sep, n=1, expand=True)
     block = block.assign(a=parts[0], b=parts[1])
     methods = list(dict.fromkeys(block["method"]))
@@ -246,12 +249,14 @@ def intersection_heatmap(groups: pd.DataFrame, sensitive: list[str], title: str,
         ax.set_xticks(np.arange(len(cols_v)), [text(v) for v in cols_v], rotation=45, ha="right",
                       rotation_mode="anchor", fontsize=8)
         ax.set_yticks(np.arange(len(rows_v)), [text(v) for v in rows_v], fontsize=8)
+        small = block[block["method"] == meth].pivot(index="a", columns="b", values="small")
+        small = small.reindex(index=rows_v, columns=cols_v).fillna(False).to_numpy(bool)
         for i in range(len(rows_v)):
             for j in range(len(cols_v)):
                 v = m.to_numpy(float)[i, j]
                 if np.isfinite(v):
-                    ax.text(j, i, f"{v:.2f}", ha="center", va="center", fontsize=7,
-                            color="white" if v < 0.5 else "black")
+                    ax.text(j, i, f"{v:.2f}{'*' if small[i, j] else ''}", ha="center",
+                            va="center", fontsize=7, color="white" if v < 0.5 else "black")
         ax.set_title(text(meth), fontsize=10)
         ax.set_xlabel(text(sensitive[1]))
         ax.set_ylabel(text(sensitive[0]))
@@ -259,7 +264,9 @@ def intersection_heatmap(groups: pd.DataFrame, sensitive: list[str], title: str,
         ax.set_visible(False)
     if image is not None:
         fig.colorbar(image, ax=list(axes[: len(methods)]), shrink=0.8, label="selection rate")
-    fig.suptitle(text(title))
+    star = ("\n* a group too small for the headline fairness (fewer than min_group_size test rows)"
+            if bool(block["small"].any()) else "")
+    fig.suptitle(text(title) + star)
     return fig
 
 
