@@ -59,7 +59,7 @@ def test_save_distill_and_generate_from_saved_image_models(tmp_path):
     assert (teacher / "config.json").is_file()
     student = tmp_path / "student"
     res = CliRunner().invoke(app, ["images", "distill", str(teacher), "-o", str(student),
-                                   "--preset", "fast", "--steps", "20", "--k", "1"])
+                                   "--preset", "fast", "--epochs", "5", "--k", "1"])
     assert res.exit_code == 0, res.output
     said = " ".join(res.output.split())
     assert "without training images" in said and "k = 1" in said

@@ -36,6 +36,7 @@ class BenchmarkRun:
 
 
 _COST_RANK = {"generator": 0, "in": 1}
+DASK_CONNECT_TIMEOUT = 5  # seconds to reach a scheduler before giving up
 
 
 def _torch_threads(n_jobs: int) -> int:
@@ -68,7 +69,15 @@ def _iter_dask(cells: list[Cell], cell_fn: CellFn | None, scheduler: Any) -> Ite
     own = not isinstance(scheduler, Client)
     if own and not scheduler:
         raise ValueError("--backend dask needs --scheduler ADDRESS (e.g. tcp://127.0.0.1:8786)")
-    client = Client(scheduler) if own else scheduler
+    if own:
+        try:
+            client = Client(scheduler, timeout=DASK_CONNECT_TIMEOUT)
+        except (OSError, TimeoutError) as exc:  # unreachable: one clear line, not a traceback
+            raise ConnectionError(f"cannot reach the Dask scheduler at {scheduler!r} within "
+                                  f"{DASK_CONNECT_TIMEOUT} s ({type(exc).__name__}); start one "
+                                  "with `dask scheduler` or use --backend local") from None
+    else:
+        client = scheduler
     try:
         futures = [client.submit(execute_cell, c, cell_fn, None, True, pure=False) for c in cells]
         try:

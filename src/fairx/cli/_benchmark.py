@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Literal
 
 import typer
 
 from ._common import console, err_console, print_frame, user_errors
+from ._options import Classifier, Preset, opt, output
 
 
 def _print_table(table, title: str, notes: dict | None = None) -> None:
@@ -62,12 +64,16 @@ def _export(table_long, table, paths: list[Path]) -> None:
 def benchmark(
     spec: Path = typer.Argument(None, help="The YAML spec (with --init: where to write the example)."),
     init: bool = typer.Option(False, "--init", help="Write a commented example spec and exit."),
-    db: Path = typer.Option(Path("results.db"), "--db", help="SQLite results database (resumable)."),
-    n_jobs: int = typer.Option(None, "--n-jobs", "-j", help="Local worker processes (default: spec's n_jobs)."),
-    backend: str = typer.Option("local", "--backend", help="local (joblib) or dask."),
-    scheduler: str = typer.Option(None, "--scheduler", help="Dask scheduler address, e.g. tcp://host:8786."),
-    force: bool = typer.Option(False, "--force", help="Rerun cells already stored."),
-    export: list[Path] = typer.Option([], "--export", "-e", help="Also write the table (.md, .tex, .csv)."),
+    db: Path = typer.Option(Path("results.db"), "--db", metavar="PATH",
+                            help="SQLite results database (resumable)."),
+    n_jobs: int = opt("n_jobs"),
+    backend: Literal["local", "dask"] = typer.Option(
+        "local", "--backend", help="local (joblib processes) or dask (a running scheduler)."),
+    scheduler: str = typer.Option(None, "--scheduler", metavar="ADDRESS",
+                                  help="Dask scheduler address, e.g. tcp://host:8786."),
+    force: bool = opt("force", False),
+    export: list[Path] = typer.Option([], "--export", "-e", metavar="PATH",
+                                      help="Also write the table (.md, .tex, .csv)."),
     progress: bool = typer.Option(True, "--progress/--no-progress", help="Show the progress bar."),
 ) -> None:
     """Run a benchmark grid (datasets x sensitive sets x methods x seeds) and print mean ± std."""
@@ -109,9 +115,11 @@ def benchmark(
 
 def report(
     db: Path = typer.Argument(..., help="Results database written by `fairx benchmark`."),
-    output: Path = typer.Option(Path("report.html"), "--output", "-o", help="HTML file to write."),
-    figures_dir: Path = typer.Option(None, "--figures-dir", help="Also save each figure here."),
-    fmt: str = typer.Option("png", "--format", help="Figure format for --figures-dir: png or pdf."),
+    output: Path = output(Path("report.html"), "HTML file to write."),
+    figures_dir: Path = typer.Option(None, "--figures-dir", metavar="DIR",
+                                     help="Also save each figure here."),
+    fmt: str = typer.Option("png", "--format", metavar="png|pdf",
+                            help="Figure format for --figures-dir: png or pdf."),
     tsne: bool = typer.Option(True, "--tsne/--no-tsne", help="Include t-SNE plots (slower)."),
 ) -> None:
     """Write a self-contained HTML report (tables and figures) of a results database."""
@@ -122,15 +130,17 @@ def report(
 
 
 def explain(
-    dataset: str = typer.Option(..., "--dataset", "-d", help="Built-in dataset name or a CSV/Parquet file."),
-    sensitive: list[str] = typer.Option(None, "--sensitive", "-s", help="Sensitive column(s)."),
-    model: str = typer.Option("unmitigated", "--model", "-m", help="Registry name of the method."),
-    preset: str = typer.Option(None, "--preset", help="Method preset (fast, default, paper)."),
-    target: str = typer.Option(None, "--target", help="Target column (for a file)."),
-    seed: int = typer.Option(0, "--seed"),
-    classifier: str = typer.Option("hgb", "--classifier", help="Downstream classifier: hgb, rf, logreg."),
-    max_rows: int = typer.Option(300, "--max-rows", help="Rows explained (random subsample)."),
-    plot: Path = typer.Option(None, "--plot", help="Save the paired importance bars (png/pdf)."),
+    dataset: str = opt("dataset"),
+    csv: str = opt("csv"),
+    sensitive: list[str] = opt("sensitive"),
+    model: str = opt("model", "unmitigated"),
+    preset: Preset = opt("preset"),
+    target: str = opt("target"),
+    seed: int = opt("seed", 0),
+    classifier: Classifier = opt("classifier", "hgb"),
+    max_rows: int = opt("max_rows", 300),
+    plot: Path = typer.Option(None, "--plot", metavar="PATH",
+                              help="Save the paired importance bars (png/pdf)."),
 ) -> None:
     """SHAP importances of the downstream classifier on real data vs on the method's output."""
     from ..explain import explain as run_explain
@@ -140,11 +150,20 @@ def explain(
         err_console.print('explain needs the optional shap package: pip install "fairx[explain]"',
                           markup=False, highlight=False)
         raise typer.Exit(code=2)
-    data = _load_any(dataset, sensitive, target)
+    if (dataset is None) == (csv is None):
+        raise ValueError("give exactly one of --dataset NAME or --csv FILE")
+    data = _load_any(csv or dataset, sensitive, target)
     result = run_explain(data, model, seed=seed, classifier=classifier, preset=preset,
                          max_rows=max_rows)
-    print_frame(result.importances.reset_index(drop=True),
-                title=f"mean |SHAP| per feature: real vs {result.method}")
+    table = result.importances.reset_index(drop=True)
+    # the sensitive column has no mutual information "with s" to report: say so, never "nan"
+    table["mutual_info_s"] = [("(is s)" if role == "sensitive" else
+                               "–" if v != v else f"{v:.3f}")
+                              for v, role in zip(table["mutual_info_s"], table["role"], strict=True)]
+    print_frame(table, title=f"mean |SHAP| per feature: real vs {result.method}")
+    console.print("mutual_info_s: mutual information of the feature with s on the train split "
+                  "(the proxies are the highest); '(is s)' marks the sensitive column itself.",
+                  markup=False, highlight=False)
     for line in result.summary_lines():
         console.print(line, markup=False, highlight=False)
     if plot is not None:
@@ -170,9 +189,9 @@ def _load_any(dataset: str, sensitive: list[str] | None, target: str | None):
 
 
 def demo(
-    outdir: Path = typer.Option(Path("fairx-demo"), "--output", "-o", help="Folder for results.db and report.html."),
-    n_jobs: int = typer.Option(2, "--n-jobs", "-j", help="Local worker processes."),
-    force: bool = typer.Option(False, "--force", help="Rerun cells already stored."),
+    outdir: Path = output(Path("fairx-demo"), "Folder for results.db and report.html."),
+    n_jobs: int = opt("n_jobs", 2),
+    force: bool = opt("force", False),
 ) -> None:
     """A small benchmark on the built-in synthetic table (no downloads), its table and report."""
     from ..benchmark import aggregate, load_results, run_benchmark, summary_table

@@ -15,7 +15,8 @@ from rich.table import Table
 console = Console()
 err_console = Console(stderr=True)
 
-USER_ERRORS: tuple[type[BaseException], ...] = (ValueError, KeyError, FileNotFoundError, TypeError)
+USER_ERRORS: tuple[type[BaseException], ...] = (ValueError, KeyError, FileNotFoundError, TypeError,
+                                                 ConnectionError)
 
 
 def user_errors(func: Callable[..., Any]) -> Callable[..., Any]:
