@@ -123,3 +123,20 @@ def test_min_group_size_in_spec(tmp_path):
     with pytest.raises(SpecError, match="min_group_size"):
         loads_spec("datasets: [synthetic]\nmethods: [unmitigated]\n"
                    "protocol: {min_group_size: 0}\n")
+
+
+def test_cli_run_lists_excluded_groups_and_does_not_fail(tmp_path):
+    from typer.testing import CliRunner
+
+    from fairx.cli import app
+
+    path = tmp_path / "tiny.csv"
+    _tiny_group_table().frame.to_csv(path, index=False)
+    res = CliRunner().invoke(app, ["run", "--csv", str(path), "-t", "y", "-s", "sex", "-s", "race",
+                                   "-m", "threshold_optimizer", "--preset", "fast", "--seeds", "1",
+                                   "--classifier", "logreg", "--min-group-size", "30"],
+                             terminal_width=200)
+    assert res.exit_code == 0, res.output
+    text = " ".join(res.output.split())
+    assert "fewer than 30 test rows" in text and "F|Other (" in text
+    assert "…" not in res.output  # no truncated cell

@@ -113,11 +113,26 @@ def run(
     print_frame(table, title=f"{ds.name}: mean ± std over {seeds} seed(s), test split "
                               f"{len(split[1])} rows, classifier {classifier}",
                 fixed=["method", "stage", "n"])
+    _print_excluded(results, ds, min_group_size)
     if output is not None:
         import pandas as pd
 
         pd.concat([r.to_frame() for r in results], ignore_index=True).to_csv(output, index=False)
         console.print(f"wrote {output}", highlight=False)
+
+
+def _print_excluded(results: list, ds: Any, min_group_size: int) -> None:
+    """Under the table: the intersection groups left out of the headline, sizes per seed."""
+    import pandas as pd
+
+    from ..benchmark._aggregate import excluded_groups, excluded_note
+
+    groups = pd.concat([r.group_table.assign(dataset=ds.name, sensitive="+".join(ds.sensitive),
+                                             method=r.method, seed=r.seed)
+                        for r in results if r.group_table is not None], ignore_index=True)
+    note = excluded_note(excluded_groups(groups), min_group_size)
+    if note:
+        console.print(note, markup=False, highlight=False)
 
 
 def _param_names(name: str) -> set[str]:
