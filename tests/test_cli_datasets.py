@@ -37,7 +37,7 @@ def test_show_builtin_prints_groups_and_base_rates():
 
 
 def test_show_passes_loader_options():
-    result = _run("show", "adult", "-o", "split=test", "--sensitive", "sex")
+    result = _run("show", "adult", "--option", "split=test", "--sensitive", "sex")
     assert result.exit_code == 0, result.output
     assert "adult: 15,060 rows" in result.output and "raw rows: 16,281" in result.output
     result = _run("show", "compas", "--positive-label", "1")
