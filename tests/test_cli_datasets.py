@@ -60,8 +60,8 @@ def test_show_custom_csv(tmp_path):
     (("show", "adlt"), "Did you mean 'adult'"),
     (("show",), "give exactly one of"),
     (("show", "adult", "-s", "age"), "no sensitive attribute ['age']"),
-    (("show", "adult", "-o", "split"), "expected KEY=VALUE"),
-    (("show", "adult", "-o", "split=dev"), "split='dev'"),
+    (("show", "adult", "--option", "split"), "expected KEY=VALUE"),
+    (("show", "adult", "--option", "split=dev"), "split='dev'"),
     (("show", "--csv", "/nonexistent/x.csv", "--target", "y", "-s", "s"), "does not exist"),
     (("show", "--csv", "/nonexistent/x.csv", "-s", "s"), "--target is required"),
 ])
