@@ -125,3 +125,17 @@ def test_help_lists_option_help(command):
     res = runner.invoke(app, command, terminal_width=100)
     assert res.exit_code == 0
     assert "--option" in res.output or "--output" in res.output
+
+
+def test_unreachable_dask_scheduler_is_one_line_and_exit_2(tmp_path):
+    pytest.importorskip("distributed")
+    spec = tmp_path / "s.yaml"
+    spec.write_text("datasets: [{name: synthetic, options: {n_samples: 200}}]\n"
+                    "methods: [unmitigated]\nseeds: [0]\n")
+    res = runner.invoke(app, ["benchmark", str(spec), "--db", str(tmp_path / "r.db"),
+                              "--backend", "dask", "--scheduler", "tcp://127.0.0.1:9",
+                              "--no-progress"], terminal_width=300)
+    assert res.exit_code == 2, res.output
+    assert "cannot reach the Dask scheduler at 'tcp://127.0.0.1:9'" in res.output
+    assert "Traceback" not in res.output
+    assert len([line for line in res.output.splitlines() if "error" in line]) == 1
