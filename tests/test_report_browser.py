@@ -77,8 +77,8 @@ def report_html(tmp_path_factory):
                           "label": rng.choice(["no", "yes"], n)})
     frame.to_csv(tmp / "t.csv", index=False)
     methods = ", ".join(f"{{name: gen, label: {name}, params: {{i: {i}}}}}" for i, name in
-                        enumerate(["Unmitigated", "Reweighing", "ExpGrad-DP", "ThresholdOpt-DP",
-                                   "TabFairGAN", "FairDisCo", "Fair4Free-20ep", "DECAF-DP"]))
+                        enumerate(["Unmitigated", "ThresholdOpt-DP", "Fair4Free-20ep",
+                                   "DECAF-DP"]))
     spec = loads_spec(textwrap.dedent(f"""
         name: browser
         datasets: [{{name: adult-like, path: {tmp / 't.csv'}, target: label,
