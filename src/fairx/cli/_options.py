@@ -56,7 +56,8 @@ VOCABULARY: dict[str, Shared] = {
     "save_model": Shared(("--save-model",), "Folder to save the fitted model in.", "DIR"),
     "n_jobs": Shared(("--n-jobs", "-j"), "Local worker processes (-1: all cores).", "INT"),
     "force": Shared(("--force",), "Rerun cells already stored."),
-    "epochs": Shared(("--epochs",), "Override the training epochs (passes over the data).", "INT"),
+    "epochs": Shared(("--epochs",), "Override the training epochs: passes over the training data "
+                     "(distill: over the teacher-made latent pool).", "INT"),
     "min_group_size": Shared(("--min-group-size",),
                              "Intersection groups with fewer test rows are left out of the "
                              "headline fairness (listed, not hidden).", "INT"),
