@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import signal
 import sqlite3
@@ -227,7 +228,7 @@ def test_cli_benchmark_with_the_real_protocol(tmp_path):
     result = CliRunner().invoke(app, ["benchmark", str(spec), "--db", str(db), "--no-progress",
                                       "-e", str(md)])
     assert result.exit_code == 0, result.output
-    assert "4 cells: 4 run, 0 already stored, 0 failed" in result.output
+    assert "0 cells reused, 4 run (0 failed)" in result.output
     assert "mean ± std over seeds" in result.output and "reweighing" in result.output
     assert len(md.read_text().strip().splitlines()) == 2 + 2
     ds = make_synthetic(600, bias=0.8)
@@ -240,4 +241,8 @@ def test_cli_benchmark_with_the_real_protocol(tmp_path):
     with ResultStore(db, readonly=True) as store:
         assert set(store.groups()["method"]) == {"unmitigated", "reweighing"}
     again = CliRunner().invoke(app, ["benchmark", str(spec), "--db", str(db), "--no-progress"])
-    assert "4 cells: 0 run, 4 already stored" in again.output
+    assert "4 cells reused, 0 run (0 failed)" in again.output
+    with ResultStore(db, readonly=True) as store:  # provenance of the rerun
+        last = json.loads(store.meta()["last_run"])
+    assert (last["n_reused"], last["n_run"], last["n_jobs"]) == (4, 0, 1)
+    assert last["backend"] == "local (in-process)"

@@ -40,7 +40,7 @@ def test_show_builtin_prints_groups_and_base_rates():
 
 @needs_data("adult", "compas")
 def test_show_passes_loader_options():
-    result = _run("show", "adult", "-o", "split=test", "--sensitive", "sex")
+    result = _run("show", "adult", "--option", "split=test", "--sensitive", "sex")
     assert result.exit_code == 0, result.output
     assert "adult: 15,060 rows" in result.output and "raw rows: 16,281" in result.output
     result = _run("show", "compas", "--positive-label", "1")
@@ -63,8 +63,8 @@ def test_show_custom_csv(tmp_path):
     (("show", "adlt"), "Did you mean 'adult'"),
     (("show",), "give exactly one of"),
     (("show", "adult", "-s", "age"), "no sensitive attribute ['age']"),
-    (("show", "adult", "-o", "split"), "expected KEY=VALUE"),
-    (("show", "adult", "-o", "split=dev"), "split='dev'"),
+    (("show", "adult", "--option", "split"), "expected KEY=VALUE"),
+    (("show", "adult", "--option", "split=dev"), "split='dev'"),
     (("show", "--csv", "/nonexistent/x.csv", "--target", "y", "-s", "s"), "does not exist"),
     (("show", "--csv", "/nonexistent/x.csv", "-s", "s"), "--target is required"),
 ])

@@ -140,3 +140,5 @@ def test_cli_explain_prints_shares(tmp_path):
     assert result.exit_code == 0, result.output
     assert "Spearman rank correlation" in result.output and "1.000" in result.output
     assert plot.stat().st_size > 1000
+    # the sensitive column's mutual information "with s" is marked, never printed as nan
+    assert "(is s)" in result.output and "nan" not in result.output.lower()

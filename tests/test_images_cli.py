@@ -16,7 +16,7 @@ def test_images_run_writes_grids_and_results(tmp_path):
     out = tmp_path / "run"
     res = CliRunner().invoke(app, [
         "images", "run", "--dataset", "digits_colored", "--model", "fairdisco", "--bias", "0.95",
-        "--n", "300", "--epochs", "1", "--clf-epochs", "1", "--out", str(out)])
+        "--n", "300", "--epochs", "1", "--clf-epochs", "1", "--output", str(out)])
     assert res.exit_code == 0, res.output
     assert "TSTR gain" in res.output
     result = json.loads((out / "results.json").read_text())
@@ -39,7 +39,7 @@ def test_images_run_user_errors(tmp_path):
 
 def test_images_show(tmp_path):
     res = CliRunner().invoke(app, ["images", "show", "--dataset", "digits_colored", "--n", "200",
-                                   "--out", str(tmp_path / "g.png")])
+                                   "--output", str(tmp_path / "g.png")])
     assert res.exit_code == 0, res.output
     assert (tmp_path / "g.png").is_file() and "normalized_mi" in res.output
 
@@ -53,13 +53,13 @@ def test_save_distill_and_generate_from_saved_image_models(tmp_path):
     teacher = tmp_path / "teacher"
     res = CliRunner().invoke(app, [
         "images", "run", "--dataset", "digits_colored", "--model", "fairdisco", "--bias", "0.95",
-        "--n", "300", "--epochs", "1", "--clf-epochs", "1", "--save", str(teacher)])
+        "--n", "300", "--epochs", "1", "--clf-epochs", "1", "--save-model", str(teacher)])
     assert res.exit_code == 0, res.output
     assert "saved the model to" in " ".join(res.output.split())
     assert (teacher / "config.json").is_file()
     student = tmp_path / "student"
     res = CliRunner().invoke(app, ["images", "distill", str(teacher), "-o", str(student),
-                                   "--preset", "fast", "--steps", "20", "--k", "1"])
+                                   "--preset", "fast", "--epochs", "5", "--k", "1"])
     assert res.exit_code == 0, res.output
     said = " ".join(res.output.split())
     assert "without training images" in said and "k = 1" in said

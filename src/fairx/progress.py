@@ -115,6 +115,11 @@ class Bar:
         """Change the shown fields without moving the bar."""
         self.advance(0, **fields)
 
+    def note(self, text: str, style: str = "red") -> None:
+        """Print ``text`` on its own line above the display (never glued to a bar)."""
+        if self._progress is not None:
+            self._progress.console.print(text, markup=False, highlight=False, style=style)
+
     def set_total(self, total: float | None) -> None:
         if self._progress is not None:
             self._progress.update(self._task, total=total)

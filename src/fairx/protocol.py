@@ -15,6 +15,12 @@ method on the train split and judges it on the real test split, the same way for
 downstream classifier that sees s (trained on the same data); for in/post methods whose
 decisions depend on s (ThresholdOptimizer) it is computed from the method itself, and it is
 ``nan`` (not 0) when the method does not see s.
+
+Intersections (several sensitive columns): the headline fairness metrics (``dpr``, ``eor``, ...)
+are computed over the intersection groups with at least ``min_group_size`` test rows; the value
+over every group is kept as ``<metric>_all`` and ``n_groups_excluded`` counts the groups left
+out (their names and sizes are in the group table, flagged ``small``). A single sensitive column
+counts every group, as fairlearn does.
 """
 
 from __future__ import annotations
@@ -55,7 +61,7 @@ class MethodResult:
 
 def _instantiate(method: str | FairMethod, *, seed: int, preset: str | None,
                  params: dict[str, Any] | None, classifier: str,
-                 use_sensitive: bool) -> tuple[FairMethod, str]:
+                 use_sensitive: bool, min_group_size: int = 30) -> tuple[FairMethod, str]:
     """A fresh, unfitted method seeded with ``seed``; methods that wrap a downstream classifier
     get the protocol's ``classifier`` / ``use_sensitive`` unless ``params`` set them."""
     from sklearn.base import clone
@@ -79,6 +85,8 @@ def _instantiate(method: str | FairMethod, *, seed: int, preset: str | None,
         defaults["classifier"] = classifier
     if "use_sensitive" in valid:
         defaults["use_sensitive"] = use_sensitive
+    if "min_group_size" in valid:
+        defaults["min_group_size"] = min_group_size
     if base is None:
         merged = {k: v for k, v in defaults.items() if k not in params}
         est = get(method, preset=preset, **merged, **params)
@@ -119,6 +127,7 @@ def evaluate_method(
     split: tuple[TabularDataset, TabularDataset] | None = None,
     quality_options: dict[str, Any] | None = None,
     verbose: bool | None = None,
+    min_group_size: int = 30,
 ) -> MethodResult:
     """Fit ``method`` on the train split of ``dataset`` and evaluate it on the real test split.
 
@@ -130,6 +139,9 @@ def evaluate_method(
     ``quality_options``: extra keyword arguments of ``synthetic_quality`` (e.g. ``metrics=``,
     ``max_rows=``, ``embedding=``). ``verbose``: progress bars of training and metric passes
     (None: on a terminal only; see :mod:`fairx.progress`).
+    ``min_group_size``: intersection groups with fewer test rows are left out of the headline
+    fairness metrics (see the module docstring); methods with a ``min_group_size`` parameter
+    (ThresholdOptimizer) get the same value unless ``params`` set it.
     """
     from .metrics import data_parity, fit_downstream, ftu, group_table, prediction_metrics
 
@@ -137,8 +149,11 @@ def evaluate_method(
         train, test = split
     else:
         train, test = train_test_split(dataset, test_size=test_size, seed=seed)
+    if not isinstance(min_group_size, (int, np.integer)) or min_group_size < 1:
+        raise ValueError(f"min_group_size={min_group_size!r}; give a positive integer")
     est, registry_name = _instantiate(method, seed=seed, preset=preset, params=params,
-                                      classifier=classifier, use_sensitive=use_sensitive)
+                                      classifier=classifier, use_sensitive=use_sensitive,
+                                      min_group_size=int(min_group_size))
     stage = est.stage
     metrics: dict[str, float] = {}
     synthetic: pd.DataFrame | None = None
@@ -188,16 +203,42 @@ def evaluate_method(
     y_true = test.y
     sens = test.sensitive_frame
     pm = prediction_metrics(y_true, y_pred, y_score=None if y_score is None else np.asarray(y_score),
-                            sensitive_features=sens)
+                            sensitive_features=sens, min_group_size=min_group_size)
+    pm.update(headline_fairness(y_true, y_pred, sens, min_group_size))
     metrics = {**pm, **metrics}
+    for key in ("n_groups_merged",):
+        if hasattr(est, key + "_"):
+            metrics[key] = float(getattr(est, key + "_"))
     n_params = getattr(est, "n_parameters_", None)
     if n_params is not None:
         metrics["n_parameters"] = float(n_params)
-    table = group_table(y_true, y_pred, sensitive_features=sens)
+    table = group_table(y_true, y_pred, sensitive_features=sens, min_group_size=min_group_size)
     return MethodResult(method=est.display_name, registry_name=registry_name, stage=stage,
                         seed=int(seed), metrics={k: float(v) for k, v in metrics.items()},
                         group_table=table, synthetic=synthetic,
                         params=_jsonable(est.get_params(deep=False)))
+
+
+def headline_fairness(y_true: Any, y_pred: Any, sensitive: pd.DataFrame,
+                      min_group_size: int) -> dict[str, float]:
+    """The headline fairness metrics of an intersection over its groups with at least
+    ``min_group_size`` rows, plus ``<metric>_all`` (every group) and ``n_groups_excluded``.
+
+    Returns an empty dict for a single sensitive column (every group counts there).
+    """
+    from .metrics import fairness_metrics
+    from .metrics._fairness import FAIRNESS_KEYS
+
+    if sensitive.shape[1] < 2:
+        return {}
+    every = fairness_metrics(y_true, y_pred, sensitive_features=sensitive)
+    kept = fairness_metrics(y_true, y_pred, sensitive_features=sensitive,
+                            min_group_size=min_group_size, exclude_small=True)
+    sizes = sensitive.astype(str).value_counts()
+    out = {k: kept[k] for k in FAIRNESS_KEYS}
+    out.update({f"{k}_all": every[k] for k in FAIRNESS_KEYS})
+    out["n_groups_excluded"] = float((sizes < min_group_size).sum())
+    return out
 
 
 def summarize(results: list[MethodResult] | pd.DataFrame,
@@ -223,6 +264,9 @@ def mean_std_table(summary: pd.DataFrame, *, digits: int = 3) -> pd.DataFrame:
     def cell(r: Any) -> str:
         if math.isnan(r["mean"]):
             return "n/a"
+        if str(r["metric"]).startswith("n_"):  # counts (n_parameters, n_groups_*): integers
+            same = math.isnan(r["std"]) or r["std"] == 0
+            return f"{r['mean']:,.0f}" if same else f"{r['mean']:,.1f} ± {r['std']:,.1f}"
         if math.isnan(r["std"]):
             return f"{r['mean']:.{digits}f}"
         return f"{r['mean']:.{digits}f} ± {r['std']:.{digits}f}"

@@ -12,7 +12,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from ._metric_names import expand_metrics
+from ._metric_names import COUNT_METRICS, expand_metrics, metric_group
 from ._spec import STAGE_ORDER
 
 KEYS = ["dataset", "sensitive", "method"]
@@ -40,10 +40,12 @@ def aggregate(results: pd.DataFrame) -> pd.DataFrame:
                      "stage": g["stage"].iloc[0], "metric": metric,
                      "mean": float(v.mean()) if n else np.nan,
                      "std": float(v.std(ddof=1)) if n > 1 else np.nan,
+                     "min": float(v.min()) if n else np.nan,
+                     "max": float(v.max()) if n else np.nan,
                      "n": n, "n_seeds": int(g["seed"].nunique()),
                      "position": int(g["position"].min())})
     out = pd.DataFrame(rows, columns=["dataset", "sensitive", "method", "stage", "metric", "mean",
-                                      "std", "n", "n_seeds", "position"])
+                                      "std", "min", "max", "n", "n_seeds", "position"])
     return out
 
 
@@ -72,6 +74,9 @@ def summary_table(agg: pd.DataFrame, metrics: Sequence[str] = ("utility", "fairn
             std = by["std"].get(m, np.nan)
             if numeric:
                 row[m], row[f"{m}_std"] = mean, std
+            elif m in COUNT_METRICS:
+                row[m] = _fmt_count(by["min"].get(m, np.nan) if "min" in by else mean,
+                                    by["max"].get(m, np.nan) if "max" in by else mean)
             else:
                 row[m] = _fmt(mean, std, digits)
         rows.append(row)
@@ -84,12 +89,108 @@ def summary_table(agg: pd.DataFrame, metrics: Sequence[str] = ("utility", "fairn
     return table.reset_index(drop=True)
 
 
+def _fmt_count(lo: float, hi: float) -> str:
+    """A count over seeds as an integer, or ``lo–hi`` when the seeds differ."""
+    if not (np.isfinite(lo) and np.isfinite(hi)):
+        return "–"
+    lo_i, hi_i = int(round(lo)), int(round(hi))
+    return f"{lo_i:,}" if lo_i == hi_i else f"{lo_i:,}–{hi_i:,}"
+
+
 def _fmt(mean: float, std: float, digits: int) -> str:
     if not np.isfinite(mean):
         return "–"
     if not np.isfinite(std):
         return f"{mean:.{digits}f}"
     return f"{mean:.{digits}f} ± {std:.{digits}f}"
+
+
+# ---------------------------------------------------------------------------- headline
+HEADLINE: dict[str, tuple[str, ...]] = {
+    "utility": ("accuracy", "auroc"),
+    "fairness": ("dpr", "eor"),
+    "quality": ("column_fidelity", "detection_score"),  # marginals; 1 - 2|C2ST AUC - 0.5|
+    "data": ("data_dpr",),
+    "explain": ("shap_rank_corr",),
+    "cost": ("fit_seconds",),
+    "fairness_all": ("dpr_all",),
+}
+"""The few metrics of each group shown in the headline table when the spec names the group."""
+
+SUB_TABLES = (("utility", ("utility",)), ("fairness", ("fairness", "data", "fairness_all")),
+              ("quality", ("quality",)), ("explanations", ("explain",)), ("cost", ("cost",)))
+"""The grouped sub-tables below the headline: title and the metric groups each holds."""
+
+
+def headline_metrics(selection: Sequence[str], available: Sequence[str]) -> list[str]:
+    """The headline columns: each metric the spec names, and the few :data:`HEADLINE` metrics
+    of each group it names (only those present in ``available``)."""
+    out: list[str] = []
+    for item in selection:
+        names = HEADLINE.get(item, (item,))
+        out += [m for m in names if m in available and m not in out]
+    return out
+
+
+def sub_tables(agg: pd.DataFrame, *, max_metrics: int = 5) -> list[tuple[str, pd.DataFrame]]:
+    """Grouped mean ± std tables (utility / fairness / quality / explanations / cost), each with
+    at most ``max_metrics`` metric columns (a group with more is split into balanced parts), so
+    each fits a 900 px page; methods without any value in a table (non-generators in quality)
+    are left out of it. Returns ``[(title, table)]`` with method, stage, n and the metrics."""
+    available = agg["metric"].unique().tolist()
+    out: list[tuple[str, pd.DataFrame]] = []
+    for title, groups in SUB_TABLES:
+        names = [m for m in expand_metrics(list(groups), available)
+                 if metric_group(m) in groups]
+        if not names:
+            continue
+        n_parts = -(-len(names) // max_metrics)
+        size = -(-len(names) // n_parts)  # balanced parts: 6 metrics -> 3 + 3, not 5 + 1
+        parts = [names[i:i + size] for i in range(0, len(names), size)]
+        for k, part in enumerate(parts):
+            table = summary_table(agg, part).drop(columns=["dataset", "sensitive"])
+            table = table[(table[part] != "–").any(axis=1)]  # e.g. quality rows of non-generators
+            if table.empty:
+                continue
+            label = title if len(parts) == 1 else f"{title} ({k + 1}/{len(parts)})"
+            out.append((label, table))
+    return out
+
+
+def excluded_groups(groups: pd.DataFrame) -> pd.DataFrame:
+    """Intersection groups left out of the headline fairness (flagged ``small``), with their
+    test-split sizes per seed as integers.
+
+    ``groups``: the store's per-group rows (dataset, sensitive, method, seed, attribute, group,
+    size, small). Returns dataset, sensitive, group, sizes (``"1, 3"``: one per seed, in seed
+    order), seeds. Sizes come from one method (the split is the same for every method).
+    """
+    cols = ["dataset", "sensitive", "group", "sizes", "seeds"]
+    if groups is None or groups.empty:
+        return pd.DataFrame(columns=cols)
+    inter = groups[groups["attribute"].astype(str).str.contains("|", regex=False)
+                   & groups["small"].astype(bool)]
+    if inter.empty:
+        return pd.DataFrame(columns=cols)
+    rows = []
+    for (ds, sens), block in inter.groupby(["dataset", "sensitive"], sort=False):
+        first = block["method"].iloc[0]
+        block = block[block["method"] == first].sort_values("seed")
+        for grp, g in block.groupby("group", sort=True):
+            rows.append({"dataset": ds, "sensitive": sens, "group": grp,
+                         "sizes": ", ".join(str(int(v)) for v in g["size"]),
+                         "seeds": ", ".join(str(int(v)) for v in g["seed"])})
+    return pd.DataFrame(rows, columns=cols)
+
+
+def excluded_note(excluded: pd.DataFrame, min_group_size: int) -> str:
+    """One sentence naming the excluded intersection groups and their sizes ('' if none)."""
+    if excluded.empty:
+        return ""
+    items = "; ".join(f"{r.group} ({r.sizes})" for r in excluded.itertuples())
+    return (f"Intersection groups with fewer than {min_group_size} test rows, left out of the "
+            f"headline fairness (test rows per seed): {items}. The *_all metrics count every "
+            "group.")
 
 
 # ---------------------------------------------------------------------------- export

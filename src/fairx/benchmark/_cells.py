@@ -163,7 +163,9 @@ def execute_cell(cell: Cell, cell_fn: CellFn | None = None, torch_threads: int |
         record["status"] = "failed"
         record["error"] = f"{type(exc).__name__}: {exc}"
         record["traceback"] = traceback.format_exc()
-        logger.warning("cell %s failed: %s", cell.key, record["error"])
+        # the runner reports failures (progress line and summary); a warning here would print
+        # in the middle of the progress bar
+        logger.info("cell %s failed: %s", cell.key, record["error"])
     record["duration"] = time.perf_counter() - t0
     record["started"] = started.isoformat(timespec="seconds")
     record["finished"] = datetime.now(timezone.utc).isoformat(timespec="seconds")
@@ -201,7 +203,8 @@ def run_cell(cell: Cell) -> dict[str, Any]:
     res = evaluate_method(cell.method.name, ds, seed=cell.seed, preset=cell.method.preset,
                           params=dict(cell.method.params), classifier=cell.classifier,
                           use_sensitive=p.use_sensitive, test_size=p.test_size, quality=p.quality,
-                          n_synthetic=p.n_synthetic, split=(train, test))
+                          n_synthetic=p.n_synthetic, split=(train, test),
+                          min_group_size=p.min_group_size)
     metrics = {k: float(v) for k, v in res.metrics.items() if _is_number(v)}
     out: dict[str, Any] = {
         "registry_name": res.registry_name, "stage": res.stage, "metrics": metrics,

@@ -29,7 +29,14 @@ _OWN: dict[str, tuple[str, str]] = {
     "shap_rank_corr": ("explain", "higher"), "shap_share_s_real": ("explain", "lower"),
     "shap_share_s_method": ("explain", "lower"), "shap_share_proxies_real": ("explain", "lower"),
     "shap_share_proxies_method": ("explain", "lower"),
+    # intersections: the headline leaves groups under min_group_size out; *_all keeps every group
+    "n_groups_excluded": ("fairness_all", "lower"), "n_groups_merged": ("fairness_all", "lower"),
+    **{f"{k}_all": ("fairness_all", d) for k, d in (
+        ("dpr", "higher"), ("dpd", "lower"), ("eor", "higher"), ("eod", "lower"),
+        ("eop_ratio", "higher"), ("eop_diff", "lower"), ("fpr_gap", "lower"))},
 }
+COUNT_METRICS = ("n_parameters", "n_groups_excluded", "n_groups_merged")
+"""Metrics that count things: shown as integers, never with decimals."""
 
 
 def _info() -> dict[str, tuple[str, str]]:

@@ -8,6 +8,7 @@ import os
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field
+from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any, Literal
 
@@ -37,6 +38,7 @@ class BenchmarkRun:
 
 
 _COST_RANK = {"generator": 0, "in": 1}
+DASK_CONNECT_TIMEOUT = 5  # seconds to reach a scheduler before giving up
 
 
 def _torch_threads(n_jobs: int) -> int:
@@ -70,7 +72,17 @@ def _iter_dask(cells: list[Cell], cell_fn: CellFn | None, scheduler: Any) -> Ite
     except ImportError as exc:  # pragma: no cover - depends on the install
         raise ImportError('the Dask backend needs distributed: pip install "fairx[dask]"') from exc
     own = not isinstance(scheduler, Client)
-    client = Client(scheduler) if own else scheduler
+    if own and not scheduler:
+        raise ValueError("--backend dask needs --scheduler ADDRESS (e.g. tcp://127.0.0.1:8786)")
+    if own:
+        try:
+            client = Client(scheduler, timeout=DASK_CONNECT_TIMEOUT)
+        except (OSError, TimeoutError) as exc:  # unreachable: one clear line, not a traceback
+            raise ConnectionError(f"cannot reach the Dask scheduler at {scheduler!r} within "
+                                  f"{DASK_CONNECT_TIMEOUT} s ({type(exc).__name__}); start one "
+                                  "with `dask scheduler` or use --backend local") from None
+    else:
+        client = scheduler
     try:
         futures = [client.submit(execute_cell, c, cell_fn, None, True, pure=False) for c in cells]
         try:
@@ -138,13 +150,23 @@ def run_benchmark(
                     if record["status"] != "ok":
                         n_failed += 1
                     mark = "ok" if record["status"] == "ok" else "FAILED"
-                    bar.advance(failed=n_failed, last=f"{record['method']} · {record['dataset']} "
-                                f"· seed {record['seed']}: {mark}")
+                    last = f"{record['method']} · {record['dataset']} · seed {record['seed']}: {mark}"
+                    if mark == "FAILED":
+                        bar.note(f"{last}: {record.get('error', '')}")
+                    bar.advance(failed=n_failed, last=last)
             finally:
                 close = getattr(source, "close", None)
                 if close is not None:
                     close()
         failures = store.failures()
+        store.set_meta(last_run={
+            "n_cells": len(cells), "n_run": n_run, "n_reused": len(cells) - len(todo),
+            "n_failed": n_failed, "n_jobs": n_jobs,
+            "backend": "local (in-process)" if backend == "local" and n_jobs == 1 else
+            "local (joblib/loky)" if backend == "local" else "dask",
+            "scheduler": str(scheduler) if backend == "dask" else None,
+            "seconds": round(time.perf_counter() - t0, 1),
+            "finished": datetime.now(timezone.utc).isoformat(timespec="seconds")})
     keys = [c.key for c in cells]
     failures = failures[failures["key"].isin(keys)].reset_index(drop=True)
     return BenchmarkRun(db=Path(db), n_cells=len(cells), n_run=n_run,

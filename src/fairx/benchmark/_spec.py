@@ -18,7 +18,7 @@ import yaml
 FILE_SUFFIXES = (".csv", ".txt", ".tsv", ".parquet", ".pq")
 SEED_MAX = 2**32 - 1  # numpy / scikit-learn seeds: 0 .. 2**32 - 1
 STAGE_ORDER = {"reference": 0, "pre": 1, "in": 2, "post": 3, "generator": 4}
-METRIC_GROUPS = ("utility", "fairness", "data", "quality", "explain", "cost")
+METRIC_GROUPS = ("utility", "fairness", "fairness_all", "data", "quality", "explain", "cost")
 CLASSIFIERS = ("hgb", "logreg", "rf", "xgboost")
 
 
@@ -100,6 +100,7 @@ class ProtocolSpec:
     quality: bool = True
     explain: bool = False
     sample_rows: int = 300  # real/synthetic rows stored per generator cell for PCA/t-SNE
+    min_group_size: int = 30  # intersection groups with fewer test rows leave the headline
 
 
 @dataclass
@@ -197,7 +198,7 @@ _DATASET = {"name": None, "sensitive": None, "path": None, "target": None, "posi
             "categorical": None, "numerical": None, "options": None, "max_rows": None}
 _METHOD = {"name": None, "preset": None, "params": None, "label": None}
 _PROTOCOL = {"test_size": None, "use_sensitive": None, "n_synthetic": None, "quality": None,
-             "explain": None, "sample_rows": None}
+             "explain": None, "sample_rows": None, "min_group_size": None}
 
 
 def _parse_dataset(ctx: _Ctx, raw: Any, path: tuple) -> DatasetSpec:
@@ -317,7 +318,7 @@ def _parse_method(ctx: _Ctx, raw: Any, path: tuple, validate_registry: bool) -> 
         raw = {"name": raw}
     d = ctx.mapping(raw, path, _METHOD)
     if "name" not in d:
-        raise ctx.error(path, "a method needs 'name' (see `fairx models list`)")
+        raise ctx.error(path, "a method needs 'name' (see `fairx models`)")
     name = ctx.typed(d["name"], path + ("name",), str, "a method name")
     preset = d.get("preset")
     if preset is not None:
@@ -402,6 +403,7 @@ def parse_spec(data: Any, *, marks: dict[tuple, int] | None = None, source: str 
                             ("quality", bool, "true or false"),
                             ("explain", bool, "true or false"),
                             ("sample_rows", int, "an integer"),
+                            ("min_group_size", int, "a positive integer"),
                             ("n_synthetic", int, "an integer or null")):
         if key in prot_raw and prot_raw[key] is not None:
             setattr(protocol, key, ctx.typed(prot_raw[key], ("protocol", key), kind, what))
@@ -410,6 +412,9 @@ def parse_spec(data: Any, *, marks: dict[tuple, int] | None = None, source: str 
                         "positive number of rows (or null for the size of the train split)")
     if not 0 < protocol.test_size < 1:
         raise ctx.error(("protocol", "test_size"), f"test_size={protocol.test_size}; must lie in (0, 1)")
+    if protocol.min_group_size < 1:
+        raise ctx.error(("protocol", "min_group_size"),
+                        f"min_group_size={protocol.min_group_size}; must be at least 1")
     if protocol.sample_rows < 0:
         raise ctx.error(("protocol", "sample_rows"), "sample_rows must be >= 0")
     metrics_raw = top.get("metrics", ["utility", "fairness"])
@@ -459,7 +464,7 @@ EXAMPLE_SPEC = """\
 name: adult-fast
 
 datasets:
-  # a built-in dataset (`fairx datasets list`); `sensitive` lists attribute SETS: each item is
+  # a built-in dataset (`fairx datasets`); `sensitive` lists attribute SETS: each item is
   # one benchmark (a list of two columns means their intersection, e.g. [sex, race]).
   - name: adult
     sensitive: [sex, race, [sex, race]]
@@ -476,7 +481,7 @@ datasets:
   #   sensitive: [gender]
   #   categorical: [region]
 
-methods:                       # registry names (`fairx models list`), presets, parameters
+methods:                       # registry names (`fairx models`), presets, parameters
   - name: unmitigated
   - name: reweighing
   - name: exponentiated_gradient
@@ -500,7 +505,7 @@ protocol:
   explain: false               # SHAP importances (real vs synthetic) for generator cells
   sample_rows: 300             # real/synthetic rows kept per generator cell for PCA/t-SNE plots
 
-# metric groups (utility, fairness, data, quality, explain, cost) or single metric names
+# metric groups (utility, fairness, fairness_all, data, quality, explain, cost) or metric names
 # shown in the printed table; every metric is stored either way.
 metrics: [utility, fairness]
 """

@@ -3,26 +3,42 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Literal
 
 import typer
 from rich.markup import escape
 
 from ._common import console, err_console, print_frame, user_errors
+from ._options import Classifier, Preset, opt, output
 
 
-def _print_table(table, title: str, per_table: int = 3) -> None:
-    """Print the mean ± std table, a few metric columns at a time so it fits a terminal."""
+def _print_table(table, title: str, notes: dict | None = None) -> None:
+    """Print the mean ± std table per (dataset, sensitive set); columns that do not fit the
+    terminal go to a further table (method, stage and n repeat); a note follows each."""
     if table.empty:
         console.print("no completed cells to show")
         return
-    fixed = ["method", "stage", "n"]
-    metrics = [c for c in table.columns if c not in ("dataset", "sensitive", *fixed)]
-    width = max(per_table, (console.width - 35) // 16)
     for (ds, sens), part in table.groupby(["dataset", "sensitive"], sort=False):
-        for i in range(0, max(1, len(metrics)), width):
-            cols = fixed + metrics[i:i + width]
-            print_frame(part[cols].reset_index(drop=True),
-                        title=escape(f"{title}: {ds} · sensitive = {sens}  (mean ± std over seeds)"))
+        print_frame(part.drop(columns=["dataset", "sensitive"]).reset_index(drop=True),
+                    title=f"{title}: {ds} · sensitive = {sens}  (mean ± std over seeds)",
+                    fixed=["method", "stage", "n"])
+        note = (notes or {}).get((ds, sens))
+        if note:
+            console.print(note, markup=False, highlight=False)
+
+
+def _excluded_notes(db) -> dict:
+    """(dataset, sensitive) -> the note on intersection groups left out of the headline."""
+    from ..benchmark import ResultStore
+    from ..benchmark._aggregate import excluded_groups, excluded_note
+    from ..report import _min_group_size
+
+    with ResultStore(db, readonly=True) as store:
+        groups, meta = store.groups(), store.meta()
+    size = _min_group_size(meta.get("spec", ""))
+    excluded = excluded_groups(groups)
+    return {(ds, sens): excluded_note(block, size)
+            for (ds, sens), block in excluded.groupby(["dataset", "sensitive"], sort=False)}
 
 
 def _print_failures(failures, n_cells: int, db: Path) -> None:
@@ -64,12 +80,16 @@ def _export(table_long, table, paths: list[Path]) -> None:
 def benchmark(
     spec: Path = typer.Argument(None, help="The YAML spec (with --init: where to write the example)."),
     init: bool = typer.Option(False, "--init", help="Write a commented example spec and exit."),
-    db: Path = typer.Option(Path("results.db"), "--db", help="SQLite results database (resumable)."),
-    n_jobs: int = typer.Option(None, "--n-jobs", "-j", help="Local worker processes (default: spec's n_jobs)."),
-    backend: str = typer.Option("local", "--backend", help="local (joblib) or dask."),
-    scheduler: str = typer.Option(None, "--scheduler", help="Dask scheduler address, e.g. tcp://host:8786."),
-    force: bool = typer.Option(False, "--force", help="Rerun cells already stored."),
-    export: list[Path] = typer.Option([], "--export", "-e", help="Also write the table (.md, .tex, .csv)."),
+    db: Path = typer.Option(Path("results.db"), "--db", metavar="PATH",
+                            help="SQLite results database (resumable)."),
+    n_jobs: int = opt("n_jobs"),
+    backend: Literal["local", "dask"] = typer.Option(
+        "local", "--backend", help="local (joblib processes) or dask (a running scheduler)."),
+    scheduler: str = typer.Option(None, "--scheduler", metavar="ADDRESS",
+                                  help="Dask scheduler address, e.g. tcp://host:8786."),
+    force: bool = opt("force", False),
+    export: list[Path] = typer.Option([], "--export", "-e", metavar="PATH",
+                                      help="Also write the table (.md, .tex, .csv)."),
     progress: bool = typer.Option(None, "--progress/--no-progress",
                                   help="Progress bars (default: on a terminal, off with --quiet)."),
 ) -> None:
@@ -102,21 +122,23 @@ def benchmark(
         err_console.print(f"interrupted: every finished cell is saved in {db}; rerun the same "
                           "command to resume")
         raise typer.Exit(code=130) from None
-    console.print(f"{run.n_cells} cells: {run.n_run} run, {run.n_skipped} already stored, "
-                  f"{run.n_failed} failed, {run.seconds:.1f} s; results in {db}")
+    console.print(f"{run.n_skipped} cells reused, {run.n_run} run ({run.n_failed} failed), "
+                  f"{run.seconds:.1f} s; results in {db}", highlight=False)
     long = aggregate(load_results(db, run.keys))
     table = summary_table(long, config.metrics)
     table.attrs["metrics"] = config.metrics
-    _print_table(table, config.name)
+    _print_table(table, config.name, _excluded_notes(db))
     _export(long, table, export)
     _print_failures(run.failures, run.n_cells, db)
 
 
 def report(
     db: Path = typer.Argument(..., help="Results database written by `fairx benchmark`."),
-    output: Path = typer.Option(Path("report.html"), "--output", "-o", help="HTML file to write."),
-    figures_dir: Path = typer.Option(None, "--figures-dir", help="Also save each figure here."),
-    fmt: str = typer.Option("png", "--format", help="Figure format for --figures-dir: png or pdf."),
+    output: Path = output(Path("report.html"), "HTML file to write."),
+    figures_dir: Path = typer.Option(None, "--figures-dir", metavar="DIR",
+                                     help="Also save each figure here."),
+    fmt: str = typer.Option("png", "--format", metavar="png|pdf",
+                            help="Figure format for --figures-dir: png or pdf."),
     tsne: bool = typer.Option(True, "--tsne/--no-tsne", help="Include t-SNE plots (slower)."),
 ) -> None:
     """Write a self-contained HTML report (tables and figures) of a results database."""
@@ -131,17 +153,18 @@ def report(
 
 
 def explain(
-    dataset: str = typer.Option(..., "--dataset", "-d", help="Built-in dataset name or a CSV/Parquet file."),
-    sensitive: list[str] = typer.Option(None, "--sensitive", "-s", help="Sensitive column(s)."),
-    model: str = typer.Option("unmitigated", "--model", "-m", help="Registry name of the method."),
-    preset: str = typer.Option(None, "--preset", help="Method preset (fast, default, paper)."),
-    target: str = typer.Option(None, "--target", help="Target column (for a file)."),
-    seed: int = typer.Option(0, "--seed"),
-    classifier: str = typer.Option("hgb", "--classifier", help="Downstream classifier: hgb, rf, logreg."),
-    max_rows: int = typer.Option(300, "--max-rows", help="Rows explained (random subsample)."),
-    plot: Path = typer.Option(None, "--plot", help="Save the paired importance bars (png/pdf)."),
-    encoding: str = typer.Option(None, "--encoding", help="Text encoding of a CSV file "
-                                 "(default UTF-8), e.g. latin-1."),
+    dataset: str = opt("dataset"),
+    csv: str = opt("csv"),
+    sensitive: list[str] = opt("sensitive"),
+    model: str = opt("model", "unmitigated"),
+    preset: Preset = opt("preset"),
+    target: str = opt("target"),
+    seed: int = opt("seed", 0),
+    classifier: Classifier = opt("classifier", "hgb"),
+    max_rows: int = opt("max_rows", 300),
+    plot: Path = typer.Option(None, "--plot", metavar="PATH",
+                              help="Save the paired importance bars (png/pdf)."),
+    encoding: str = opt("encoding"),
 ) -> None:
     """SHAP importances of the downstream classifier on real data vs on the method's output."""
     from .._io import atomic_path, check_output
@@ -152,13 +175,22 @@ def explain(
         err_console.print('explain needs the optional shap package: pip install "fairx[explain]"',
                           markup=False, highlight=False)
         raise typer.Exit(code=2)
+    if (dataset is None) == (csv is None):
+        raise ValueError("give exactly one of --dataset NAME or --csv FILE")
     if plot is not None:
-        check_output(plot, what="--plot", inputs=[dataset])
-    data = _load_any(dataset, sensitive, target, encoding)
+        check_output(plot, what="--plot", inputs=[csv or dataset])
+    data = _load_any(csv or dataset, sensitive, target, encoding)
     result = run_explain(data, model, seed=seed, classifier=classifier, preset=preset,
                          max_rows=max_rows)
-    print_frame(result.importances.reset_index(drop=True),
-                title=f"mean |SHAP| per feature: real vs {result.method}")
+    table = result.importances.reset_index(drop=True)
+    # the sensitive column has no mutual information "with s" to report: say so, never "nan"
+    table["mutual_info_s"] = [("(is s)" if role == "sensitive" else
+                               "–" if v != v else f"{v:.3f}")
+                              for v, role in zip(table["mutual_info_s"], table["role"], strict=True)]
+    print_frame(table, title=f"mean |SHAP| per feature: real vs {result.method}")
+    console.print("mutual_info_s: mutual information of the feature with s on the train split "
+                  "(the proxies are the highest); '(is s)' marks the sensitive column itself.",
+                  markup=False, highlight=False)
     for line in result.summary_lines():
         console.print(line, markup=False, highlight=False)
     if plot is not None:
@@ -183,9 +215,9 @@ def _load_any(dataset: str, sensitive: list[str] | None, target: str | None,
 
 
 def demo(
-    outdir: Path = typer.Option(Path("fairx-demo"), "--output", "-o", help="Folder for results.db and report.html."),
-    n_jobs: int = typer.Option(2, "--n-jobs", "-j", help="Local worker processes."),
-    force: bool = typer.Option(False, "--force", help="Rerun cells already stored."),
+    outdir: Path = output(Path("fairx-demo"), "Folder for results.db and report.html."),
+    n_jobs: int = opt("n_jobs", 2),
+    force: bool = opt("force", False),
 ) -> None:
     """A small benchmark on the built-in synthetic table (no downloads), its table and report."""
     from ..benchmark import aggregate, load_results, run_benchmark, summary_table
@@ -203,7 +235,7 @@ def demo(
     write_text(outdir / "demo.yaml", spec.to_yaml())
     run = run_benchmark(spec, db, n_jobs=n_jobs, force=force)
     table = summary_table(aggregate(load_results(db, run.keys)), spec.metrics)
-    _print_table(table, "demo")
+    _print_table(table, "demo", _excluded_notes(db))
     path = build_report(db, outdir / "report.html")
     console.print(f"{run.n_cells} cells in {run.seconds:.1f} s; report: {path}")
     _print_failures(run.failures, run.n_cells, db)

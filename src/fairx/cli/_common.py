@@ -21,7 +21,8 @@ err_console = Console(stderr=True)
 # that cannot be read or written (OSError: missing, a directory, read-only, disk full), SQLite
 # files that are not databases, and sizes that do not fit in memory.
 USER_ERRORS: tuple[type[BaseException], ...] = (ValueError, KeyError, TypeError, OSError,
-                                                EOFError, sqlite3.Error, MemoryError)
+                                                EOFError, sqlite3.Error, MemoryError,
+                                                ConnectionError)
 
 
 def error_line(exc: BaseException) -> str:
@@ -102,17 +103,66 @@ def _gib(n: float) -> str:
     return f"{n / 1024**3:.1f} GiB" if n >= 1024**3 else f"{n / 1024**2:.0f} MiB"
 
 
-def print_frame(frame: pd.DataFrame, title: str | None = None, floatfmt: str = "{:.3f}") -> None:
-    """Print a DataFrame as a rich table (user strings are not interpreted as markup)."""
-    table = Table(title=title, show_lines=False)
-    for col in frame.columns:
-        table.add_column(str(col), justify="right" if pd.api.types.is_numeric_dtype(frame[col]) else "left")
-    for row in frame.itertuples(index=False):
-        cells = []
-        for v in row:
-            if isinstance(v, float):
-                cells.append(floatfmt.format(v))
-            else:
-                cells.append(str(v))
-        table.add_row(*[c.replace("[", "\\[") for c in cells])
-    console.print(table)
+_WRAP_AT = 28
+
+
+def _cell_text(v: Any, floatfmt: str, as_int: bool) -> str:
+    if isinstance(v, float):
+        if v != v:  # NaN
+            return "–"
+        return f"{v:,.0f}" if as_int else floatfmt.format(v)
+    return str(v)
+
+
+def column_chunks(widths: dict[str, int], fixed: list[str], total: int) -> list[list[str]]:
+    """Split the non-fixed columns into runs that, with the ``fixed`` columns in front, fit in
+    ``total`` characters (a rich table spends 3 characters per column and 1 for the border).
+    A column too wide on its own gets a run of its own."""
+    def cost(cols: list[str]) -> int:
+        return 1 + sum(widths[c] + 3 for c in cols)
+
+    chunks: list[list[str]] = []
+    current: list[str] = []
+    for col in [c for c in widths if c not in fixed]:
+        if current and cost(fixed + current + [col]) > total:
+            chunks.append(current)
+            current = []
+        current.append(col)
+    if current or not chunks:
+        chunks.append(current)
+    return chunks
+
+
+def print_frame(frame: pd.DataFrame, title: str | None = None, floatfmt: str = "{:.3f}",
+                fixed: int | list[str] = 1, integer: tuple[str, ...] = ("n", "size", "unique")) -> None:
+    """Print a DataFrame as rich table(s) that fit the terminal: when the columns do not fit,
+    the first ``fixed`` columns (or the named ones) repeat in front of each further table.
+    Cells are never cut; float columns named in ``integer`` print without decimals. User
+    strings are not interpreted as markup."""
+    from ..benchmark._metric_names import COUNT_METRICS
+
+    cols = [str(c) for c in frame.columns]
+    ints = {c for c in cols if c in integer or c in COUNT_METRICS}
+    text = {c: [_cell_text(v, floatfmt, c in ints) for v in frame.iloc[:, i]]
+            for i, c in enumerate(cols)}
+    full = {c: max([len(c), *(len(t) for t in text[c])]) for c in cols}
+    # long free text (descriptions) may wrap; numbers and short labels never do
+    wraps = {c for c in cols if full[c] > _WRAP_AT}
+    widths = {c: min(full[c], _WRAP_AT) for c in cols}
+    fixed_cols = cols[:fixed] if isinstance(fixed, int) else [c for c in fixed if c in cols]
+    chunks = column_chunks(widths, fixed_cols, max(40, console.width))
+    for k, chunk in enumerate(chunks):
+        part_title = title
+        if title and len(chunks) > 1:
+            part_title = f"{title} ({k + 1}/{len(chunks)})"
+        if part_title:  # a line of its own: a narrow table would wrap a long title
+            console.print(f"[bold]{escape(part_title)}[/]", highlight=False)
+        table = Table(show_lines=False)
+        shown = fixed_cols + chunk
+        for col in shown:
+            numeric = pd.api.types.is_numeric_dtype(frame[col]) if col in frame else False
+            table.add_column(col, justify="right" if numeric else "left",
+                             no_wrap=col not in wraps, min_width=widths[col], overflow="fold")
+        for i in range(len(frame)):
+            table.add_row(*[text[c][i].replace("[", "\\[") for c in shown])
+        console.print(table)

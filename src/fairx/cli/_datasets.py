@@ -7,11 +7,12 @@ from typing import Any
 import typer
 
 from ._common import console, print_frame, user_errors
+from ._options import opt
 
 datasets_app = typer.Typer(
     help="List built-in datasets; 'show' one (or a CSV/Parquet/OpenML table): rows, columns, "
          "group sizes and base rates per group.",
-    invoke_without_command=True, add_completion=False,
+    invoke_without_command=True, add_completion=False, rich_markup_mode=None,
 )
 
 
@@ -60,16 +61,16 @@ def _list(ctx: typer.Context) -> None:
 @user_errors
 def show(
     name: str = typer.Argument(None, help="Built-in dataset name (see 'fairx datasets')."),
-    sensitive: list[str] = typer.Option(None, "--sensitive", "-s",
-                                        help="Sensitive attribute(s); repeat for several."),
-    target: str = typer.Option(None, "--target", "-t", help="Target column."),
-    positive_label: str = typer.Option(None, "--positive-label", help="Positive target value."),
-    option: list[str] = typer.Option(None, "--option", "-o",
-                                     help="Loader option KEY=VALUE, e.g. -o split=train."),
-    csv: str = typer.Option(None, "--csv", help="A CSV file instead of a built-in."),
-    parquet: str = typer.Option(None, "--parquet", help="A Parquet file instead of a built-in."),
-    openml: int = typer.Option(None, "--openml", help="An OpenML data id instead of a built-in."),
-    categorical: list[str] = typer.Option(None, "--categorical",
+    sensitive: list[str] = opt("sensitive"),
+    target: str = opt("target"),
+    positive_label: str = opt("positive_label"),
+    option: list[str] = opt("option"),
+    csv: str = opt("csv"),
+    parquet: str = typer.Option(None, "--parquet", metavar="FILE",
+                                help="A Parquet file instead of a built-in dataset."),
+    openml: int = typer.Option(None, "--openml", metavar="ID",
+                               help="An OpenML data id instead of a built-in dataset."),
+    categorical: list[str] = typer.Option(None, "--categorical", metavar="COLUMN",
                                           help="Force these file columns to be categorical."),
 ) -> None:
     """Rows, columns (with types), group sizes and positive rates per sensitive group."""

@@ -5,11 +5,12 @@ from __future__ import annotations
 import json
 import math
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 import typer
 
 from ._common import console, print_frame, user_errors
+from ._options import Classifier, opt
 
 
 def _read_raw(path: str, encoding: str | None = None) -> Any:
@@ -39,29 +40,26 @@ def register(app: typer.Typer) -> None:
     def evaluate_cmd(
         real: str = typer.Option(..., "--real", help="Real table (CSV or Parquet) the generator learned from."),
         synthetic: str = typer.Option(..., "--synthetic", help="Synthetic table to score (same columns)."),
-        target: str = typer.Option(..., "--target", "-t", help="Binary target column."),
-        sensitive: list[str] = typer.Option(..., "--sensitive", "-s",
-                                            help="Sensitive column; repeat for several (intersection)."),
+        target: str = opt("target", ...),
+        sensitive: list[str] = opt("sensitive", ...),
         test: str = typer.Option(None, "--test",
                                  help="Real rows the generator never saw: TSTR test set and DCR holdout. "
                                       "Without it the real table is split 70/30 (stratified, seeded) "
                                       "and dcr_share is NaN."),
-        positive_label: str = typer.Option(None, "--positive-label", help="Positive target value."),
-        classifier: str = typer.Option("hgb", "--classifier", help="Downstream model: hgb, logreg, rf, xgboost."),
-        use_sensitive: bool = typer.Option(False, "--use-sensitive",
-                                           help="Let the downstream model see the sensitive column(s)."),
-        embedding: str = typer.Option("oneclass", "--embedding",
-                                      help="α/β embedding: oneclass (Deep-SVDD) or naive."),
-        max_rows: int = typer.Option(None, "--max-rows",
-                                     help="Subsample each table to at most this many rows for quality."),
-        no_quality: bool = typer.Option(False, "--no-quality", help="Skip the synthetic-quality metrics."),
-        seed: int = typer.Option(0, "--seed", help="Seed for the split, the models and subsampling."),
-        threads: int = typer.Option(1, "--threads",
+        positive_label: str = opt("positive_label"),
+        classifier: Classifier = opt("classifier", "hgb"),
+        use_sensitive: bool = opt("use_sensitive", False),
+        embedding: Literal["oneclass", "naive"] = typer.Option(
+            "oneclass", "--embedding", help="α/β embedding: oneclass (Deep-SVDD) or naive."),
+        max_rows: int = opt("max_rows"),
+        quality: bool = opt("quality", True),
+        seed: int = opt("seed", 0),
+        threads: int = typer.Option(1, "--threads", metavar="INT",
                                     help="BLAS/OpenMP/torch threads (0 = library defaults); 1 avoids "
                                          "oversubscription on shared machines."),
-        json_out: str = typer.Option(None, "--json", help="Write all metrics and settings to this JSON file."),
-        encoding: str = typer.Option(None, "--encoding", help="Text encoding of CSV inputs "
-                                     "(default UTF-8), e.g. latin-1."),
+        json_out: str = typer.Option(None, "--json", metavar="PATH",
+                                     help="Write all metrics and settings to this JSON file."),
+        encoding: str = opt("encoding"),
     ) -> None:
         """Fairness, utility (TSTR vs TRTR reference) and quality of a synthetic table."""
         from .._io import check_output, write_text
@@ -73,7 +71,7 @@ def register(app: typer.Typer) -> None:
         synth = _read_raw(synthetic, encoding)
         test_frame = _read_raw(test, encoding) if test else None
         result = evaluate(real_ds, synth, test=test_frame, classifier=classifier, seed=seed,
-                          use_sensitive=use_sensitive, quality=not no_quality, embedding=embedding,
+                          use_sensitive=use_sensitive, quality=quality, embedding=embedding,
                           max_rows=max_rows, n_threads=threads or None)
         settings = result.attrs["settings"]
         titles = {"fairness": "Fairness (TSTR predictions on the real test rows)",

@@ -3,7 +3,7 @@ save it, distil a Fair4Free student from a saved teacher without data, and sampl
 
 Two-party flow on images (methods.md §4)::
 
-    fairx images run --dataset colored_mnist --model fairdisco --save teacher/   # data owner
+    fairx images run --dataset colored_mnist --model fairdisco --save-model teacher/   # data owner
     fairx images distill teacher/ -o student/                                    # no data
     fairx images generate --model-dir student/ -n 1000 -o samples.npz           # or .png
 """
@@ -15,9 +15,15 @@ from pathlib import Path
 import typer
 
 from ._common import console, print_frame, user_errors
+from ._options import Preset, count, opt
+from ._options import output as output_opt
+
+_BIAS_HELP = ("P(digit has its class colour) in the training set (default 0.99; 1.0 with "
+              "--sd); Colored MNIST / digits only.")
+_SD_HELP = "Colour jitter std (FLDGM Table 2: 0.020..0.050); Colored MNIST / digits only."
 
 images_app = typer.Typer(help="Image datasets and fair image generators (Colored MNIST, CelebA).",
-                         no_args_is_help=True)
+                         no_args_is_help=True, rich_markup_mode=None)
 
 
 def register(app: typer.Typer) -> None:
@@ -99,22 +105,23 @@ def run_experiment(*, dataset: str, model: str, bias: float | None, sd: float | 
 @images_app.command("run")
 @user_errors
 def run(
-    dataset: str = typer.Option("colored_mnist", help="colored_mnist | digits_colored | celeba"),
-    model: str = typer.Option("fldgm", help="fairdisco | fldgm | fldgm-wgan-gp | fair4free ..."),
-    bias: float = typer.Option(None, help="P(class colour) of the training set (default 0.99; "
-                                          "1.0 with --sd)"),
-    sd: float = typer.Option(None, help="colour jitter std (FLDGM Table 2: 0.020..0.050)"),
-    preset: str = typer.Option("fast", help="fast | default | paper"),
-    n: int = typer.Option(None, help="training images (seeded subset; default all)"),
-    n_test: int = typer.Option(None, help="test images (default all)"),
-    seed: int = typer.Option(0),
-    clf_epochs: int = typer.Option(3, help="epochs of the downstream CNN"),
-    epochs: int = typer.Option(None, help="override the generator's training epochs"),
-    beta: float = typer.Option(None, help="override the generator's V² weight β"),
-    root: str = typer.Option(None, help="CelebA folder"),
-    out: Path = typer.Option(None, help="folder for PNG grids and results.json"),
-    save: Path = typer.Option(None, help="folder to save the fitted generator in (sample it "
-                                         "with 'fairx images generate --model-dir')"),
+    dataset: str = opt("dataset", "colored_mnist"),
+    model: str = opt("model", "fldgm"),
+    bias: float = typer.Option(None, "--bias", metavar="FLOAT", help=_BIAS_HELP),
+    sd: float = typer.Option(None, "--sd", metavar="FLOAT", help=_SD_HELP),
+    preset: Preset = opt("preset", "fast"),
+    n: int = count(None, "Training images (a seeded subset; default: all)."),
+    n_test: int = typer.Option(None, "--n-test", metavar="INT",
+                               help="Test images (default: all)."),
+    seed: int = opt("seed", 0),
+    clf_epochs: int = typer.Option(3, "--clf-epochs", metavar="INT",
+                                   help="Epochs of the downstream CNN."),
+    epochs: int = opt("epochs"),
+    beta: float = typer.Option(None, "--beta", metavar="FLOAT",
+                               help="Override the generator's V² weight β."),
+    root: str = typer.Option(None, "--root", metavar="DIR", help="CelebA folder."),
+    out: Path = output_opt(None, "Folder for PNG grids and results.json."),
+    save: Path = opt("save_model"),
 ) -> None:
     """Train a fair image generator on a biased set; compare TSTR on a colour-debiased test set
     with a CNN trained on the real biased set."""
@@ -139,6 +146,20 @@ def run(
         console.print(f"wrote {f}")
     if save is not None:
         console.print(f"saved the model to {save}", highlight=False)
+
+
+def _student_steps(epochs: int | None, preset: str | None) -> int | None:
+    """``--epochs`` (passes over the teacher-made latent pool) as the image student's optimiser
+    steps: one pass is ``chain_samples // batch`` steps (batch 256, as in the student)."""
+    if epochs is None:
+        return None
+    if epochs < 1:
+        raise ValueError(f"--epochs {epochs}: give a positive number of passes")
+    from ..models._image_generators import ImageFair4Free
+
+    pool = {**ImageFair4Free().get_params(),
+            **ImageFair4Free.presets.get(preset or "", {})}["chain_samples"]
+    return epochs * max(pool // min(256, pool), 1)
 
 
 def load_image_generator(model_dir: Path):
@@ -190,10 +211,10 @@ def write_images(ds, out: Path) -> list[Path]:
 @images_app.command("generate")
 @user_errors
 def generate(
-    model_dir: Path = typer.Option(..., "--model-dir", help="folder of a saved image generator"),
-    n: int = typer.Option(..., "-n", "--n", help="number of images"),
-    output: Path = typer.Option(..., "-o", "--output", help="samples.npz (arrays) or grid.png"),
-    seed: int = typer.Option(0, "--seed"),
+    model_dir: Path = opt("model_dir", ...),
+    n: int = count(..., "Number of images to generate."),
+    output: Path = output_opt(..., "samples.npz (arrays) or grid.png."),
+    seed: int = opt("seed", 0),
 ) -> None:
     """Sample a saved image generator (no data needed)."""
     from ._common import bytes_per_row, check_rows_fit
@@ -210,13 +231,13 @@ def generate(
 @images_app.command("distill")
 @user_errors
 def distill(
-    teacher_dir: Path = typer.Argument(..., help="folder of a saved image fair VAE (fairdisco)"),
-    output: Path = typer.Option(..., "-o", "--output", help="folder to save the student in"),
-    seed: int = typer.Option(0, "--seed"),
-    preset: str = typer.Option(None, "--preset", help="student preset: paper | default | fast"),
-    k: int = typer.Option(None, "--k", help="prior→decode→re-encode steps (default: chosen "
-                                            "in 0..5)"),
-    steps: int = typer.Option(None, "--steps", help="optimiser steps of the student"),
+    teacher_dir: Path = typer.Argument(..., help="Folder of a saved image fair VAE (fairdisco)."),
+    output: Path = output_opt(..., "Folder to save the student in."),
+    seed: int = opt("seed", 0),
+    preset: Preset = opt("preset"),
+    k: int = typer.Option(None, "--k", metavar="INT",
+                          help="Prior→decode→re-encode steps (default: chosen in 0..5)."),
+    epochs: int = opt("epochs"),
 ) -> None:
     """Distil an image Fair4Free student from a saved teacher, without any training images."""
     from .._io import check_output_dir
@@ -227,8 +248,9 @@ def distill(
     if type(teacher) is not ImageFairVAE:
         raise ValueError(f"{teacher_dir} holds a {type(teacher).__name__}; 'fairx images distill'"
                          " needs a saved image fair VAE (fairx images run --model fairdisco "
-                         "--save DIR)")
-    student = ImageFair4Free.distill(teacher, k=k, steps=steps, random_state=seed, preset=preset)
+                         "--save-model DIR)")
+    student = ImageFair4Free.distill(teacher, k=k, steps=_student_steps(epochs, preset),
+                                     random_state=seed, preset=preset)
     student.save(output)
     console.print(f"distilled an image Fair4Free student (k = {student.k_}; parameters: teacher "
                   f"{student.n_parameters_teacher_:,}, student {student.n_parameters_student_:,})"
@@ -238,11 +260,11 @@ def distill(
 @images_app.command("show")
 @user_errors
 def show(
-    dataset: str = typer.Option("digits_colored"),
-    bias: float = typer.Option(None),
-    sd: float = typer.Option(None),
-    n: int = typer.Option(2000),
-    out: Path = typer.Option(Path("images_grid.png")),
+    dataset: str = opt("dataset", "digits_colored"),
+    bias: float = typer.Option(None, "--bias", metavar="FLOAT", help=_BIAS_HELP),
+    sd: float = typer.Option(None, "--sd", metavar="FLOAT", help=_SD_HELP),
+    n: int = count(2000, "Images to load (a seeded subset)."),
+    out: Path = output_opt(Path("images_grid.png"), "PNG grid of images per group."),
 ) -> None:
     """Summarise an image dataset (group × class counts) and save a grid per group."""
     from ..data import load_dataset

@@ -13,16 +13,19 @@ from pathlib import Path
 import typer
 
 from ._common import console, user_errors
+from ._options import Preset, opt
+from ._options import output as output_opt
 
 
 @user_errors
 def distill(
     teacher_dir: Path = typer.Argument(..., help="Folder of a saved fair VAE teacher (fairdisco)."),
-    output: Path = typer.Option(..., "-o", "--output", help="Folder to save the student in."),
-    seed: int = typer.Option(0, "--seed", help="Seed of the distillation."),
-    preset: str = typer.Option(None, "--preset", help="Student preset: paper | default | fast."),
-    k: int = typer.Option(None, "--k", help="Prior→decode→re-encode steps (default: chosen in 0..5)."),
-    epochs: int = typer.Option(None, "--epochs", help="Distillation epochs over the latent pool."),
+    output: Path = output_opt(..., "Folder to save the student in."),
+    seed: int = opt("seed", 0),
+    preset: Preset = opt("preset"),
+    k: int = typer.Option(None, "--k", metavar="INT",
+                          help="Prior→decode→re-encode steps (default: chosen in 0..5)."),
+    epochs: int = opt("epochs"),
 ) -> None:
     """Distil a Fair4Free student from a saved teacher, without any training data."""
     from ..models._fair4free import Fair4Free

@@ -8,6 +8,8 @@ from typing import Any
 import typer
 
 from ._common import bytes_per_row, check_rows_fit, console, print_frame, user_errors
+from ._options import Classifier, Preset, count, opt
+from ._options import output as output_opt
 
 DEFAULT_METRICS = ["accuracy", "balanced_accuracy", "auroc", "dpr", "eor", "ftu", "fit_seconds"]
 GENERATOR_METRICS = ["data_dpr", "alpha_precision", "beta_recall", "density", "coverage"]
@@ -64,23 +66,24 @@ def models() -> None:
 
 @user_errors
 def run(
-    model: list[str] = typer.Option(..., "--model", "-m", help="Registry name(s); repeat for several."),
-    dataset: str = typer.Option(None, "--dataset", "-d", help="Built-in dataset name."),
-    csv: str = typer.Option(None, "--csv", help="Your own CSV/Parquet file instead of --dataset."),
-    target: str = typer.Option(None, "--target", "-t", help="Target column (files)."),
-    sensitive: list[str] = typer.Option(None, "--sensitive", "-s", help="Sensitive column(s)."),
-    positive_label: str = typer.Option(None, "--positive-label", help="Positive target value."),
-    seeds: int = typer.Option(3, "--seeds", help="Number of seeds (0, 1, ...)."),
-    preset: str = typer.Option(None, "--preset", help="Hyper-parameter preset: paper | fast."),
-    classifier: str = typer.Option("hgb", "--classifier", help="Downstream classifier: hgb | logreg | rf."),
-    use_sensitive: bool = typer.Option(False, "--use-sensitive", help="Downstream classifier sees s."),
-    param: list[str] = typer.Option(None, "--param", "-p", help="Method parameter KEY=VALUE."),
-    quality: bool = typer.Option(True, "--quality/--no-quality", help="Synthetic-quality metrics."),
-    metric: list[str] = typer.Option(None, "--metric", help="Metrics to show (default: a summary)."),
-    option: list[str] = typer.Option(None, "--option", help="Dataset loader option KEY=VALUE, "
-                                     "e.g. --option bias=0.8 for 'synthetic'."),
-    output: Path = typer.Option(None, "--output", "-o", help="Write the tidy per-seed rows (CSV)."),
-    encoding: str = typer.Option(None, "--encoding", help="Text encoding of --csv (default UTF-8)."),
+    model: list[str] = opt("model", ...),
+    dataset: str = opt("dataset"),
+    csv: str = opt("csv"),
+    target: str = opt("target"),
+    sensitive: list[str] = opt("sensitive"),
+    positive_label: str = opt("positive_label"),
+    seeds: int = typer.Option(3, "--seeds", metavar="INT", help="Number of seeds (0, 1, ...)."),
+    preset: Preset = opt("preset"),
+    classifier: Classifier = opt("classifier", "hgb"),
+    use_sensitive: bool = opt("use_sensitive", False),
+    param: list[str] = opt("param"),
+    quality: bool = opt("quality", True),
+    metric: list[str] = typer.Option(None, "--metric", metavar="NAME",
+                                     help="Metrics to show (default: a summary)."),
+    option: list[str] = opt("option"),
+    min_group_size: int = opt("min_group_size", 30),
+    output: Path = output_opt(None, "Write the tidy per-seed rows (CSV)."),
+    encoding: str = opt("encoding"),
 ) -> None:
     """Evaluate methods over seeds and print mean ± std (std over seeds; n = seeds)."""
     from .._io import atomic_path, check_output, safe_csv_cells
@@ -107,12 +110,15 @@ def run(
             accepted = {k: v for k, v in params.items() if k in _param_names(name)}
             results.append(evaluate_method(name, ds, seed=seed, preset=preset, params=accepted,
                                            classifier=classifier, use_sensitive=use_sensitive,
-                                           quality=quality, split=split))
+                                           quality=quality, split=split,
+                                           min_group_size=min_group_size))
     show = list(metric) if metric else DEFAULT_METRICS + (
         GENERATOR_METRICS if any(r.stage == "generator" for r in results) else [])
     table = mean_std_table(summarize(results, metrics=show))
     print_frame(table, title=f"{ds.name}: mean ± std over {seeds} seed(s), test split "
-                              f"{len(split[1])} rows, classifier {classifier}")
+                              f"{len(split[1])} rows, classifier {classifier}",
+                fixed=["method", "stage", "n"])
+    _print_excluded(results, ds, min_group_size)
     if output is not None:
         import pandas as pd
 
@@ -120,6 +126,20 @@ def run(
             rows = pd.concat([r.to_frame() for r in results], ignore_index=True)
             safe_csv_cells(rows).to_csv(tmp, index=False)
         console.print(f"wrote {output}", highlight=False)
+
+
+def _print_excluded(results: list, ds: Any, min_group_size: int) -> None:
+    """Under the table: the intersection groups left out of the headline, sizes per seed."""
+    import pandas as pd
+
+    from ..benchmark._aggregate import excluded_groups, excluded_note
+
+    groups = pd.concat([r.group_table.assign(dataset=ds.name, sensitive="+".join(ds.sensitive),
+                                             method=r.method, seed=r.seed)
+                        for r in results if r.group_table is not None], ignore_index=True)
+    note = excluded_note(excluded_groups(groups), min_group_size)
+    if note:
+        console.print(note, markup=False, highlight=False)
 
 
 def _param_names(name: str) -> set[str]:
@@ -131,18 +151,18 @@ def _param_names(name: str) -> set[str]:
 @user_errors
 def generate(
     data: str = typer.Argument(None, help="Training table (CSV or Parquet)."),
-    model: str = typer.Option(None, "--model", "-m", help="Generator registry name."),
-    target: str = typer.Option(None, "--target", "-t", help="Target column."),
-    sensitive: list[str] = typer.Option(None, "--sensitive", "-s", help="Sensitive column(s)."),
-    positive_label: str = typer.Option(None, "--positive-label", help="Positive target value."),
-    n: int = typer.Option(..., "-n", "--n", help="Number of rows to generate."),
-    out: Path = typer.Option(..., "-o", "--output", help="Output CSV."),
-    preset: str = typer.Option(None, "--preset", help="paper | fast."),
-    seed: int = typer.Option(0, "--seed", help="Seed of training and sampling."),
-    param: list[str] = typer.Option(None, "--param", "-p", help="Method parameter KEY=VALUE."),
-    save_model: Path = typer.Option(None, "--save-model", help="Save the fitted generator here."),
-    model_dir: Path = typer.Option(None, "--model-dir", help="Sample from a saved generator instead."),
-    encoding: str = typer.Option(None, "--encoding", help="Text encoding of DATA (default UTF-8)."),
+    model: str = opt("model"),
+    target: str = opt("target"),
+    sensitive: list[str] = opt("sensitive"),
+    positive_label: str = opt("positive_label"),
+    n: int = count(..., "Number of rows to generate."),
+    out: Path = output_opt(..., "Output CSV (or .npz / .png for a saved image generator)."),
+    preset: Preset = opt("preset"),
+    seed: int = opt("seed", 0),
+    param: list[str] = opt("param"),
+    save_model: Path = opt("save_model"),
+    model_dir: Path = opt("model_dir"),
+    encoding: str = opt("encoding"),
 ) -> None:
     """Train a generator on DATA and write N synthetic rows, or sample a saved one (--model-dir)."""
     from .._io import atomic_path, check_output, check_output_dir

@@ -59,6 +59,7 @@ def tradeoff_figure(agg: pd.DataFrame, title: str) -> Figure | None:
                     label="Pareto front")
         ax.set_xlabel("AUROC (higher is better)")
         ax.set_ylabel(f"{label} (1 = fair)")
+        ax.set_ylim(-0.03, 1.03)  # ratios live in [0, 1]: a flat 0 must not fill the axis
         ax.grid(alpha=0.3)
     handles, labels = axes[0].get_legend_handles_labels()
     fig.legend(handles, labels, loc="center left", bbox_to_anchor=(1.0, 0.5), fontsize=8)
@@ -68,26 +69,56 @@ def tradeoff_figure(agg: pd.DataFrame, title: str) -> Figure | None:
 
 
 def quality_figure(agg: pd.DataFrame, metrics: list[str], title: str) -> Figure | None:
-    """Grouped bars: one group per quality metric, one bar per generator (±std)."""
+    """Grouped bars (one group per quality metric, one bar per generator, ±std over seeds) in two
+    panels: metrics where higher is better, and target-valued metrics (e.g. C2ST AUC → 0.5,
+    density → 1) with their target drawn as a dashed line."""
+    from ..benchmark._metric_names import metric_direction
+
     sub = agg[(agg["stage"] == "generator") & agg["metric"].isin(metrics)]
     if sub.empty:
         return None
     methods = list(dict.fromkeys(sub["method"]))
     present = [m for m in metrics if m in set(sub["metric"])]
-    fig = Figure(figsize=(max(6, 1.1 * len(present) + 2), 4))
-    ax = fig.add_subplot()
+    targets = {m: _target(m) for m in present if metric_direction(m) == "target"}
+    panels = [("higher is better ↑", [m for m in present if m not in targets]),
+              ("closest to the target is best (dashed line)", [m for m in present if m in targets])]
+    panels = [(t, ms) for t, ms in panels if ms]
+    widths = [max(2.5, 0.9 * len(ms) + 1) for _, ms in panels]
+    fig = Figure(figsize=(min(16, sum(widths) + 2.5), 4.2), layout="constrained")
+    axes = np.atleast_1d(fig.subplots(1, len(panels), width_ratios=widths))
     width = 0.8 / len(methods)
-    for i, meth in enumerate(methods):
-        part = sub[sub["method"] == meth].set_index("metric").reindex(present)
-        ax.bar(np.arange(len(present)) + i * width - 0.4 + width / 2, part["mean"], width,
-               yerr=part["std"].fillna(0), capsize=2, label=text(meth), color=COLORS[i % len(COLORS)])
-    ax.set_xticks(np.arange(len(present)), [text(m) for m in present], rotation=30, ha="right")
-    ax.set_ylabel("score (mean ± std over seeds)")
-    ax.grid(axis="y", alpha=0.3)
-    ax.legend(fontsize=8, loc="center left", bbox_to_anchor=(1.0, 0.5))
-    ax.set_title(text(title))
-    fig.tight_layout()
+    for ax, (ptitle, ms) in zip(axes, panels, strict=True):
+        for i, meth in enumerate(methods):
+            part = sub[sub["method"] == meth].set_index("metric").reindex(ms)
+            ax.bar(np.arange(len(ms)) + i * width - 0.4 + width / 2, part["mean"], width,
+                   yerr=part["std"].fillna(0), capsize=2, label=text(meth),
+                   color=COLORS[i % len(COLORS)])
+        labels = []
+        for j, m in enumerate(ms):
+            if m in targets:
+                ax.hlines(targets[m], j - 0.45, j + 0.45, colors="black", linestyles="--", lw=1)
+                labels.append(f"{m} → {targets[m]:g}")
+            else:
+                labels.append(f"{m} ↑")
+        ax.set_xticks(np.arange(len(ms)), [text(v) for v in labels], rotation=30, ha="right")
+        ax.set_title(ptitle, fontsize=10)
+        ax.grid(axis="y", alpha=0.3)
+    axes[0].set_ylabel("score (mean ± std over seeds)")
+    handles, labels = axes[0].get_legend_handles_labels()
+    fig.legend(handles, labels, fontsize=8, loc="outside right center")
+    fig.suptitle(text(title))
     return fig
+
+
+def _target(metric: str) -> float:
+    try:
+        from ..metrics import METRIC_INFO
+
+        value = getattr(METRIC_INFO.get(metric), "target", None)
+    except ImportError:  # pragma: no cover
+        value = None
+    return float(value) if value is not None else {"c2st_auc": 0.5, "density": 1.0,
+                                                   "dcr_share": 0.5}.get(metric, 1.0)
 
 
 def embedding_figure(real: pd.DataFrame, synthetic: dict[str, pd.DataFrame], schema: dict,
@@ -110,6 +141,7 @@ def embedding_figure(real: pd.DataFrame, synthetic: dict[str, pd.DataFrame], sch
         from sklearn.decomposition import PCA
 
         pca = PCA(n_components=2, random_state=seed).fit(Xr)
+        var = pca.explained_variance_ratio_ * 100
     for ax, (name, frame) in zip(axes, synthetic.items(), strict=False):
         Xs = enc.encode(frame[real.columns])
         if kind == "pca":
@@ -130,6 +162,12 @@ def embedding_figure(real: pd.DataFrame, synthetic: dict[str, pd.DataFrame], sch
         ax.set_title(text(name), fontsize=10)
         ax.set_xticks([])
         ax.set_yticks([])
+        if kind == "pca":
+            ax.set_xlabel(f"PC1 ({var[0]:.1f}% of real variance)", fontsize=8)
+            ax.set_ylabel(f"PC2 ({var[1]:.1f}% of real variance)", fontsize=8)
+        else:
+            ax.set_xlabel("t-SNE dimension 1 (no units)", fontsize=8)
+            ax.set_ylabel("t-SNE dimension 2 (no units)", fontsize=8)
     for ax in axes[n:]:
         ax.set_visible(False)
     axes[0].legend(fontsize=8, loc="best")
@@ -147,7 +185,11 @@ def group_rates_figure(groups: pd.DataFrame, title: str) -> Figure | None:
         ["selection_rate", "tpr", "fpr"]].mean().reset_index()
     attributes = list(dict.fromkeys(mean["attribute"]))
     methods = list(dict.fromkeys(groups.sort_values("position")["method"]))
-    fig = Figure(figsize=(12, 3.3 * len(attributes)))
+    most = int(mean.groupby("attribute")["group"].nunique().max())
+    longest = int(mean["group"].astype(str).str.len().max())
+    fig = Figure(figsize=(max(12.0, 3 * (0.45 * most + 0.8)),
+                          (3.0 + (0.06 * longest if most > 3 else 0)) * len(attributes)),
+                 layout="constrained")
     axes = np.atleast_2d(fig.subplots(len(attributes), 3))
     for r, attr in enumerate(attributes):
         block = mean[mean["attribute"] == attr]
@@ -161,15 +203,17 @@ def group_rates_figure(groups: pd.DataFrame, title: str) -> Figure | None:
                 ax.bar(np.arange(len(group_names)) + i * width - 0.4 + width / 2, vals, width,
                        color=COLORS[i % len(COLORS)], label=text(meth))
             ax.set_xticks(np.arange(len(group_names)), [text(g) for g in group_names],
-                          rotation=30 if len(group_names) > 3 else 0, ha="right" if len(group_names) > 3 else "center",
-                          fontsize=8)
+                          rotation=45 if len(group_names) > 3 else 0,
+                          ha="right" if len(group_names) > 3 else "center",
+                          rotation_mode="anchor", fontsize=8)
             ax.set_ylim(0, 1)
             ax.set_title(text(f"{attr}: {label}"), fontsize=10)
+            if c == 0:
+                ax.set_ylabel("rate, mean over seeds", fontsize=8)
             ax.grid(axis="y", alpha=0.3)
     handles, labels = axes[0, 0].get_legend_handles_labels()
-    fig.legend(handles, labels, loc="center left", bbox_to_anchor=(1.0, 0.5), fontsize=8)
+    fig.legend(handles, labels, loc="outside right center", fontsize=8)
     fig.suptitle(text(title))
-    fig.tight_layout()
     return fig
 
 
@@ -182,28 +226,37 @@ def intersection_heatmap(groups: pd.DataFrame, sensitive: list[str], title: str,
     block = groups[groups["attribute"] == label]
     if block.empty:
         return None
-    block = block.groupby(["method", "group"], sort=False)["selection_rate"].mean().reset_index()
+    has_small = "small" in block
+    block = block.assign(small=block["small"].astype(bool) if has_small else False)
+    block = block.groupby(["method", "group"], sort=False).agg(
+        selection_rate=("selection_rate", "mean"), small=("small", "max")).reset_index()
     parts = block["group"].str.split(sep, n=1, expand=True)
     block = block.assign(a=parts[0], b=parts[1])
     methods = list(dict.fromkeys(block["method"]))
     rows_v, cols_v = sorted(block["a"].dropna().unique()), sorted(block["b"].dropna().unique())
     cols = min(3, len(methods))
     nrows = int(np.ceil(len(methods) / cols))
-    fig = Figure(figsize=(4.2 * cols, 0.5 * len(rows_v) * nrows + 2.2 * nrows))
+    longest = max(len(str(v)) for v in cols_v)
+    panel_w = max(3.6, 0.75 * len(cols_v) + 0.08 * max(len(str(v)) for v in rows_v) + 1.2)
+    panel_h = 0.55 * len(rows_v) + 1.0 + 0.07 * longest
+    fig = Figure(figsize=(panel_w * cols + 1.2, panel_h * nrows + 0.6), layout="constrained")
     axes = np.atleast_1d(fig.subplots(nrows, cols)).ravel()
     image = None
     for ax, meth in zip(axes, methods, strict=False):
         m = block[block["method"] == meth].pivot(index="a", columns="b", values="selection_rate")
         m = m.reindex(index=rows_v, columns=cols_v)
         image = ax.imshow(m.to_numpy(float), vmin=0, vmax=1, cmap="viridis", aspect="auto")
-        ax.set_xticks(np.arange(len(cols_v)), [text(v) for v in cols_v], rotation=30, ha="right", fontsize=8)
+        ax.set_xticks(np.arange(len(cols_v)), [text(v) for v in cols_v], rotation=45, ha="right",
+                      rotation_mode="anchor", fontsize=8)
         ax.set_yticks(np.arange(len(rows_v)), [text(v) for v in rows_v], fontsize=8)
+        small = block[block["method"] == meth].pivot(index="a", columns="b", values="small")
+        small = small.reindex(index=rows_v, columns=cols_v).fillna(False).to_numpy(bool)
         for i in range(len(rows_v)):
             for j in range(len(cols_v)):
                 v = m.to_numpy(float)[i, j]
                 if np.isfinite(v):
-                    ax.text(j, i, f"{v:.2f}", ha="center", va="center", fontsize=7,
-                            color="white" if v < 0.5 else "black")
+                    ax.text(j, i, f"{v:.2f}{'*' if small[i, j] else ''}", ha="center",
+                            va="center", fontsize=7, color="white" if v < 0.5 else "black")
         ax.set_title(text(meth), fontsize=10)
         ax.set_xlabel(text(sensitive[1]))
         ax.set_ylabel(text(sensitive[0]))
@@ -211,7 +264,9 @@ def intersection_heatmap(groups: pd.DataFrame, sensitive: list[str], title: str,
         ax.set_visible(False)
     if image is not None:
         fig.colorbar(image, ax=list(axes[: len(methods)]), shrink=0.8, label="selection rate")
-    fig.suptitle(text(title))
+    star = ("\n* a group too small for the headline fairness (fewer than min_group_size test rows)"
+            if bool(block["small"].any()) else "")
+    fig.suptitle(text(title) + star)
     return fig
 
 
@@ -224,8 +279,9 @@ def importance_figure(imp: pd.DataFrame, title: str) -> Figure | None:
     cols = min(3, len(methods))
     nrows = int(np.ceil(len(methods) / cols))
     n_feat = imp["feature"].nunique()
-    fig = Figure(figsize=(4.5 * cols, (0.35 * n_feat + 1.5) * nrows))
-    axes = np.atleast_1d(fig.subplots(nrows, cols)).ravel()
+    fig = Figure(figsize=(4.5 * cols, (0.35 * n_feat + 1.5) * nrows), layout="constrained")
+    # one shared x scale, so bar lengths compare across panels
+    axes = np.atleast_1d(fig.subplots(nrows, cols, sharex=True, squeeze=False)).ravel()
     for ax, meth in zip(axes, methods, strict=False):
         part = mean.loc[meth].sort_values("real")
         y = np.arange(len(part))
@@ -233,10 +289,10 @@ def importance_figure(imp: pd.DataFrame, title: str) -> Figure | None:
         ax.barh(y + 0.2, part["method"], height=0.4, color="#dd8452", label="method output")
         ax.set_yticks(y, [text(f) for f in part.index], fontsize=8)
         ax.set_title(text(meth), fontsize=10)
-        ax.set_xlabel("mean |SHAP|")
+        ax.set_xlabel("mean |SHAP| (same scale in every panel)")
+        ax.xaxis.set_tick_params(labelbottom=True)
     for ax in axes[len(methods):]:
         ax.set_visible(False)
     axes[0].legend(fontsize=8, loc="lower right")
     fig.suptitle(text(title))
-    fig.tight_layout()
     return fig
