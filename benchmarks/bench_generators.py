@@ -38,7 +38,8 @@ KEYS = ["accuracy", "auroc", "dpr", "eor", "data_dpd", "alpha_precision", "beta_
         "coverage"]
 PREV_DEFAULTS = {  # the previous commit's default hyper-parameters (for the same-settings run)
     "decaf": {"epochs": 50, "batch_size": 64, "critic_steps": 5, "hidden": 200},
-    "tabfairgan": {"epochs": 200, "fair_epochs": 30, "batch_size": 256, "critic_steps": 4},
+    "tabfairgan": {"epochs": 200, "fair_epochs": 30, "batch_size": 256, "critic_steps": 4,
+                   "lr": 2e-4, "fair_lr": 1e-4},
 }
 DECAF_MODES = {"decaf": "none", "decaf-ftu": "ftu", "decaf-dp": "dp"}
 LABELS = {"none": "DECAF-ND", "ftu": "DECAF-FTU", "dp": "DECAF-DP"}

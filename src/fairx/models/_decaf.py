@@ -165,10 +165,10 @@ class DECAF(FairGenerator):
     }
 
     def __init__(self, *, mode: str = "none", dag: Sequence[Sequence[str]] | None = None,
-                 admissible: Sequence[str] = (), hidden: int = 200, epochs: int = 50,
+                 admissible: Sequence[str] = (), hidden: int = 64, epochs: int = 20,
                  batch_size: int = 256, lr: float = 1e-3, weight_decay: float = 1e-2,
-                 critic_steps: int = 5, gp_weight: float = 10.0, mi_bins: int = 10,
-                 early_stopping: bool = True, patience: int = 5, eval_every: int = 1,
+                 critic_steps: int = 2, gp_weight: float = 10.0, mi_bins: int = 10,
+                 early_stopping: bool = True, patience: int = 3, eval_every: int = 1,
                  val_fraction: float = 0.1, eval_samples: int = 2000,
                  device: str = "auto", random_state: int = 0, verbose: bool = False) -> None:
         self.mode = mode
