@@ -135,7 +135,7 @@ class DECAF(FairGenerator):
     Each column is a node of a causal DAG; the generator builds every variable from its
     parents' (generated) values plus its own noise, in topological order, and is trained as a
     WGAN-GP against a critic ``Linear–ReLU–Linear–ReLU–Linear(1)`` (λ_gp = ``gp_weight`` = 10,
-    AdamW lr 1e-3, betas (0.5, 0.999), weight decay 1e-2, h = ``hidden`` = 200,
+    AdamW lr 1e-3, betas (0.5, 0.999), weight decay 1e-2, h = ``hidden`` (200 in the paper),
     ``critic_steps`` critic updates per generator update). Numericals are min-max scaled to
     [0, 1], categoricals (target and sensitive included) one-hot.
 
@@ -150,8 +150,17 @@ class DECAF(FairGenerator):
     of y), ``cf`` (as ``dp`` but edges into the user-named ``admissible`` variables are kept).
     The cut edges are stored as ``cut_edges_``.
 
-    Presets: ``paper`` = 50 epochs, batch 64, 5 critic steps (Decision: the DECAF repository's
-    defaults as we read them; the paper does not list them); ``fast`` = a small CPU setting.
+    Early stopping (``early_stopping``, on by default): ``val_fraction`` of the training rows
+    are held out; every ``eval_every`` epochs ``eval_samples`` generated rows (one-hot draws, as
+    at generation) are scored against them by RBF-kernel MMD² in the encoded space, training
+    stops after ``patience`` checks without improvement and the best generator is kept
+    (``best_epoch_``; the scores are in ``history_``).
+
+    Presets: ``paper`` = h 200, 50 epochs, batch 64, 5 critic steps, no early stopping
+    (Decision: the DECAF repository's defaults as we read them; the paper does not list them).
+    ``default`` (the constructor's values) = h 64, batch 256, 2 critic steps, at most 20
+    epochs with early stopping: sized for a full Adult cell on 2 CPU cores (the ``paper``
+    setting costs about 25× more arithmetic). ``fast`` = a small CPU setting for tests.
     """
 
     name: ClassVar[str] = "decaf"

@@ -26,18 +26,28 @@ class TabFairGAN(FairGenerator):
     categorical block. Critic: ``Linear(d, d)–LeakyReLU(0.2)`` ×2 then ``Linear(d, 1)``.
 
     Phase 1 (``epochs − fair_epochs`` epochs): WGAN-GP, λ = ``gp_weight`` = 10,
-    ``critic_steps`` = 4 critic updates per generator update, Adam(2e-4, betas (0.5, 0.999)).
-    Phase 2 (the last ``fair_epochs``): the critic keeps training; the generator minimises
-    ``−E[D(G(z))] − λ_f·[P(ŷ=d | s=u) − P(ŷ=d | s=p)]`` with Adam(``fair_lr`` = 1e-4), where
+    ``critic_steps`` = 4 critic updates per generator update, Adam(``lr``, betas (0.5, 0.999);
+    2e-4 in the paper). Phase 2 (the last ``fair_epochs``): the critic keeps training; the
+    generator minimises ``−E[D(G(z))] − λ_f·[P(ŷ=d | s=u) − P(ŷ=d | s=p)]`` with
+    Adam(``fair_lr``; 1e-4 in the paper), where
     the probabilities are soft (from the Gumbel-softmax outputs of the batch),
     ``d`` = the positive label, ``u`` = the sensitive group (intersection of all sensitive
     columns) with the lowest positive rate in train and ``p`` = all other groups together
     (so multi-valued s works). Decision: the ratio ``Σ G_u·I_d / Σ G_u`` is used for each
     conditional probability (the original code divided a batch mean by a batch sum).
 
+    Early stopping (``early_stopping``, on by default) ends phase 1 only: ``val_fraction`` of
+    the training rows are held out, every ``eval_every`` epochs ``eval_samples`` generated rows
+    are scored against them by RBF-kernel MMD² in the encoded space; after ``patience`` checks
+    without improvement (or at the end of phase 1) the best generator is restored
+    (``best_epoch_``) and phase 2 runs its full ``fair_epochs`` from there.
+
     Per-dataset defaults of the original runs (epochs / fair_epochs / lambda_f, batch 256):
     Adult 200 / 30 / 0.5; COMPAS 70 / 30 / 2.2; Law 200 / 20 / 2.5; Bank 200 / 5 / 0.75.
-    The ``paper`` preset is the Adult setting; ``fast`` is a small CPU setting for tests.
+    The ``paper`` preset is the Adult setting (Adam 2e-4 / 1e-4, no early stopping).
+    ``default`` (the constructor's values) is sized for a full Adult cell on 2 CPU cores: at
+    most 30 epochs of which 10 fair, batch 512, Adam 1e-3 / 5e-4 (larger steps for fewer
+    epochs), early stopping on. ``fast`` is a small CPU setting for tests.
     The number of generated rows is always the caller's ``n``.
     """
 
