@@ -47,7 +47,8 @@ def tabfairgan(real):
 @pytest.fixture(scope="module")
 def decaf(real):
     torch.set_num_threads(1)
-    return get("decaf", preset="fast", dag=DAG, admissible=["test_score"], device="cpu",
+    # 60 epochs: at the fast preset's 30 the planted structure is learned for some seeds only
+    return get("decaf", preset="fast", epochs=60, dag=DAG, admissible=["test_score"], device="cpu",
                random_state=0).fit(real)
 
 
@@ -203,3 +204,62 @@ def test_tabfairgan_multivalued_sensitive_uses_lowest_rate_group():
     block = m.encoder_.block("group")
     assert m.s_columns_ == [block.start + block.categories.index("B")]
     assert len(m.sample(10, seed=0)) == 10
+
+
+# ---------------------------------------------------------------- DECAF internals and early stopping
+def test_decaf_level_batched_generator_equals_a_per_variable_loop(decaf):
+    """The grouped weights compute exactly DECAF's per-variable layers: variable i from its
+    masked parents and its own noise through Linear(d + 1, h), the shared layers and its own
+    output columns, one variable at a time in topological order."""
+    gen, blocks = decaf.generator_, decaf.encoder_.blocks_
+    z = torch.randn(64, len(blocks), generator=torch.Generator().manual_seed(0))
+    with torch.no_grad():
+        fast = gen(z, decaf._levels)
+        x = torch.zeros(64, decaf.encoder_.dim_)
+        for i in [i for level in decaf._levels for i in level]:
+            b = blocks[i]
+            inp = torch.cat([x * gen.masks[i], z[:, i:i + 1]], dim=1)
+            h = gen.shared(torch.relu(inp @ gen.in_weight[i] + gen.in_bias[i]))
+            raw = h @ gen.out_weight[:, b.start:b.stop] + gen.out_bias[b.start:b.stop]
+            x[:, b.start:b.stop] = torch.softmax(raw, 1) if b.kind == "categorical" \
+                else torch.sigmoid(raw)
+    torch.testing.assert_close(fast, x)
+    assert [sorted(lv) for lv in decaf._levels][0] == [0, 1]  # group and skill are roots
+
+
+def test_decaf_dp_parity_comes_from_the_cut(decaf, monkeypatch):
+    """Switch the cut off (no column is permuted) and DECAF-DP is as biased as DECAF-ND."""
+    monkeypatch.setattr(type(decaf), "_cut_columns", lambda self, edges: {})
+    assert data_dpr(decaf.sample(4000, seed=1, mode="dp")) < 0.4
+
+
+def test_mmd_checkpoint_keeps_the_best_state():
+    from fairx.nn._gan import MMDCheckpoint, holdout_rows
+
+    val = torch.randn(200, 3, generator=torch.Generator().manual_seed(0))
+    net = torch.nn.Linear(3, 3)
+    monitor = MMDCheckpoint(val, patience=2)
+    stops = []
+    for epoch, shift in enumerate([3.0, 0.0, 1.0, 2.0]):  # best at epoch 1, stop 2 checks later
+        with torch.no_grad():
+            net.bias.fill_(shift)
+        stops.append(monitor.check(net, val + shift, epoch)[0])
+    assert stops == [False, False, False, True]
+    assert monitor.best_epoch == 1 and monitor.best_score == pytest.approx(0.0, abs=1e-6)
+    monitor.restore(net)
+    assert torch.all(net.bias == 0.0)
+    with pytest.raises(ValueError, match="val_fraction=0.001 of 100 rows"):
+        holdout_rows(100, 0.001)
+
+
+def test_gan_early_stopping_restores_the_best_epoch_and_keeps_the_fair_phase(real):
+    m = get("tabfairgan", epochs=12, fair_epochs=2, patience=1, eval_every=1, batch_size=256,
+            device="cpu").fit(real)
+    plain = [r for r in m.history_ if not r["fair"]]
+    assert len([r for r in m.history_ if r["fair"]]) == 2  # the fairness phase always runs
+    scores = [r["mmd2"] for r in plain]
+    assert m.best_epoch_ == int(np.argmin(scores))
+    d = get("decaf", epochs=6, hidden=8, critic_steps=1, batch_size=256, patience=1,
+            device="cpu").fit(real)
+    scores = [r["mmd2"] for r in d.history_]
+    assert d.best_epoch_ == int(np.argmin(scores)) and len(scores) <= 6

@@ -80,7 +80,11 @@ def _discretise(series: pd.Series, bins: int) -> np.ndarray:
 
 def mutual_information(a: np.ndarray, b: np.ndarray) -> float:
     """Plug-in mutual information (nats) of two integer-coded variables."""
-    joint = pd.crosstab(a, b).to_numpy().astype(float)
+    a = np.unique(np.asarray(a), return_inverse=True)[1].ravel()
+    b = np.unique(np.asarray(b), return_inverse=True)[1].ravel()
+    nb = int(b.max()) + 1 if len(b) else 1
+    joint = np.bincount(a * nb + b, minlength=(int(a.max()) + 1 if len(a) else 1) * nb)
+    joint = joint.reshape(-1, nb).astype(float)
     joint /= joint.sum()
     pa, pb = joint.sum(1, keepdims=True), joint.sum(0, keepdims=True)
     nz = joint > 0
