@@ -101,6 +101,23 @@ def test_knn_equals_brute_force_and_excludes_self():
     np.testing.assert_array_equal(idx, order)
 
 
+def test_tiles_in_threads_give_identical_results():
+    rng = np.random.default_rng(4)
+    a, b = rng.integers(0, 3, (260, 4)).astype(float), rng.integers(0, 3, (310, 4)).astype(float)
+    ra, rb = knn_self(a, 5)[0][:, 4], knn_self(b, 5)[0][:, 4]
+    kw = dict(col_radii=rb, row_radii=ra, col_subset=np.arange(0, 310, 4), chunk_elements=3000)
+    one, two = cross_pass(a, b, n_jobs=1, **kw), cross_pass(a, b, n_jobs=2, **kw)
+    for field in ("row_nn_dist", "row_nn_idx", "col_nn_dist", "col_nn_idx", "row_in_col_balls",
+                  "col_in_row_balls", "row_subset_nn_dist", "row_subset_nn_idx", "col_has_row_inside"):
+        np.testing.assert_array_equal(getattr(one, field), getattr(two, field), err_msg=field)
+    d = cdist(a, b)
+    np.testing.assert_array_equal(two.col_nn_idx, d.argmin(0))  # ties to the lowest row
+    np.testing.assert_array_equal(two.row_in_col_balls, (d < rb[None, :]).sum(1))
+    for x, y in zip(knn_self(b, 6, chunk_elements=2000, n_jobs=1), knn_self(b, 6, chunk_elements=2000, n_jobs=2),
+                    strict=True):
+        np.testing.assert_array_equal(x, y)
+
+
 def _prdc_reference(real: np.ndarray, fake: np.ndarray, k: int) -> dict[str, float]:
     """Dense PRDC as in Naeem et al.'s reference code (small data only)."""
     rr, ff, rf = cdist(real, real), cdist(fake, fake), cdist(real, fake)

@@ -34,6 +34,24 @@ def _as2d(x: np.ndarray, name: str) -> np.ndarray:
     return np.ascontiguousarray(x, dtype=np.float64)
 
 
+def _map_tiles(fn, starts, n_jobs: int | None):
+    """``fn`` over the tile starts, results in order; ``n_jobs`` tiles at once in threads (numpy
+    releases the GIL), each with single-threaded BLAS so that threads stay ≤ ``n_jobs``."""
+    from ._threads import current_threads
+
+    starts = list(starts)
+    jobs = current_threads() if n_jobs is None else int(n_jobs)
+    if jobs <= 1 or len(starts) <= 1:
+        yield from map(fn, starts)
+        return
+    from concurrent.futures import ThreadPoolExecutor
+
+    from threadpoolctl import threadpool_limits
+
+    with threadpool_limits(limits=1, user_api="blas"), ThreadPoolExecutor(min(jobs, len(starts))) as pool:
+        yield from pool.map(fn, starts)
+
+
 def pair_distances(x: np.ndarray, y: np.ndarray, i: np.ndarray, j: np.ndarray) -> np.ndarray:
     """Exact float64 distances ``‖x[i] − y[j]‖`` for index arrays ``i``, ``j`` (in blocks).
 
@@ -75,7 +93,7 @@ def _tile_rows(chunk_elements: int, m: int) -> int:
 
 
 def _knn_tiles(query: np.ndarray, reference: np.ndarray, k: int, *, exclude_self: bool,
-               chunk_elements: int = DEFAULT_CHUNK_ELEMENTS, block: int = 32
+               chunk_elements: int = DEFAULT_CHUNK_ELEMENTS, block: int = 32, n_jobs: int | None = None
                ) -> tuple[np.ndarray, np.ndarray]:
     """Exact k nearest references of each query row, sorted by (distance, index).
 
@@ -97,7 +115,9 @@ def _knn_tiles(query: np.ndarray, reference: np.ndarray, k: int, *, exclude_self
     b_aug_t = np.ascontiguousarray(np.hstack([b_aug_t, pad]))
     width = b_aug_t.shape[1]
     step = _tile_rows(chunk_elements, width)
-    for start in range(0, n, step):
+
+    def sweep(start: int) -> None:
+        """The k nearest of one tile of query rows (written to their own rows of dist/idx)."""
         stop = min(n, start + step)
         tile = a_aug[start:stop] @ b_aug_t
         if exclude_self:
@@ -109,6 +129,7 @@ def _knn_tiles(query: np.ndarray, reference: np.ndarray, k: int, *, exclude_self
         kth = np.partition(mins, k - 1, axis=1)[:, k - 1].astype(np.float64)
         thr = np.minimum(kth + 2 * c * (a_sq[start:stop] + b_sq_max), _FAR / 10).astype(np.float32)
         i, j = np.divmod(np.flatnonzero(tile <= thr[:, None]), width)
+        del tile
         d = pair_distances(query, reference, i + start, j)
         order = np.lexsort((j, d, i))
         i, d, j = i[order], d[order], j[order]
@@ -117,11 +138,15 @@ def _knn_tiles(query: np.ndarray, reference: np.ndarray, k: int, *, exclude_self
         keep = rank < k
         dist[start + i[keep], rank[keep]] = d[keep]
         idx[start + i[keep], rank[keep]] = j[keep]
+
+    for _ in _map_tiles(sweep, range(0, n, step), n_jobs):
+        pass
     return dist, idx
 
 
 def knn(query: np.ndarray, reference: np.ndarray, k: int, *,
-        chunk_elements: int = DEFAULT_CHUNK_ELEMENTS) -> tuple[np.ndarray, np.ndarray]:
+        chunk_elements: int = DEFAULT_CHUNK_ELEMENTS, n_jobs: int | None = None
+        ) -> tuple[np.ndarray, np.ndarray]:
     """Exact distances (float64) and indices of the ``k`` nearest ``reference`` rows of each
     query row, sorted by (distance, index)."""
     query, reference = _as2d(query, "query"), _as2d(reference, "reference")
@@ -129,17 +154,17 @@ def knn(query: np.ndarray, reference: np.ndarray, k: int, *,
         raise ValueError(f"query has {query.shape[1]} columns but reference has {reference.shape[1]}")
     if not 1 <= k <= len(reference):
         raise ValueError(f"k={k} but the reference has only {len(reference)} rows")
-    return _knn_tiles(query, reference, k, exclude_self=False, chunk_elements=chunk_elements)
+    return _knn_tiles(query, reference, k, exclude_self=False, chunk_elements=chunk_elements, n_jobs=n_jobs)
 
 
-def knn_self(x: np.ndarray, k: int, *, chunk_elements: int = DEFAULT_CHUNK_ELEMENTS
-             ) -> tuple[np.ndarray, np.ndarray]:
+def knn_self(x: np.ndarray, k: int, *, chunk_elements: int = DEFAULT_CHUNK_ELEMENTS,
+             n_jobs: int | None = None) -> tuple[np.ndarray, np.ndarray]:
     """k nearest *other* rows of each row of ``x`` (the row itself excluded by index, so exact
     duplicates count as neighbours at distance 0); exact distances, sorted by (distance, index)."""
     x = _as2d(x, "x")
     if not 1 <= k < len(x):
         raise ValueError(f"k={k} needs more than {k} rows; got {len(x)}")
-    return _knn_tiles(x, x, k, exclude_self=True, chunk_elements=chunk_elements)
+    return _knn_tiles(x, x, k, exclude_self=True, chunk_elements=chunk_elements, n_jobs=n_jobs)
 
 
 @dataclass
@@ -177,15 +202,18 @@ def _first_per_group(group: np.ndarray, dist: np.ndarray, other: np.ndarray
 def cross_pass(
     rows: np.ndarray, cols: np.ndarray, *, col_radii: np.ndarray | None = None,
     row_radii: np.ndarray | None = None, col_subset: np.ndarray | None = None,
-    chunk_elements: int = DEFAULT_CHUNK_ELEMENTS,
+    chunk_elements: int = DEFAULT_CHUNK_ELEMENTS, n_jobs: int | None = None,
 ) -> CrossResult:
     """One chunked sweep of ``rows`` against ``cols`` (see :class:`CrossResult`).
 
     ``col_subset`` (column indices) also gives each row's nearest column within that subset
     (``row_subset_nn_*``, indices into ``cols``), e.g. for DCR against a subsample.
 
-    Memory is O(chunk_elements + n + m + candidates): tiles of ``max(1, chunk_elements // m)``
-    rows; the candidates (pairs inside a ball or within rounding of a nearest distance) number
+    ``n_jobs`` tiles run at once in threads (``None``: the thread cap of the enclosing
+    :func:`~fairx.metrics.thread_limit`, else 1); results do not depend on it.
+
+    Memory is O(n_jobs · chunk_elements + n + m + candidates): tiles of
+    ``max(1, chunk_elements // m)`` rows; the candidates (pairs inside a ball or within rounding of a nearest distance) number
     about k·m for balls of k-NN radii.
     """
     a, b = _as2d(rows, "rows"), _as2d(cols, "cols")
@@ -211,7 +239,9 @@ def cross_pass(
     col_inside = None if col_r is None else np.zeros(m, dtype=bool)
     covered = None if row_r is None else np.zeros(m, dtype=bool)
     step = _tile_rows(chunk_elements, m)
-    for start in range(0, n, step):
+
+    def sweep(start: int) -> tuple:
+        """Candidates of one tile of rows, decided on exact distances."""
         stop = min(n, start + step)
         tile = a_aug[start:stop] @ b_aug_t  # squared distances (rounded), (stop-start, m)
         tol_row = c * (a_sq[start:stop] + b_sq_max)  # bound on the error of a row's entries
@@ -220,6 +250,7 @@ def cross_pass(
         # neighbours), or within the bound of a ball's squared radius; decided exactly below
         row_thr = tile.min(axis=1) + 2 * tol_row
         # a column's entry can only beat (or tie) its best row so far if tile − tol ≤ best²
+        # (best so far: any value the merge has written, each an upper bound)
         col_thr = np.minimum(tile.min(axis=0) + 2 * tol_col, col_dist ** 2 + tol_col)
         if subset is not None:
             row_thr = np.maximum(row_thr, tile[:, subset].min(axis=1) + 2 * tol_row)
@@ -229,22 +260,37 @@ def cross_pass(
             col_thr = np.maximum(col_thr, col_r ** 2 + tol_col)
         mask = tile <= row_thr.astype(np.float32)[:, None]
         mask |= tile <= col_thr.astype(np.float32)
+        del tile
         i, j = np.divmod(np.flatnonzero(mask), m)
         i += start
         d = pair_distances(a, b, i, j)
-        row_best.append(_first_per_group(i, d, j))
+        sub = None
         if subset is not None:
-            sub = in_subset[j]
-            sub_best.append(_first_per_group(i[sub], d[sub], j[sub]))
-        jj, dd, ii = _first_per_group(j, d, i)
-        better = dd < col_dist[jj]  # strict: on a tie the earlier (lower) row index stays
-        col_dist[jj[better]], col_idx[jj[better]] = dd[better], ii[better]
+            keep = in_subset[j]
+            sub = _first_per_group(i[keep], d[keep], j[keep])
+        count = inside_cols = covered_cols = None
         if col_r is not None:  # strictly inside a column's ball
             inside = d < col_r[j]
-            counts += np.bincount(i[inside], minlength=n)
-            col_inside[j[inside]] = True
+            count = np.bincount(i[inside] - start, minlength=stop - start)
+            inside_cols = j[inside]
         if row_r is not None:  # strictly inside a row's ball
-            covered[j[d < row_r[i]]] = True
+            covered_cols = j[d < row_r[i]]
+        return (start, stop, _first_per_group(i, d, j), sub, _first_per_group(j, d, i), count,
+                inside_cols, covered_cols)
+
+    for start, stop, best, sub, col_best, count, inside_cols, covered_cols in _map_tiles(
+            sweep, range(0, n, step), n_jobs):
+        row_best.append(best)
+        if sub is not None:
+            sub_best.append(sub)
+        jj, dd, ii = col_best
+        better = dd < col_dist[jj]  # strict, merged in tile order: on a tie the lower row stays
+        col_dist[jj[better]], col_idx[jj[better]] = dd[better], ii[better]
+        if count is not None:
+            counts[start:stop] = count
+            col_inside[inside_cols] = True
+        if covered_cols is not None:
+            covered[covered_cols] = True
 
     def gather(best: list[tuple[np.ndarray, ...]]) -> tuple[np.ndarray, np.ndarray]:
         g = np.concatenate([x[0] for x in best])

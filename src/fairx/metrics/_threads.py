@@ -13,6 +13,14 @@ import os
 import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
+from contextvars import ContextVar
+
+_CURRENT: ContextVar[int] = ContextVar("fairx_metric_threads", default=1)
+
+
+def current_threads() -> int:
+    """The cap of the enclosing :func:`thread_limit` (1 outside one)."""
+    return _CURRENT.get()
 
 
 def usable_cores() -> int:
@@ -55,6 +63,7 @@ def thread_limit(n_threads: int | None) -> Iterator[int]:
     n = resolve_threads(n_threads)
     torch = sys.modules.get("torch")
     before = torch.get_num_threads() if torch is not None else None
+    token = _CURRENT.set(n)
     with threadpool_limits(limits=n):
         if torch is not None:
             torch.set_num_threads(n)
@@ -63,3 +72,4 @@ def thread_limit(n_threads: int | None) -> Iterator[int]:
         finally:
             if torch is not None:
                 torch.set_num_threads(before)
+            _CURRENT.reset(token)
