@@ -94,8 +94,12 @@ def read_saved(path: str | Path) -> tuple[dict[str, Any], dict[str, np.ndarray]]
     return config, arrays
 
 
-_SIZE_WORDS = ("dim", "hidden", "width", "units", "channels", "layers", "latent", "size", "k")
-_NOT_SIZES = ("batch_size", "test_size", "step_size", "sample_size")
+def _is_size(name: str) -> bool:
+    """Whether a config key names a layer size (``hidden``, ``z_dim``, ``latent_dim``, ``width``,
+    ``channels`` …); other integers (``pool_size``, ``epochs``, column minima) are not checked."""
+    words = name.split("_")
+    return ("dim" in name or name in ("hidden", "k")
+            or words[-1] in ("width", "units", "channels", "hidden"))
 
 
 def _check_sizes(config: dict[str, Any], arrays: dict[str, np.ndarray], where: Path) -> None:
@@ -111,8 +115,7 @@ def _check_sizes(config: dict[str, Any], arrays: dict[str, np.ndarray], where: P
                 walk(v, f"{key}[{i}]")
         elif isinstance(value, int) and not isinstance(value, bool):
             last = key.rsplit(".", 1)[-1].split("[")[0].lower()
-            is_size = last == "k" or any(w in last for w in _SIZE_WORDS[:-1])
-            if not is_size or last in _NOT_SIZES:
+            if not _is_size(last):
                 return
             if value < 0:
                 raise ValueError(f"{where}: {key} = {value}; sizes cannot be negative")
