@@ -65,10 +65,16 @@ def _iter_local(cells: list[Cell], cell_fn: CellFn | None, n_jobs: int) -> Itera
 
 
 def _iter_dask(cells: list[Cell], cell_fn: CellFn | None, scheduler: Any) -> Iterator[dict[str, Any]]:
+    """Connect now (a bad address fails before any progress bar starts), then yield records."""
     if not scheduler:  # checked first: the message holds whether or not distributed is installed
         raise ValueError("--backend dask needs --scheduler ADDRESS (e.g. tcp://127.0.0.1:8786)")
+    client, own = _dask_client(scheduler)
+    return _dask_records(client, own, cells, cell_fn)
+
+
+def _dask_client(scheduler: Any) -> tuple[Any, bool]:
     try:
-        from distributed import Client, as_completed
+        from distributed import Client
     except ImportError as exc:  # pragma: no cover - depends on the install
         raise ImportError('the Dask backend needs distributed: pip install "fairx[dask]"') from exc
     own = not isinstance(scheduler, Client)
@@ -83,6 +89,13 @@ def _iter_dask(cells: list[Cell], cell_fn: CellFn | None, scheduler: Any) -> Ite
                                   "with `dask scheduler` or use --backend local") from None
     else:
         client = scheduler
+    return client, own
+
+
+def _dask_records(client: Any, own: bool, cells: list[Cell],
+                  cell_fn: CellFn | None) -> Iterator[dict[str, Any]]:
+    from distributed import as_completed
+
     try:
         futures = [client.submit(execute_cell, c, cell_fn, None, True, pure=False) for c in cells]
         try:
