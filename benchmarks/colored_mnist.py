@@ -44,7 +44,7 @@ def compare_latents(args: argparse.Namespace, sd: float, seed: int) -> list[dict
     controlled (the VAE is the one ``--model fairdisco`` / ``fldgm`` fit with the same seed)."""
     from fairx.data import load_dataset
     from fairx.metrics._images import image_utility, label_group_dependence, painted_colour
-    from fairx.models._image_generators import ImageFair4Free, ImageFairVAE, ImageFLDGM
+    from fairx.models.fair_latent.images import ImageFair4Free, ImageFairVAE, ImageFLDGM
 
     train = load_dataset("colored_mnist", bias=1.0, sd=sd, split="train", n=args.n,
                          seed=seed).materialize()

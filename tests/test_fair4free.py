@@ -17,7 +17,7 @@ from latent_checks import assert_no_training_rows, biased_split, check_fair_gene
 
 from fairx.data import TabularDataset  # noqa: E402
 from fairx.models import Fair4Free, FairVAE, get  # noqa: E402
-from fairx.models._persist import load_method  # noqa: E402
+from fairx.models.persist import load_method  # noqa: E402
 
 
 @pytest.fixture(scope="module")

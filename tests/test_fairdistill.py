@@ -10,7 +10,7 @@ torch = pytest.importorskip("torch")
 from latent_checks import biased_split, check_fair_generator  # noqa: E402
 
 from fairx.models import FairDistill, get  # noqa: E402
-from fairx.models._persist import load_method  # noqa: E402
+from fairx.models.persist import load_method  # noqa: E402
 
 
 @pytest.fixture(scope="module")

@@ -15,7 +15,7 @@ pytest.importorskip("torch")
 
 from fairx.data import TabularDataset, make_synthetic, train_test_split  # noqa: E402
 from fairx.models import get  # noqa: E402
-from fairx.models._fldgm import FLDGM  # noqa: E402
+from fairx.models.fair_latent.fldgm import FLDGM  # noqa: E402
 
 AUROC_MARGIN = 0.25  # allowed AUROC loss vs the unmitigated classifier (fairness costs accuracy:
 #                      the real labels carry the planted group shift that FLDGM removes)

@@ -17,8 +17,8 @@ torch = pytest.importorskip("torch")
 
 from fairx.data import load_dataset  # noqa: E402
 from fairx.data._images import ImageDataset  # noqa: E402
-from fairx.models._image_generators import ImageFair4Free, ImageFairVAE  # noqa: E402
-from fairx.models._persist import load_method  # noqa: E402
+from fairx.models.fair_latent.images import ImageFair4Free, ImageFairVAE  # noqa: E402
+from fairx.models.persist import load_method  # noqa: E402
 from fairx.nn import count_parameters  # noqa: E402
 
 
@@ -134,7 +134,7 @@ def test_distill_in_a_fresh_process_without_data_matches(teacher_dir, tmp_path):
     script = textwrap.dedent(f"""
         import torch
         torch.set_num_threads(1)
-        from fairx.models._image_generators import ImageFair4Free, ImageFairVAE
+        from fairx.models.fair_latent.images import ImageFair4Free, ImageFairVAE
         teacher = ImageFairVAE.load({str(teacher_dir)!r})
         ImageFair4Free.distill(teacher, preset="fast", steps=40, random_state=3).save(
             {str(tmp_path / 'student')!r})

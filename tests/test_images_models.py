@@ -11,12 +11,12 @@ from fairx.data import load_dataset  # noqa: E402
 from fairx.data._images import PALETTE  # noqa: E402
 from fairx.metrics._images import label_group_dependence  # noqa: E402
 from fairx.models import get  # noqa: E402
-from fairx.models._image_generators import (  # noqa: E402
+from fairx.models.fair_latent.images import (  # noqa: E402
     ImageFair4Free,
     ImageFairVAE,
     ImageFLDGM,
 )
-from fairx.models._registry import get_for, method_class  # noqa: E402
+from fairx.models.registry import get_for, method_class  # noqa: E402
 from fairx.nn._conv_vae import ConvFairVAENet, flatten_rows  # noqa: E402
 
 
@@ -130,7 +130,7 @@ def test_fair_generated_beats_real_on_debiased_test():
 
 
 def test_fairdistill_image_student(biased_digits):
-    from fairx.models._image_generators import ImageFairDistill
+    from fairx.models.fair_latent.images import ImageFairDistill
 
     m = get_for(biased_digits, "fairdistill", "fast", epochs=2, student_epochs=2,
                 device="cpu").fit(biased_digits)

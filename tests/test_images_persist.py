@@ -10,14 +10,14 @@ import pytest
 torch = pytest.importorskip("torch")
 
 from fairx.data import load_dataset  # noqa: E402
-from fairx.models._image_generators import (  # noqa: E402
+from fairx.models.fair_latent.images import (  # noqa: E402
     ImageFair4Free,
     ImageFairDistill,
     ImageFairVAE,
     ImageFLDGM,
 )
-from fairx.models._persist import load_method  # noqa: E402
-from fairx.models._registry import get_for  # noqa: E402
+from fairx.models.persist import load_method  # noqa: E402
+from fairx.models.registry import get_for  # noqa: E402
 
 MODELS = {
     "fairdisco": ({}, ImageFairVAE),

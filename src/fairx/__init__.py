@@ -22,7 +22,7 @@ def __getattr__(name: str) -> Any:
 
         return evaluate
     if name == "explain":
-        from .explain import explain
+        from .evaluation.explain import explain
 
         return explain
     raise AttributeError(f"module 'fairx' has no attribute {name!r}")

@@ -287,7 +287,7 @@ def _parse_method(ctx: _Ctx, raw: Any, path: tuple, validate_registry: bool) -> 
     if label is not None:
         label = str(label)
     if validate_registry:
-        from ..models._registry import entry, method_class
+        from ..models.registry import entry, method_class
 
         try:
             entry(name)

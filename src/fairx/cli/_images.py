@@ -42,7 +42,7 @@ def run_experiment(*, dataset: str, model: str, bias: float | None, sd: float | 
 
     from ..data import load_dataset
     from ..metrics._images import image_utility, label_group_dependence, painted_colour
-    from ..models import _registry
+    from ..models import registry as _registry
 
     method = _registry.get(model, preset, kind="image", random_state=seed, **(params or {}))
     opts: dict = {"seed": seed}
@@ -137,7 +137,7 @@ def run(
 def load_image_generator(model_dir: Path):
     """A saved image generator, or a clear error (missing folder, tabular or non-generator)."""
     from ..models import FairGenerator
-    from ..models._persist import load_method
+    from ..models.persist import load_method
 
     if not Path(model_dir).is_dir():
         raise FileNotFoundError(f"model folder {model_dir} does not exist")
@@ -198,7 +198,7 @@ def distill(
     steps: int = typer.Option(None, "--steps", help="optimiser steps of the student"),
 ) -> None:
     """Distil an image Fair4Free student from a saved teacher, without any training images."""
-    from ..models._image_generators import ImageFair4Free, ImageFairVAE
+    from ..models.fair_latent.images import ImageFair4Free, ImageFairVAE
 
     teacher = load_image_generator(teacher_dir)
     if type(teacher) is not ImageFairVAE:

@@ -25,9 +25,9 @@ def distill(
     epochs: int = typer.Option(None, "--epochs", help="Distillation epochs over the latent pool."),
 ) -> None:
     """Distil a Fair4Free student from a saved teacher, without any training data."""
-    from ..models._fair4free import Fair4Free
-    from ..models._fair_vae import FairVAE
-    from ..models._persist import load_method
+    from ..models.fair_latent.fair4free import Fair4Free
+    from ..models.fair_latent.fair_vae import FairVAE
+    from ..models.persist import load_method
 
     if not teacher_dir.is_dir():
         raise FileNotFoundError(f"teacher folder {teacher_dir} does not exist")

@@ -28,7 +28,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from .data import TabularDataset, load_dataset, train_test_split
+from ..data import TabularDataset, load_dataset, train_test_split
 
 logger = logging.getLogger(__name__)
 
@@ -369,7 +369,7 @@ def explain(
         # the reference: its "output" is the real train split itself
         return explain_frames(train, train, test, method="unmitigated", stage="reference", **common)
     if isinstance(method, str):
-        from .models import get
+        from ..models import get
 
         est = get(method, preset=preset, **(params or {}))
     else:
@@ -397,8 +397,8 @@ def explain(
 
 
 class _CallableModule(type(sys.modules[__name__])):
-    """``fairx.explain`` is both this module and the function: once the submodule is imported,
-    Python binds the name ``fairx.explain`` to the module, so calling it must still work."""
+    """``fairx.evaluation.explain`` is both this module and the function: once the submodule is imported,
+    Python binds the name ``fairx.evaluation.explain`` to the module, so calling it must still work."""
 
     def __call__(self, *args: Any, **kwargs: Any) -> ExplainResult:
         return explain(*args, **kwargs)

@@ -31,9 +31,9 @@ from typing import Any, ClassVar
 
 import numpy as np
 
-from ..data import TabularDataset
-from ._base import FairGenerator
-from ._fair_vae import FairVAE
+from ...data import TabularDataset
+from ..base import FairGenerator
+from .fair_vae import FairVAE
 
 logger = logging.getLogger(__name__)
 
@@ -164,7 +164,7 @@ class Fair4Free(FairGenerator):
             mu, logvar = np.tile(mu, (reps, 1))[: self.pool_size], np.tile(logvar, (reps, 1))[: self.pool_size]
             z = mu + np.exp(0.5 * logvar) * rng.standard_normal(mu.shape)
             return torch.as_tensor(z, dtype=torch.float32, device=teacher.device_), None, []
-        from ..nn._distill import prior_chain, select_chain_step
+        from ...nn._distill import prior_chain, select_chain_step
 
         def reencode(z: np.ndarray, rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray]:
             s_idx = teacher.sample_s(len(z), rng)
@@ -182,7 +182,7 @@ class Fair4Free(FairGenerator):
     def _distill(self, teacher: FairVAE, data: TabularDataset | None) -> None:
         import torch
 
-        from ..nn import (
+        from ...nn import (
             count_parameters,
             distill_decoder,
             load_numpy_state,
@@ -260,7 +260,7 @@ class Fair4Free(FairGenerator):
 
     # ------------------------------------------------------------------ persistence (student only)
     def _get_state(self) -> tuple[dict[str, Any], dict[str, np.ndarray]]:
-        from ..nn import state_to_numpy
+        from ...nn import state_to_numpy
 
         self._check_fitted("generator_")
         state = {"layout": self.layout_._layout_state(), "z_dim": self.z_dim_, "k": self.k_,
@@ -271,7 +271,7 @@ class Fair4Free(FairGenerator):
         return state, arrays
 
     def _set_state(self, config: dict[str, Any], arrays: dict[str, np.ndarray]) -> None:
-        from ..nn import load_numpy_state, mlp
+        from ...nn import load_numpy_state, mlp
 
         self.layout_ = FairVAE(decode=self.decode, s_sampling=self.s_sampling, device=self.device,
                                z_dim=int(config["z_dim"]))

@@ -27,10 +27,10 @@ from typing import Any, ClassVar
 
 import numpy as np
 
-from ..data import TabularDataset
-from ._base import FairGenerator
-from ._fair4free import _TEACHER_PARAMS, ParameterCounts
-from ._fair_vae import FairVAE
+from ...data import TabularDataset
+from ..base import FairGenerator
+from .fair4free import _TEACHER_PARAMS, ParameterCounts
+from .fair_vae import FairVAE
 
 logger = logging.getLogger(__name__)
 
@@ -88,13 +88,13 @@ class FairDistill(FairGenerator):
         return "FairDistill" if self.sampler == "gmm" else "FairDistill (prior)"
 
     def _student_net(self, x_dim: int, s_dim: int):
-        from ..nn import mlp
+        from ...nn import mlp
 
         return mlp([x_dim + s_dim, self.student_hidden, 2 * self.z_dim])
 
     def fit(self, train: TabularDataset) -> FairDistill:
         """Train the teacher, distil the student encoder on ``train``, fit the latent sampler."""
-        from ..nn import count_parameters, seeded, train_student_encoder
+        from ...nn import count_parameters, seeded, train_student_encoder
 
         if self.sampler not in ("gmm", "prior"):
             raise ValueError(f"sampler={self.sampler!r}; allowed: 'gmm', 'prior'")
@@ -183,7 +183,7 @@ class FairDistill(FairGenerator):
 
     # ------------------------------------------------------------------ persistence
     def _get_state(self) -> tuple[dict[str, Any], dict[str, np.ndarray]]:
-        from ..nn import state_to_numpy
+        from ...nn import state_to_numpy
 
         self._check_fitted("student_")
         t_state, t_arrays = self.teacher_._get_state()
@@ -194,7 +194,7 @@ class FairDistill(FairGenerator):
         return state, arrays
 
     def _set_state(self, config: dict[str, Any], arrays: dict[str, np.ndarray]) -> None:
-        from ..nn import load_numpy_state
+        from ...nn import load_numpy_state
 
         teacher = FairVAE(**{p: getattr(self, p) for p in _TEACHER_PARAMS}, decode=self.decode,
                           s_sampling=self.s_sampling, device=self.device)

@@ -13,9 +13,9 @@ from typing import Any
 
 import pandas as pd
 
-from ._base import FairMethod
+from .base import FairMethod
 
-_CATALOGUES = ("fairx.models._catalog_baselines", "fairx.models._catalog_latent")
+_CATALOGUES = ("fairx.models.baselines.catalog", "fairx.models.fair_latent.catalog")
 
 
 @dataclass(frozen=True)
@@ -43,13 +43,13 @@ def register(name: str, target: str, *, stage: str, description: str, kind: str 
 # image classes of the fair-latent family (methods.md §9), used when an entry has no
 # image_target of its own (the catalogue entries are owned by other areas)
 _IMAGE_DEFAULTS = {
-    "fairdisco": "fairx.models._image_generators:ImageFairVAE",
-    "fldgm": "fairx.models._image_generators:ImageFLDGM",
-    "fldgm-wgan-gp": "fairx.models._image_generators:ImageFLDGM",
-    "fldgm-lsgan": "fairx.models._image_generators:ImageFLDGM",
-    "fldgm-ddpm": "fairx.models._image_generators:ImageFLDGM",
-    "fair4free": "fairx.models._image_generators:ImageFair4Free",
-    "fairdistill": "fairx.models._image_generators:ImageFairDistill",
+    "fairdisco": "fairx.models.fair_latent.images:ImageFairVAE",
+    "fldgm": "fairx.models.fair_latent.images:ImageFLDGM",
+    "fldgm-wgan-gp": "fairx.models.fair_latent.images:ImageFLDGM",
+    "fldgm-lsgan": "fairx.models.fair_latent.images:ImageFLDGM",
+    "fldgm-ddpm": "fairx.models.fair_latent.images:ImageFLDGM",
+    "fair4free": "fairx.models.fair_latent.images:ImageFair4Free",
+    "fairdistill": "fairx.models.fair_latent.images:ImageFairDistill",
 }
 
 

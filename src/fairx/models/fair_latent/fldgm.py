@@ -1,6 +1,6 @@
 """FLDGM — Fair Latent Deep Generative Models (Ramachandranpillai et al., ECAI 2023; methods.md §2).
 
-1. Train the fair VAE (:class:`~fairx.models._fair_vae.FairVAE`, §1) and freeze it.
+1. Train the fair VAE (:class:`~fairx.models.fair_latent.fair_vae.FairVAE`, §1) and freeze it.
 2. Encode the training rows: posteriors N(μ, σ²) of q(z | x, s).
 3. Train an ordinary generative model on z = μ + σ·ε, resampled for every batch (no fairness
    term): ``latent_model="wgan-gp"`` | ``"lsgan"`` | ``"ddpm"`` (:mod:`fairx.nn`'s
@@ -26,8 +26,8 @@ from typing import Any, ClassVar
 
 import numpy as np
 
-from ..data import TabularDataset
-from ._base import FairGenerator
+from ...data import TabularDataset
+from ..base import FairGenerator
 
 logger = logging.getLogger(__name__)
 
@@ -39,7 +39,7 @@ def make_latent_model(kind: str, preset: str = "default", params: dict[str, Any]
                       **common: Any):
     """A ``LatentGAN`` / ``LatentDDPM`` with the named preset, ``params`` overriding it and
     ``common`` (device, random_state, verbose) on top."""
-    from ..nn import DDPM_PRESETS, LATENT_GAN_PRESETS, LatentDDPM, LatentGAN
+    from ...nn import DDPM_PRESETS, LATENT_GAN_PRESETS, LatentDDPM, LatentGAN
 
     if kind not in LATENT_MODELS:
         raise ValueError(f"latent_model={kind!r}; allowed: {', '.join(map(repr, LATENT_MODELS))}")
@@ -92,7 +92,7 @@ class FLDGM(FairGenerator):
         return _DISPLAY.get(self.latent_model, f"FLDGM-{self.latent_model}")
 
     def _make_vae(self):
-        from ._fair_vae import FairVAE
+        from .fair_vae import FairVAE
 
         if self.vae_preset not in FairVAE.presets:
             raise ValueError(f"vae_preset={self.vae_preset!r}; allowed: {sorted(FairVAE.presets)}")
@@ -126,7 +126,7 @@ class FLDGM(FairGenerator):
         return self
 
     def _set_counts(self) -> None:
-        from ..nn import count_parameters
+        from ...nn import count_parameters
 
         net = self.vae_.net_
         decoding = [m for m in (net.decoder, net.label_head) if m is not None]
@@ -167,8 +167,8 @@ class FLDGM(FairGenerator):
         return state, arrays
 
     def _set_state(self, config: dict[str, Any], arrays: dict[str, np.ndarray]) -> None:
-        from ..nn import LatentDDPM, LatentGAN
-        from ._fair_vae import FairVAE
+        from ...nn import LatentDDPM, LatentGAN
+        from .fair_vae import FairVAE
 
         vae = FairVAE(**config["vae_params"])
         vae._set_state(config["vae"], arrays)

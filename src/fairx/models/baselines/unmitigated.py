@@ -6,9 +6,9 @@ from typing import Any, ClassVar
 
 import numpy as np
 
-from ..data import TabularDataset
-from ._base import FairClassifier
-from ._features import check_training_data
+from ...data import TabularDataset
+from .._features import check_training_data
+from ..base import FairClassifier
 
 
 class Unmitigated(FairClassifier):
@@ -38,7 +38,7 @@ class Unmitigated(FairClassifier):
         return "Unmitigated"
 
     def fit(self, train: TabularDataset) -> Unmitigated:
-        from ..metrics import fit_downstream
+        from ...metrics import fit_downstream
 
         check_training_data(train)
         self.model_ = fit_downstream(train, classifier=self.classifier,

@@ -13,7 +13,7 @@ from typing import Any
 import numpy as np
 
 from .. import __version__
-from ._base import FairMethod
+from .base import FairMethod
 
 CONFIG = "config.json"
 WEIGHTS = "weights.safetensors"
@@ -68,7 +68,7 @@ def read_saved(path: str | Path) -> tuple[dict[str, Any], dict[str, np.ndarray]]
 
 
 def load_method(path: str | Path, expected: type[FairMethod] | None = None) -> FairMethod:
-    from ._registry import method_class
+    from .registry import method_class
 
     config, arrays = read_saved(path)
     kind = config.get("kind", "tabular")  # files written before "kind" existed are tabular

@@ -8,9 +8,9 @@ from typing import Any, ClassVar
 
 import numpy as np
 
-from ..data import TabularDataset, TabularEncoder
-from ._base import FairGenerator
-from ._features import check_training_data
+from ...data import TabularDataset, TabularEncoder
+from .._features import check_training_data
+from ..base import FairGenerator
 
 logger = logging.getLogger(__name__)
 
@@ -92,7 +92,7 @@ class TabFairGAN(FairGenerator):
         import torch
         from torch import nn
 
-        from ..nn import block_activation, mlp
+        from ...nn import block_activation, mlp
 
         d = self.encoder_.dim_
         blocks = self.encoder_.blocks_
@@ -137,7 +137,7 @@ class TabFairGAN(FairGenerator):
     def fit(self, train: TabularDataset) -> TabFairGAN:
         import torch
 
-        from ..nn import (
+        from ...nn import (
             count_parameters,
             generator_wasserstein_loss,
             minibatches,
@@ -200,7 +200,7 @@ class TabFairGAN(FairGenerator):
         """``n`` rows in the training schema; the same ``seed`` gives the same rows."""
         import torch
 
-        from ..nn import seeded
+        from ...nn import seeded
 
         n = self._check_n(n)
         self._check_fitted("generator_")
@@ -212,7 +212,7 @@ class TabFairGAN(FairGenerator):
 
     # ------------------------------------------------------------------ persistence
     def _get_state(self) -> tuple[dict[str, Any], dict[str, np.ndarray]]:
-        from ..nn import state_to_numpy
+        from ...nn import state_to_numpy
 
         self._check_fitted("generator_")
         state = {"encoder": self.encoder_.get_state(), "schema": self.schema_,
@@ -222,7 +222,7 @@ class TabFairGAN(FairGenerator):
         return state, state_to_numpy(self.generator_, "generator")
 
     def _set_state(self, config: dict[str, Any], arrays: dict[str, np.ndarray]) -> None:
-        from ..nn import load_numpy_state, resolve_device
+        from ...nn import load_numpy_state, resolve_device
 
         self.encoder_ = TabularEncoder.from_state(config["encoder"])
         self.schema_ = config["schema"]

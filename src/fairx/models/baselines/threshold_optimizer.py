@@ -6,9 +6,9 @@ from typing import Any, ClassVar
 
 import numpy as np
 
-from ..data import TabularDataset
-from ._base import Postprocessor
-from ._features import check_training_data, make_estimator
+from ...data import TabularDataset
+from .._features import check_training_data, make_estimator
+from ..base import Postprocessor
 
 _SHORT = {"demographic_parity": "DP", "equalized_odds": "EO", "true_positive_rate_parity": "TPR",
           "false_positive_rate_parity": "FPR", "false_negative_rate_parity": "FNR",

@@ -6,9 +6,9 @@ from typing import Any, ClassVar
 
 import numpy as np
 
-from ..data import TabularDataset
-from ._base import FairClassifier
-from ._features import check_training_data, make_estimator
+from ...data import TabularDataset
+from .._features import check_training_data, make_estimator
+from ..base import FairClassifier
 
 CONSTRAINTS = ("demographic_parity", "equalized_odds")
 

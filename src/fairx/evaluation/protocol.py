@@ -27,9 +27,9 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from .data import TabularDataset, train_test_split
-from .models import FairMethod, get
-from .models._persist import _jsonable
+from ..data import TabularDataset, train_test_split
+from ..models import FairMethod, get
+from ..models.persist import _jsonable
 
 
 @dataclass
@@ -61,7 +61,7 @@ def _instantiate(method: str | FairMethod, *, seed: int, preset: str | None,
 
     params = dict(params or {})
     if isinstance(method, str):
-        from .models._registry import entry, method_class
+        from ..models.registry import entry, method_class
 
         cls = method_class(method)
         name = entry(method).name
@@ -127,7 +127,7 @@ def evaluate_method(
     ``quality_options``: extra keyword arguments of ``synthetic_quality`` (e.g. ``metrics=``,
     ``max_rows=``, ``embedding=``).
     """
-    from .metrics import data_parity, fit_downstream, ftu, group_table, prediction_metrics
+    from ..metrics import data_parity, fit_downstream, ftu, group_table, prediction_metrics
 
     if split is not None:
         train, test = split
@@ -158,7 +158,7 @@ def evaluate_method(
         metrics["ftu"] = _safe(ftu, model if use_sensitive else downstream(syn, True), test)
         metrics.update(data_parity(syn))
         if quality:
-            from .metrics import synthetic_quality
+            from ..metrics import synthetic_quality
 
             metrics.update(synthetic_quality(train, syn, holdout=test, seed=seed,
                                              **(quality_options or {})))

@@ -8,9 +8,9 @@ from typing import Any, ClassVar
 import numpy as np
 import pandas as pd
 
-from ..data import TabularDataset
-from ._base import Preprocessor
-from ._features import check_training_data
+from ...data import TabularDataset
+from .._features import check_training_data
+from ..base import Preprocessor
 
 logger = logging.getLogger(__name__)
 

@@ -25,7 +25,7 @@ data as far as z is free of s. ``counterfactuals`` decodes one z with every s.
 
 Persistence: ``save(dir)`` writes JSON (layout, hyper-parameters, small state) and safetensors
 (weights, latent-model and mixture arrays); the config records ``"kind": "image"`` so that
-:func:`~fairx.models._persist.load_method` picks the image class from the registry.
+:func:`~fairx.models.persist.load_method` picks the image class from the registry.
 """
 
 from __future__ import annotations
@@ -37,8 +37,8 @@ from typing import Any, ClassVar
 
 import numpy as np
 
-from ..data._images import ImageDataset
-from ._base import FairGenerator
+from ...data._images import ImageDataset
+from ..base import FairGenerator
 
 logger = logging.getLogger(__name__)
 
@@ -128,8 +128,8 @@ class ImageFairVAE(FairGenerator):
     def _fit_vae(self, train: ImageDataset) -> None:
         import torch
 
-        from ..nn import count_parameters, seeded, train_fair_vae
-        from ..nn._conv_vae import flatten_rows
+        from ...nn import count_parameters, seeded, train_fair_vae
+        from ...nn._conv_vae import flatten_rows
 
         self._check_params()
         train = _check_image_dataset(train)
@@ -169,7 +169,7 @@ class ImageFairVAE(FairGenerator):
                 "s_marginal": [float(v) for v in self.s_marginal_], "z_dim": int(self.z_dim_)}
 
     def _set_layout_state(self, layout: dict[str, Any]) -> None:
-        from ..nn import resolve_device
+        from ...nn import resolve_device
 
         self.device_ = resolve_device(self.device)
         self.shape_ = tuple(int(v) for v in layout["shape"])
@@ -180,7 +180,7 @@ class ImageFairVAE(FairGenerator):
 
     def _build_net(self, *, width: float = 1.0, hidden: int = 64, encoder: bool = True):
         """A :class:`~fairx.nn._conv_vae.ConvFairVAENet` for the fitted layout, on the device."""
-        from ..nn._conv_vae import ConvFairVAENet
+        from ...nn._conv_vae import ConvFairVAENet
 
         return ConvFairVAENet(self.shape_, self.n_groups_, self.n_classes_, z_dim=self.z_dim_,
                               hidden=hidden, s_injection=self.s_injection,
@@ -256,7 +256,7 @@ class ImageFairVAE(FairGenerator):
         not the mean). Returns every step's latents (:func:`fairx.nn._distill.prior_chain`)."""
         import torch
 
-        from ..nn._distill import prior_chain
+        from ...nn._distill import prior_chain
 
         enc, dec = self._encoder(), self._decoder()
 
@@ -321,7 +321,7 @@ class ImageFairVAE(FairGenerator):
 
     # ------------------------------------------------------------------ persistence
     def _get_state(self) -> tuple[dict[str, Any], dict[str, np.ndarray]]:
-        from ..nn import state_to_numpy
+        from ...nn import state_to_numpy
 
         self._check_fitted("net_")
         history = self.history_.as_dict() if hasattr(self.history_, "as_dict") else self.history_
@@ -330,7 +330,7 @@ class ImageFairVAE(FairGenerator):
         return state, state_to_numpy(self.net_, "net")
 
     def _set_state(self, config: dict[str, Any], arrays: dict[str, np.ndarray]) -> None:
-        from ..nn import TrainHistory, count_parameters, load_numpy_state
+        from ...nn import TrainHistory, count_parameters, load_numpy_state
 
         self._set_layout_state(config["layout"])
         self.net_ = self._build_net()
@@ -379,7 +379,7 @@ class ImageFLDGM(ImageFairVAE):
 
     def fit(self, train: ImageDataset) -> ImageFLDGM:
         """Fit the fair VAE, then the latent generator on the training posteriors."""
-        from ._fldgm import make_latent_model
+        from .fldgm import make_latent_model
 
         latent = make_latent_model(self.latent_model, self.latent_preset, self.latent_params,
                                    device=self.device, random_state=self.random_state,
@@ -404,7 +404,7 @@ class ImageFLDGM(ImageFairVAE):
         return state, {**arrays, **latent_arrays}
 
     def _set_state(self, config: dict[str, Any], arrays: dict[str, np.ndarray]) -> None:
-        from ..nn import LatentDDPM, LatentGAN
+        from ...nn import LatentDDPM, LatentGAN
 
         super()._set_state(config, arrays)
         cls = LatentDDPM if config["latent"]["kind"] == "ddpm" else LatentGAN
@@ -533,7 +533,7 @@ class ImageFair4Free(ImageFairVAE):
     def _distill(self, teacher: ImageFairVAE) -> None:
         import torch
 
-        from ..nn import (
+        from ...nn import (
             count_parameters,
             distill_decoder,
             load_numpy_state,
@@ -542,8 +542,8 @@ class ImageFair4Free(ImageFairVAE):
             state_to_numpy,
             train_latent_generator,
         )
-        from ..nn._distill import select_chain_step
-        from ._fair4free import ParameterCounts
+        from ...nn._distill import select_chain_step
+        from .fair4free import ParameterCounts
 
         t0 = time.perf_counter()
         self._set_layout_state(teacher._layout_state())
@@ -625,7 +625,7 @@ class ImageFair4Free(ImageFairVAE):
     def _sample_latent(self, n: int, seed: int | None) -> np.ndarray:
         import torch
 
-        from ..nn import seeded
+        from ...nn import seeded
 
         self._check_fitted("generator_")
         with seeded(seed), torch.no_grad():
@@ -634,7 +634,7 @@ class ImageFair4Free(ImageFairVAE):
 
     # ------------------------------------------------------------------ persistence (student only)
     def _get_state(self) -> tuple[dict[str, Any], dict[str, np.ndarray]]:
-        from ..nn import state_to_numpy
+        from ...nn import state_to_numpy
 
         self._check_fitted("generator_")
         state = {"layout": self._layout_state(), "k": int(self.k_),
@@ -648,8 +648,8 @@ class ImageFair4Free(ImageFairVAE):
         return state, arrays
 
     def _set_state(self, config: dict[str, Any], arrays: dict[str, np.ndarray]) -> None:
-        from ..nn import load_numpy_state, mlp
-        from ._fair4free import ParameterCounts
+        from ...nn import load_numpy_state, mlp
+        from .fair4free import ParameterCounts
 
         self._set_layout_state(config["layout"])
         self.k_ = int(config["k"])
@@ -706,7 +706,7 @@ class ImageFairDistill(ImageFairVAE):
         return "FairDistill"
 
     def _student_net(self):
-        from ..nn._conv_vae import FlatConvEncoder
+        from ...nn._conv_vae import FlatConvEncoder
 
         return FlatConvEncoder(self.shape_, self.n_groups_, self.z_dim_,
                                width=self.width).to(self.device_)
@@ -715,8 +715,8 @@ class ImageFairDistill(ImageFairVAE):
         import torch
         from sklearn.mixture import GaussianMixture
 
-        from ..nn import seeded, train_student_encoder
-        from ..nn._conv_vae import flatten_rows
+        from ...nn import seeded, train_student_encoder
+        from ...nn._conv_vae import flatten_rows
 
         self._fit_vae(train)
         images = torch.from_numpy(train.to_numpy()).to(self.device_)
@@ -745,7 +745,7 @@ class ImageFairDistill(ImageFairVAE):
         return self
 
     def _set_counts(self) -> None:
-        from ..nn import count_parameters
+        from ...nn import count_parameters
 
         self.n_parameters_student_ = count_parameters(self.student_)
         self.n_parameters_teacher_encoder_ = count_parameters(self.net_.encoder)
@@ -761,7 +761,7 @@ class ImageFairDistill(ImageFairVAE):
         return z.astype(np.float32)
 
     def _get_state(self) -> tuple[dict[str, Any], dict[str, np.ndarray]]:
-        from ..nn import state_to_numpy
+        from ...nn import state_to_numpy
 
         self._check_fitted("gmm_")
         state, arrays = super()._get_state()
@@ -770,7 +770,7 @@ class ImageFairDistill(ImageFairVAE):
                        **{f"gmm.{k}": np.asarray(v) for k, v in self.gmm_.items()}}
 
     def _set_state(self, config: dict[str, Any], arrays: dict[str, np.ndarray]) -> None:
-        from ..nn import load_numpy_state
+        from ...nn import load_numpy_state
 
         super()._set_state(config, arrays)
         self.student_ = self._student_net()

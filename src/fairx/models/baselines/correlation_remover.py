@@ -7,9 +7,9 @@ from typing import Any, ClassVar
 import numpy as np
 import pandas as pd
 
-from ..data import TabularDataset, TabularEncoder
-from ._base import Preprocessor
-from ._features import check_training_data, feature_encoder
+from ...data import TabularDataset, TabularEncoder
+from .._features import check_training_data, feature_encoder
+from ..base import Preprocessor
 
 
 class CorrelationRemover(Preprocessor):

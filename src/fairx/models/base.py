@@ -54,14 +54,14 @@ class FairMethod(BaseEstimator):
 
     def save(self, path: str | Path) -> Path:
         """Save the fitted model to the folder ``path`` (``config.json`` + ``weights.safetensors``)."""
-        from ._persist import save_method
+        from .persist import save_method
 
         return save_method(self, path)
 
     @classmethod
     def load(cls, path: str | Path) -> FairMethod:
         """Load a model saved with ``save``; no code from the files is executed."""
-        from ._persist import load_method
+        from .persist import load_method
 
         return load_method(path, expected=cls)
 
