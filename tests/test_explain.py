@@ -107,10 +107,11 @@ def test_explain_is_wired_at_top_level(planted):
     import fairx
     import fairx.evaluation.explain as module
 
-    # before and after the submodule import, fairx.explain(...) is the function
+    # fairx.explain is a plain function (the module lives in fairx.evaluation, so importing it
+    # cannot rebind the name); the same function is what the module defines
+    assert fairx.explain is module.explain and callable(fairx.explain)
     res = fairx.explain(planted, None, classifier="logreg", max_rows=50)
     assert res.method == "identity" and res.rank_correlation == pytest.approx(1.0)
-    assert module(planted, None, classifier="logreg", max_rows=50).proxies == res.proxies
 
 
 def test_missing_shap_gives_install_hint(monkeypatch, planted):

@@ -27,7 +27,7 @@ def model(split):
 def test_student_is_a_quarter_width_encoder(model):
     layers = [m for m in model.student_ if isinstance(m, torch.nn.Linear)]
     assert [layer.out_features for layer in layers] == [16, 2 * model.z_dim_]
-    assert model.n_parameters_["student"] < model.n_parameters_["teacher"] / 3
+    assert model.n_parameters_student_ < model.n_parameters_teacher_ / 3
     assert 1 <= model.gmm_components_ <= 3
 
 

@@ -106,7 +106,7 @@ def test_counterfactuals_change_colour_with_s(fitted, biased_digits):
 def test_fldgm_image_latent_generator(biased_digits):
     m = get("fldgm", "fast", kind="image", epochs=2, latent_model="lsgan",
             latent_params={"epochs": 5, "eval_every": 5}, device="cpu").fit(biased_digits)
-    z = m._sample_latent(200, seed=0)
+    z = m.sample_latent(200, seed=0)
     assert z.shape == (200, m.z_dim_) and np.isfinite(z).all()
     gen = m.sample(50, seed=0)
     assert len(gen) == 50 and gen.shape == biased_digits.shape
@@ -132,7 +132,7 @@ def test_fair_generated_beats_real_on_debiased_test():
 def test_fairdistill_image_student(biased_digits):
     from fairx.models.fair_latent.images import ImageFairDistill
 
-    m = get_for(biased_digits, "fairdistill", "fast", epochs=2, student_epochs=2,
+    m = get_for(biased_digits, "fairdistill", "fast", epochs=2, distill_epochs=2,
                 device="cpu").fit(biased_digits)
     assert isinstance(m, ImageFairDistill)
     assert m.n_parameters_student_ < m.n_parameters_teacher_encoder_ / 4

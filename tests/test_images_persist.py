@@ -23,8 +23,8 @@ MODELS = {
     "fairdisco": ({}, ImageFairVAE),
     "fldgm": ({"latent_params": {"epochs": 4, "eval_every": 4}}, ImageFLDGM),
     "fldgm-wgan-gp": ({"latent_params": {"epochs": 4, "eval_every": 4}}, ImageFLDGM),
-    "fair4free": ({"student_steps": 60, "chain_samples": 512}, ImageFair4Free),
-    "fairdistill": ({"student_epochs": 1}, ImageFairDistill),
+    "fair4free": ({"distill_steps": 60, "chain_samples": 512}, ImageFair4Free),
+    "fairdistill": ({"distill_epochs": 1}, ImageFairDistill),
 }
 
 

@@ -287,6 +287,7 @@ def _parse_method(ctx: _Ctx, raw: Any, path: tuple, validate_registry: bool) -> 
     if label is not None:
         label = str(label)
     if validate_registry:
+        from ..models.presets import UnknownPresetError, preset_params
         from ..models.registry import entry, method_class
 
         try:
@@ -298,10 +299,10 @@ def _parse_method(ctx: _Ctx, raw: Any, path: tuple, validate_registry: bool) -> 
         except ImportError:
             cls = None  # the method's module is not importable here; checked when it runs
         if cls is not None:
-            presets = getattr(cls, "presets", {})
-            if preset is not None and preset != "default" and preset not in presets:
-                raise ctx.error(path + ("preset",), f"method {name!r} has no preset {preset!r}; "
-                                f"presets: {sorted(presets) or ['default']}")
+            try:
+                preset_params(cls, preset, what=f"method {name!r}")
+            except UnknownPresetError as exc:
+                raise ctx.error(path + ("preset",), str(exc)) from None
             valid = cls().get_params()
             for k in params:
                 if k not in valid:

@@ -38,11 +38,11 @@ def distill(
     if not isinstance(teacher, FairVAE):
         raise ValueError(f"{teacher_dir} holds a {type(teacher).__name__}; 'fairx distill' needs a saved "
                          "fair VAE teacher (train one with: fairx generate DATA --model fairdisco --save-model DIR)")
-    student = Fair4Free.distill(teacher, k=k, epochs=epochs, random_state=seed, preset=preset)
+    student = Fair4Free.distill(teacher, chain_steps=k, distill_epochs=epochs, random_state=seed,
+                                 preset=preset)
     student.save(output)
-    counts = student.n_parameters_
-    console.print(f"distilled a Fair4Free student (k = {student.k_}; parameters: teacher "
-                  f"{counts['teacher']:,}, student {counts['student']:,}) without training data; "
+    console.print(f"distilled a Fair4Free student (k = {student.chain_steps_}; parameters: teacher "
+                  f"{student.n_parameters_teacher_:,}, student {student.n_parameters_student_:,}) without training data; "
                   f"saved to {output}", highlight=False)
 
 

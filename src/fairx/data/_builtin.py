@@ -12,6 +12,7 @@ import pandas as pd
 
 from ._dataset import DatasetError, TabularDataset, _as_list
 from ._download import RemoteFile, fetch_file
+from ._registry import dataset_info
 
 
 def fetch(remote: RemoteFile, data_home: str | os.PathLike[str] | None, download: bool):
@@ -69,8 +70,6 @@ def download_dataset(name: str, *, data_home: str | os.PathLike[str] | None = No
     A dataset module lists its files in ``REMOTE_FILES``; datasets without one (e.g. generated
     ones) have nothing to download.
     """
-    from ._registry import dataset_info
-
     info = dataset_info(name)
     module = importlib.import_module(info.loader.split(":")[0])
     remotes = getattr(module, "REMOTE_FILES", ())

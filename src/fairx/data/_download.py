@@ -18,6 +18,7 @@ import sys
 import tempfile
 import urllib.error
 import urllib.request
+import zipfile
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -140,8 +141,6 @@ def _download(url: str, dest: Path, *, progress: bool, label: str,
 
 
 def _extract(archive: Path, member: str, out) -> None:
-    import zipfile
-
     try:
         with zipfile.ZipFile(archive) as zf:
             names = zf.namelist()

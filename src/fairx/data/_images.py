@@ -30,6 +30,8 @@ import numpy as np
 import pandas as pd
 
 from ._dataset import DatasetError
+from ._download import RemoteFile, fetch_file
+from ._download import data_home as _home
 
 logger = logging.getLogger(__name__)
 
@@ -390,8 +392,6 @@ def _split_seed(seed: int, split: str) -> int:
 # --------------------------------------------------------------------------------------------
 def data_home() -> Path:
     """The dataset cache folder (``FAIRX_DATA_HOME``, else the user cache dir)."""
-    from ._download import data_home as _home
-
     return Path(_home())
 
 
@@ -422,8 +422,6 @@ def read_idx(path: str | Path, *, md5: str | None = None) -> np.ndarray:
 def _mnist_path(filename: str) -> Path:
     """Cached path of an MNIST file (downloaded when missing). The .gz bytes are not pinned
     (mirrors recompress them); :func:`read_idx` checks the uncompressed md5 instead."""
-    from ._download import RemoteFile, fetch_file
-
     return fetch_file(RemoteFile(relpath=f"mnist/{filename}", url=MNIST_URL + filename))
 
 

@@ -11,6 +11,7 @@ from typing import Any, Literal
 import pandas as pd
 
 from ._dataset import DatasetError, TabularDataset, _as_list
+from ._synthetic import make_synthetic
 
 
 @dataclass(frozen=True)
@@ -85,8 +86,6 @@ def available_datasets() -> pd.DataFrame:
 
 
 def _load_synthetic(sensitive: list[str], target: str | None, **options: Any) -> TabularDataset:
-    from ._synthetic import make_synthetic
-
     if target not in (None, "hired"):
         raise DatasetError(f"dataset 'synthetic' has target 'hired', not {target!r}")
     return make_synthetic(**options)

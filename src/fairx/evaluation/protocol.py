@@ -26,10 +26,21 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
+from sklearn.base import clone
 
 from ..data import TabularDataset, train_test_split
+from ..metrics import (
+    data_parity,
+    fit_downstream,
+    ftu,
+    group_table,
+    prediction_metrics,
+    synthetic_quality,
+)
 from ..models import FairMethod, get
 from ..models.persist import _jsonable
+from ..models.presets import preset_params
+from ..models.registry import entry, method_class
 
 
 @dataclass
@@ -57,12 +68,8 @@ def _instantiate(method: str | FairMethod, *, seed: int, preset: str | None,
                  use_sensitive: bool) -> tuple[FairMethod, str]:
     """A fresh, unfitted method seeded with ``seed``; methods that wrap a downstream classifier
     get the protocol's ``classifier`` / ``use_sensitive`` unless ``params`` set them."""
-    from sklearn.base import clone
-
     params = dict(params or {})
     if isinstance(method, str):
-        from ..models.registry import entry, method_class
-
         cls = method_class(method)
         name = entry(method).name
         base: FairMethod | None = None
@@ -82,15 +89,11 @@ def _instantiate(method: str | FairMethod, *, seed: int, preset: str | None,
         merged = {k: v for k, v in defaults.items() if k not in params}
         est = get(method, preset=preset, **merged, **params)
         if preset is not None:  # a preset value wins over the protocol's defaults
-            overrides = {k: v for k, v in getattr(cls, "presets", {}).get(preset, {}).items()
+            overrides = {k: v for k, v in preset_params(cls, preset).items()
                          if k in defaults and k not in params}
             est.set_params(**overrides)
     else:
-        if preset is not None:
-            presets = getattr(cls, "presets", {})
-            if preset not in presets and preset != "default":
-                raise KeyError(f"method {name!r} has no preset {preset!r}; presets: {sorted(presets)}")
-            params = {**presets.get(preset, {}), **params}
+        params = {**preset_params(cls, preset, what=f"method {name!r}"), **params}
         # an instance keeps its own configuration (classifier, ...); only the seed is set
         seeded = {"random_state": seed} if "random_state" in valid else {}
         est = clone(base).set_params(**{**seeded, **params})
@@ -127,8 +130,6 @@ def evaluate_method(
     ``quality_options``: extra keyword arguments of ``synthetic_quality`` (e.g. ``metrics=``,
     ``max_rows=``, ``embedding=``).
     """
-    from ..metrics import data_parity, fit_downstream, ftu, group_table, prediction_metrics
-
     if split is not None:
         train, test = split
     else:
@@ -158,8 +159,6 @@ def evaluate_method(
         metrics["ftu"] = _safe(ftu, model if use_sensitive else downstream(syn, True), test)
         metrics.update(data_parity(syn))
         if quality:
-            from ..metrics import synthetic_quality
-
             metrics.update(synthetic_quality(train, syn, holdout=test, seed=seed,
                                              **(quality_options or {})))
     elif stage == "pre":

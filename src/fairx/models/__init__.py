@@ -1,5 +1,7 @@
 """Every fairx method behind one registry: ``fairx.models.get("fair4free", preset="fast")``."""
 
+import importlib
+
 from .base import (
     FairClassifier,
     FairGenerator,
@@ -27,7 +29,5 @@ _LAZY = {
 
 def __getattr__(name: str):
     if name in _LAZY:
-        import importlib
-
         return getattr(importlib.import_module(_LAZY[name]), name)
     raise AttributeError(f"module 'fairx.models' has no attribute {name!r}")

@@ -14,12 +14,10 @@ import numpy as np
 from sklearn.base import BaseEstimator
 
 from ..data import TabularDataset
+from ..exceptions import NotFittedError
+from .persist import load_method, save_method
 
 Stage = Literal["reference", "pre", "in", "post", "generator"]
-
-
-class NotFittedError(RuntimeError):
-    """A method was used before ``fit``."""
 
 
 class FairMethod(BaseEstimator):
@@ -32,6 +30,9 @@ class FairMethod(BaseEstimator):
     name: ClassVar[str] = "method"
     stage: ClassVar[Stage] = "reference"
     presets: ClassVar[dict[str, dict[str, Any]]] = {}
+    #: parameters renamed since an earlier release, ``{"old": "new"}``: saved models that use the
+    #: old names still load, and ``fairx.models.get`` names the new one
+    renamed_params: ClassVar[dict[str, str]] = {}
 
     def fit(self, train: TabularDataset) -> FairMethod:  # pragma: no cover - interface
         raise NotImplementedError
@@ -54,15 +55,11 @@ class FairMethod(BaseEstimator):
 
     def save(self, path: str | Path) -> Path:
         """Save the fitted model to the folder ``path`` (``config.json`` + ``weights.safetensors``)."""
-        from .persist import save_method
-
         return save_method(self, path)
 
     @classmethod
     def load(cls, path: str | Path) -> FairMethod:
         """Load a model saved with ``save``; no code from the files is executed."""
-        from .persist import load_method
-
         return load_method(path, expected=cls)
 
 

@@ -8,12 +8,15 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from .. import __version__
-from .base import FairMethod
+from .._version import __version__
+from .registry import method_class
+
+if TYPE_CHECKING:  # base imports this module (FairMethod.save / load)
+    from .base import FairMethod
 
 CONFIG = "config.json"
 WEIGHTS = "weights.safetensors"
@@ -68,8 +71,6 @@ def read_saved(path: str | Path) -> tuple[dict[str, Any], dict[str, np.ndarray]]
 
 
 def load_method(path: str | Path, expected: type[FairMethod] | None = None) -> FairMethod:
-    from .registry import method_class
-
     config, arrays = read_saved(path)
     kind = config.get("kind", "tabular")  # files written before "kind" existed are tabular
     try:
@@ -78,8 +79,8 @@ def load_method(path: str | Path, expected: type[FairMethod] | None = None) -> F
         msg = err.args[0] if err.args else str(err)
         raise ValueError(f"{Path(path) / CONFIG}: cannot load method {config.get('method')!r} "
                          f"of kind {kind!r}: {msg}") from err
-    if expected is not None and expected is not FairMethod and not issubclass(cls, expected):
+    if expected is not None and not issubclass(cls, expected):
         raise TypeError(f"{path} holds a {cls.__name__}, not a {expected.__name__}")
-    method = cls(**config["params"])
+    method = cls(**{cls.renamed_params.get(k, k): v for k, v in config["params"].items()})
     method._set_state(config["state"], arrays)
     return method

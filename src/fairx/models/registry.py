@@ -9,11 +9,14 @@ from __future__ import annotations
 import difflib
 import importlib
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pandas as pd
 
-from .base import FairMethod
+from .presets import preset_params
+
+if TYPE_CHECKING:  # the classes are imported lazily, by their "module:Class" strings
+    from .base import FairMethod
 
 _CATALOGUES = ("fairx.models.baselines.catalog", "fairx.models.fair_latent.catalog")
 
@@ -104,19 +107,16 @@ def get(name: str, preset: str | None = None, *, kind: str = "tabular", **params
     ``kind="image"`` returns the method's image class (see :func:`get_for`)."""
     e = entry(name)
     cls = method_class(name, kind)
-    merged: dict[str, Any] = {}
-    if preset is not None:
-        presets = getattr(cls, "presets", {})
-        if preset not in presets and preset != "default":
-            raise KeyError(f"method {name!r} has no preset {preset!r}; presets: {sorted(presets) or ['default']}")
-        merged.update(presets.get(preset, {}))
+    merged = preset_params(cls, preset, what=f"method {name!r}")
     valid = cls().get_params()
     # a variant's pinned parameters apply to the image class only where it has them
     merged.update(e.fixed if kind == "tabular" else {k: v for k, v in e.fixed.items() if k in valid})
     merged.update(params)
     bad = [k for k in merged if k not in valid]
     if bad:
-        raise TypeError(f"method {name!r} has no parameter(s) {bad}; parameters: {sorted(valid)}")
+        renamed = {k: cls.renamed_params[k] for k in bad if k in cls.renamed_params}
+        hint = f" (renamed: {renamed})" if renamed else ""
+        raise TypeError(f"method {name!r} has no parameter(s) {bad}{hint}; parameters: {sorted(valid)}")
     return cls(**merged)
 
 

@@ -26,10 +26,11 @@ import time
 from typing import Any, ClassVar
 
 import numpy as np
+import pandas as pd
 
 from ...data import TabularDataset
 from ..base import FairGenerator
-from .fair4free import _TEACHER_PARAMS, ParameterCounts
+from .fair4free import _TEACHER_PARAMS
 from .fair_vae import FairVAE
 
 logger = logging.getLogger(__name__)
@@ -122,8 +123,8 @@ class FairDistill(FairGenerator):
             mu = mu + np.exp(0.5 * logvar) * rng.standard_normal(mu.shape)
         self._fit_sampler(mu)
         self.distill_seconds_ = time.perf_counter() - t0
-        self.n_parameters_ = ParameterCounts(teacher=int(teacher.n_parameters_),
-                                             student=count_parameters(self.student_))
+        self.n_parameters_teacher_ = int(teacher.n_parameters_)
+        self.n_parameters_student_ = self.n_parameters_ = count_parameters(self.student_)
         return self
 
     def student_posterior(self, ds: TabularDataset) -> tuple[np.ndarray, np.ndarray]:
@@ -138,8 +139,6 @@ class FairDistill(FairGenerator):
 
     def transform(self, ds: TabularDataset):
         """The student's fair representation (latent means), columns ``z0 …``."""
-        import pandas as pd
-
         mu, _ = self.student_posterior(ds)
         return pd.DataFrame(mu, columns=[f"z{i}" for i in range(mu.shape[1])], index=ds.frame.index)
 
@@ -163,8 +162,12 @@ class FairDistill(FairGenerator):
         self.gmm_ = {"weights": best.weights_, "means": best.means_, "covariances": best.covariances_}
         self.gmm_components_ = int(best.n_components)
 
-    def sample_latent(self, n: int, rng: np.random.Generator) -> np.ndarray:
-        """``n`` latents from the fitted mixture (numpy only)."""
+    def sample_latent(self, n: int, *, seed: int | None = None) -> np.ndarray:
+        """``n`` latents from the fitted mixture, shape (n, z_dim) (numpy only)."""
+        self._check_fitted("gmm_")
+        return self._draw_latent(self._check_n(n), np.random.default_rng(seed))
+
+    def _draw_latent(self, n: int, rng: np.random.Generator) -> np.ndarray:
         w, means, covs = (np.asarray(self.gmm_[k]) for k in ("weights", "means", "covariances"))
         comp = rng.choice(len(w), size=n, p=w / w.sum())
         chol = np.linalg.cholesky(covs)
@@ -176,7 +179,7 @@ class FairDistill(FairGenerator):
         self._check_fitted("student_")
         n = self._check_n(n)
         rng = np.random.default_rng(seed)
-        z = self.sample_latent(n, rng).astype(np.float32)
+        z = self._draw_latent(n, rng).astype(np.float32)
         out = self.teacher_.decode_latent(z, seed=int(rng.integers(2**31)))
         out.meta["generator"] = self.display_name
         return out
@@ -187,7 +190,8 @@ class FairDistill(FairGenerator):
 
         self._check_fitted("student_")
         t_state, t_arrays = self.teacher_._get_state()
-        state = {"teacher": t_state, "n_parameters": dict(self.n_parameters_),
+        state = {"teacher": t_state, "n_parameters": {"teacher": self.n_parameters_teacher_,
+                                                          "student": self.n_parameters_student_},
                  "gmm_components": self.gmm_components_, "history": self.history_}
         arrays = {**{f"teacher.{k}": v for k, v in t_arrays.items()}, **state_to_numpy(self.student_, "student"),
                   **{f"gmm.{k}": np.asarray(v) for k, v in self.gmm_.items()}}
@@ -207,5 +211,6 @@ class FairDistill(FairGenerator):
         self.student_.eval()
         self.gmm_ = {k: arrays[f"gmm.{k}"] for k in ("weights", "means", "covariances")}
         self.gmm_components_ = int(config["gmm_components"])
-        self.n_parameters_ = ParameterCounts({k: int(v) for k, v in config["n_parameters"].items()})
+        self.n_parameters_teacher_ = int(config["n_parameters"]["teacher"])
+        self.n_parameters_student_ = self.n_parameters_ = int(config["n_parameters"]["student"])
         self.history_ = config.get("history", {})

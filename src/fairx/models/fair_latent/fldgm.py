@@ -28,6 +28,8 @@ import numpy as np
 
 from ...data import TabularDataset
 from ..base import FairGenerator
+from ..presets import LATENT_MODEL_PRESETS, preset_params
+from .fair_vae import FairVAE
 
 logger = logging.getLogger(__name__)
 
@@ -39,14 +41,13 @@ def make_latent_model(kind: str, preset: str = "default", params: dict[str, Any]
                       **common: Any):
     """A ``LatentGAN`` / ``LatentDDPM`` with the named preset, ``params`` overriding it and
     ``common`` (device, random_state, verbose) on top."""
-    from ...nn import DDPM_PRESETS, LATENT_GAN_PRESETS, LatentDDPM, LatentGAN
+    from ...nn import LatentDDPM, LatentGAN
 
     if kind not in LATENT_MODELS:
         raise ValueError(f"latent_model={kind!r}; allowed: {', '.join(map(repr, LATENT_MODELS))}")
-    presets = DDPM_PRESETS if kind == "ddpm" else LATENT_GAN_PRESETS
-    if preset not in presets:
-        raise ValueError(f"latent_preset={preset!r}; allowed: {sorted(presets)}")
-    merged = {**presets[preset], **(params or {}), **common}
+    merged = {**preset_params(LATENT_MODEL_PRESETS[kind], preset,
+                              what=f"the latent model {kind!r} (latent_preset)"),
+              **(params or {}), **common}
     try:
         return LatentDDPM(**merged) if kind == "ddpm" else LatentGAN(kind, **merged)
     except TypeError as err:
@@ -92,11 +93,8 @@ class FLDGM(FairGenerator):
         return _DISPLAY.get(self.latent_model, f"FLDGM-{self.latent_model}")
 
     def _make_vae(self):
-        from .fair_vae import FairVAE
-
-        if self.vae_preset not in FairVAE.presets:
-            raise ValueError(f"vae_preset={self.vae_preset!r}; allowed: {sorted(FairVAE.presets)}")
-        params = {**FairVAE.presets[self.vae_preset], **(self.vae_params or {}),
+        params = {**preset_params(FairVAE, self.vae_preset, what="the fair VAE (vae_preset)"),
+                  **(self.vae_params or {}),
                   "device": self.device, "random_state": self.random_state, "verbose": self.verbose}
         valid = FairVAE().get_params()
         bad = sorted(k for k in params if k not in valid)
@@ -168,7 +166,6 @@ class FLDGM(FairGenerator):
 
     def _set_state(self, config: dict[str, Any], arrays: dict[str, np.ndarray]) -> None:
         from ...nn import LatentDDPM, LatentGAN
-        from .fair_vae import FairVAE
 
         vae = FairVAE(**config["vae_params"])
         vae._set_state(config["vae"], arrays)

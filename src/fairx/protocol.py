@@ -1,0 +1,5 @@
+"""Kept for users' imports: the evaluation protocol lives in :mod:`fairx.evaluation.protocol`."""
+
+from .evaluation.protocol import MethodResult, evaluate_method, mean_std_table, summarize
+
+__all__ = ["MethodResult", "evaluate_method", "mean_std_table", "summarize"]
