@@ -16,20 +16,20 @@ import math
 import sys
 from pathlib import Path
 
-from fairx.protocol import evaluate_method
-
 from fairx.data import make_synthetic
 from fairx.models import available, method_class
+from fairx.protocol import evaluate_method
 
 _TIMINGS = {"fit_seconds", "sample_seconds"}
 
 
-def record(n_samples: int, seeds: list[int]) -> dict[str, dict[str, dict[str, float]]]:
-    """``{method: {seed: {metric: value}}}`` for every registered method (``fast`` preset
-    where it has one)."""
+def record(n_samples: int, seeds: list[int], methods: list[str] | None = None,
+           output: Path | None = None) -> dict[str, dict[str, dict[str, float]]]:
+    """``{method: {seed: {metric: value}}}`` for every registered method (or ``methods``), with
+    the ``fast`` preset where it has one; written to ``output`` after every method."""
     data = make_synthetic(n_samples, bias=0.8, seed=0)
     out: dict[str, dict[str, dict[str, float]]] = {}
-    for name in available()["name"]:
+    for name in methods or list(available()["name"]):
         out[name] = {}
         # methods without a ``fast`` preset (the scikit-learn baselines) run with their defaults
         preset = "fast" if "fast" in getattr(method_class(name), "presets", {}) else None
@@ -39,17 +39,20 @@ def record(n_samples: int, seeds: list[int]) -> dict[str, dict[str, dict[str, fl
             out[name][str(seed)] = {k: v for k, v in sorted(result.metrics.items())
                                     if k not in _TIMINGS}
             print(f"{name:24s} seed={seed}", flush=True)
+        if output is not None:
+            output.write_text(json.dumps(out, indent=1, sort_keys=True) + "\n")
     return out
 
 
 def compare(old: dict, new: dict, tol: float = 1e-9) -> list[str]:
-    """Human-readable differences between two recordings (empty when they agree)."""
+    """Human-readable differences between two recordings (empty when they agree), over the
+    methods and seeds of ``new`` (a partial rerun compares only what it ran)."""
     diffs = []
-    for name in sorted(set(old) | set(new)):
-        if name not in old or name not in new:
-            diffs.append(f"{name}: only in {'new' if name in new else 'old'}")
+    for name in sorted(new):
+        if name not in old:
+            diffs.append(f"{name}: not in the earlier recording")
             continue
-        for seed in sorted(set(old[name]) | set(new[name])):
+        for seed in sorted(new[name]):
             a, b = old[name].get(seed, {}), new[name].get(seed, {})
             for metric in sorted(set(a) | set(b)):
                 x, y = a.get(metric), b.get(metric)
@@ -65,10 +68,10 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("-o", "--output", type=Path, required=True)
     parser.add_argument("-n", "--n-samples", type=int, default=600)
     parser.add_argument("--seeds", type=int, nargs="+", default=[0, 1])
+    parser.add_argument("--methods", nargs="+", help="registry names (default: all)")
     parser.add_argument("--compare", type=Path, help="an earlier recording to compare with")
     args = parser.parse_args(argv)
-    new = record(args.n_samples, args.seeds)
-    args.output.write_text(json.dumps(new, indent=1, sort_keys=True) + "\n")
+    new = record(args.n_samples, args.seeds, args.methods, args.output)
     print(f"wrote {args.output}")
     if args.compare is not None:
         diffs = compare(json.loads(args.compare.read_text()), new)
