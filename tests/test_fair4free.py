@@ -144,7 +144,8 @@ def test_fit_generates_fair_useful_data(split):
 
 def test_data_source_ablation_is_labelled_not_data_free(split):
     train, _ = split
-    model = get("fair4free-data", preset="fast", epochs=5, distill_epochs=2, random_state=0)
+    model = get("fair4free-data", preset="fast", teacher__epochs=5, distill_epochs=2,
+                random_state=0)
     assert model.source == "data" and "not data-free" in model.display_name
     model.fit(train.subset(np.arange(600)))
     assert model.chain_steps_ is None

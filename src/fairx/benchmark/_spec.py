@@ -288,7 +288,7 @@ def _parse_method(ctx: _Ctx, raw: Any, path: tuple, validate_registry: bool) -> 
         label = str(label)
     if validate_registry:
         from ..models.presets import UnknownPresetError, preset_params
-        from ..models.registry import entry, method_class
+        from ..models.registry import entry, method_class, parameter_names
 
         try:
             entry(name)
@@ -303,7 +303,7 @@ def _parse_method(ctx: _Ctx, raw: Any, path: tuple, validate_registry: bool) -> 
                 preset_params(cls, preset, what=f"method {name!r}")
             except UnknownPresetError as exc:
                 raise ctx.error(path + ("preset",), str(exc)) from None
-            valid = cls().get_params()
+            valid = parameter_names(cls)
             for k in params:
                 if k not in valid:
                     raise ctx.error(path + ("params", k), f"method {name!r} has no parameter "

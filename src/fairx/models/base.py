@@ -33,6 +33,9 @@ class FairMethod(BaseEstimator):
     #: parameters renamed since an earlier release, ``{"old": "new"}``: saved models that use the
     #: old names still load, and ``fairx.models.get`` names the new one
     renamed_params: ClassVar[dict[str, str]] = {}
+    #: nested estimator parameters and the class each defaults to when it is ``None``
+    #: (``{"teacher": FairVAE}``): ``fairx.models.get(..., teacher__epochs=5)`` sets theirs
+    nested_params: ClassVar[dict[str, type[FairMethod]]] = {}
 
     def fit(self, train: TabularDataset) -> FairMethod:  # pragma: no cover - interface
         raise NotImplementedError
@@ -41,6 +44,12 @@ class FairMethod(BaseEstimator):
     def display_name(self) -> str:
         """Name shown in result tables (e.g. ``DECAF-DP``); defaults to the registry name."""
         return self.name
+
+    @classmethod
+    def _params_from_saved(cls, params: dict[str, Any]) -> dict[str, Any]:
+        """Constructor arguments from the parameters of a saved ``config.json``: names renamed
+        since (``renamed_params``) are mapped to the new ones. Subclasses extend it."""
+        return {cls.renamed_params.get(k, k): v for k, v in params.items()}
 
     def _check_fitted(self, attribute: str) -> None:
         if not hasattr(self, attribute):

@@ -22,7 +22,13 @@ CONFIG = "config.json"
 WEIGHTS = "weights.safetensors"
 
 
+_NESTED = "fairx_method"  # marks a nested estimator parameter (e.g. a teacher) in config.json
+
+
 def _jsonable(value: Any) -> Any:
+    if hasattr(value, "get_params") and hasattr(value, "name"):  # a nested fairx method
+        return {_NESTED: value.name, "kind": getattr(value, "data_kind", "tabular"),
+                "params": _jsonable(value.get_params(deep=False))}
     if isinstance(value, dict):
         return {str(k): _jsonable(v) for k, v in value.items()}
     if isinstance(value, (list, tuple)):
@@ -31,6 +37,14 @@ def _jsonable(value: Any) -> Any:
         return value.item()
     if isinstance(value, np.ndarray):
         return value.tolist()
+    return value
+
+
+def _restore(value: Any) -> Any:
+    """Inverse of :func:`_jsonable` for nested methods: rebuilt through the registry by name."""
+    if isinstance(value, dict) and _NESTED in value:
+        cls = method_class(value[_NESTED], value.get("kind", "tabular"))
+        return cls(**cls._params_from_saved({k: _restore(v) for k, v in value["params"].items()}))
     return value
 
 
@@ -81,6 +95,6 @@ def load_method(path: str | Path, expected: type[FairMethod] | None = None) -> F
                          f"of kind {kind!r}: {msg}") from err
     if expected is not None and not issubclass(cls, expected):
         raise TypeError(f"{path} holds a {cls.__name__}, not a {expected.__name__}")
-    method = cls(**{cls.renamed_params.get(k, k): v for k, v in config["params"].items()})
+    method = cls(**cls._params_from_saved({k: _restore(v) for k, v in config["params"].items()}))
     method._set_state(config["state"], arrays)
     return method

@@ -15,6 +15,8 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
+from sklearn.base import clone
+
 PRESET_NAMES = ("paper", "default", "fast")
 
 _DDPM = {
@@ -69,7 +71,8 @@ def preset_params(owner: Any, preset: str | None, *, what: str | None = None) ->
     Returns
     -------
     dict
-        A new dict (callers may change it).
+        A new dict (callers may change it); estimator values (a preset's ``teacher``) are fresh
+        clones.
 
     Raises
     ------
@@ -88,4 +91,4 @@ def preset_params(owner: Any, preset: str | None, *, what: str | None = None) ->
             return {}
         allowed = sorted(set(table) | {"default"})
         raise UnknownPresetError(f"{name} has no preset {preset!r}; presets: {allowed}")
-    return dict(table[preset])
+    return {k: clone(v) if hasattr(v, "get_params") else v for k, v in table[preset].items()}

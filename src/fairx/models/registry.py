@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 import pandas as pd
+from sklearn.base import clone
 
 from .presets import preset_params
 
@@ -108,7 +109,7 @@ def get(name: str, preset: str | None = None, *, kind: str = "tabular", **params
     e = entry(name)
     cls = method_class(name, kind)
     merged = preset_params(cls, preset, what=f"method {name!r}")
-    valid = cls().get_params()
+    valid = parameter_names(cls)
     # a variant's pinned parameters apply to the image class only where it has them
     merged.update(e.fixed if kind == "tabular" else {k: v for k, v in e.fixed.items() if k in valid})
     merged.update(params)
@@ -117,7 +118,21 @@ def get(name: str, preset: str | None = None, *, kind: str = "tabular", **params
         renamed = {k: cls.renamed_params[k] for k in bad if k in cls.renamed_params}
         hint = f" (renamed: {renamed})" if renamed else ""
         raise TypeError(f"method {name!r} has no parameter(s) {bad}{hint}; parameters: {sorted(valid)}")
-    return cls(**merged)
+    nested = {k: v for k, v in merged.items() if "__" in k}
+    flat = {k: v for k, v in merged.items() if "__" not in k}
+    for prefix in {k.split("__", 1)[0] for k in nested}:
+        inner = flat.get(prefix)
+        flat[prefix] = cls.nested_params[prefix]() if inner is None else clone(inner)
+    return cls(**flat).set_params(**nested)
+
+
+def parameter_names(cls: type[FairMethod]) -> set[str]:
+    """The parameters ``get`` accepts for ``cls``: its own and, for nested estimator parameters
+    (``teacher``), ``teacher__<name>`` for each of the nested class's."""
+    names = set(cls().get_params(deep=False))
+    for prefix, inner in getattr(cls, "nested_params", {}).items():
+        names.update(f"{prefix}__{k}" for k in inner().get_params(deep=False))
+    return names
 
 
 def available() -> pd.DataFrame:

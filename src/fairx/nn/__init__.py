@@ -11,7 +11,6 @@ from ._distill import (
     distill_decoder,
     gaussian_kl,
     gaussian_moment_kl,
-    mmd_rbf,
     train_latent_generator,
     train_student_encoder,
 )
@@ -42,7 +41,7 @@ __all__ = [
     "wgan_gp_critic_step",
     "FairVAENet", "TrainHistory", "distill_output_loss", "log_gaussian_kernel", "reconstruction_loss",
     "train_fair_vae", "v2_penalty", "v2_penalty_subsampled", "categorical_kl", "distill_decoder",
-    "gaussian_kl", "gaussian_moment_kl", "mmd_rbf", "train_latent_generator", "train_student_encoder",
+    "gaussian_kl", "gaussian_moment_kl", "train_latent_generator", "train_student_encoder",
     "LatentDDPM", "LatentGAN", "LatentModel", "cosine_alpha_bar",
     "median_distance", "rbf_mmd2",
 ]

@@ -30,57 +30,62 @@ import time
 from typing import Any, ClassVar
 
 import numpy as np
+from sklearn.base import clone
 
 from ...data import TabularDataset
 from ..base import FairGenerator
 from ..presets import preset_params
 from .fair_vae import FairVAE
+from .teacher import build_teacher, teacher_from_flat
 
 logger = logging.getLogger(__name__)
-
-_TEACHER_PARAMS = ("hidden", "z_dim", "beta", "epochs", "batch_size", "lr", "v2_rows", "patience",
-                   "numerical")
-
 
 class Fair4Free(FairGenerator):
     """Fair VAE teacher + data-free distilled student (latent generator and compact decoder).
 
-    Teacher parameters are those of :class:`FairVAE` (``hidden`` … ``numerical``). Student:
-    ``chain_steps`` (chain length; ``None`` = choose from 0..``max_chain_steps``),
-    ``chain_samples`` teacher latents per chain step,
-    ``student_hidden`` (32), ``noise_dim`` (8), ``student_decoder`` (distil a compact decoder, else
-    keep a copy of the teacher's decoder), ``distill_epochs`` passes over the pool in batches of
-    ``distill_batch``, ``moment_weight`` of the Gaussian moment KL, ``source`` ``"prior"``
-    (data-free) or ``"data"`` (ablation).
+    Parameters
+    ----------
+    teacher : the fair VAE to train (``None``: ``FairVAE()``); a clone is fitted, with this
+        model's ``device``, ``random_state``, ``verbose``, ``decode`` and ``s_sampling``.
+    source : ``"prior"`` (data-free: the teacher's own chain) or ``"data"`` (ablation: the
+        teacher's posteriors of the training rows; not data-free).
+    chain_steps : length k of the prior→decode→re-encode chain (``None``: the first stationary
+        step in 0..``max_chain_steps``).
+    chain_samples : teacher latents per chain step (the student's training set).
+    student_hidden, noise_dim : width of the student decoder and size of the generator's noise.
+    student_decoder : distil a compact decoder (else keep a copy of the teacher's decoder).
+    distill_epochs, distill_batch, distill_lr : passes over the latents, batch size, Adam rate.
+    moment_weight : weight of the Gaussian moment KL next to the MMD.
+    decode, s_sampling : generation, as in :class:`FairVAE`.
+    device, random_state, verbose : run settings (also the teacher's).
+
+    Attributes
+    ----------
+    chain_steps_, chain_scores_ : the chain length used and the stationarity ratio per step.
+    generator_, decoder_ : the student; ``teacher_`` after ``fit`` only.
+    n_parameters_ : the student's parameter count (what generation uses);
+        ``n_parameters_teacher_`` and ``n_parameters_student_`` beside it.
     """
 
     name: ClassVar[str] = "fair4free"
     renamed_params: ClassVar[dict[str, str]] = {"k": "chain_steps", "max_k": "max_chain_steps",
                                                 "pool_size": "chain_samples"}
+    nested_params: ClassVar[dict[str, type]] = {"teacher": FairVAE}
     presets: ClassVar[dict[str, dict[str, Any]]] = {
-        "paper": {**FairVAE.presets["paper"], "distill_epochs": 200},
+        "paper": {"teacher": FairVAE(**FairVAE.presets["paper"]), "distill_epochs": 200},
         "default": {},
-        "fast": {**FairVAE.presets["fast"], "chain_samples": 4096, "distill_epochs": 30, "distill_batch": 512},
+        "fast": {"teacher": FairVAE(**FairVAE.presets["fast"]), "chain_samples": 4096,
+                 "distill_epochs": 30, "distill_batch": 512},
     }
 
-    def __init__(self, *, hidden: int = 64, z_dim: int = 8, beta: float = 1e7, epochs: int = 200,
-                 batch_size: int = 2048, lr: float = 1e-3, v2_rows: int | None = 512,
-                 patience: int | None = None, numerical: str = "standard", source: str = "prior",
+    def __init__(self, *, teacher: FairVAE | None = None, source: str = "prior",
                  chain_steps: int | None = None, max_chain_steps: int = 5, chain_samples: int = 16384,
                  student_hidden: int = 32,
                  noise_dim: int = 8, student_decoder: bool = True, distill_epochs: int = 20,
                  distill_batch: int = 512, distill_lr: float = 3e-3, moment_weight: float = 1.0,
                  decode: str = "sample", s_sampling: str = "marginal", device: str = "auto",
                  random_state: int | None = 0, verbose: bool = False) -> None:
-        self.hidden = hidden
-        self.z_dim = z_dim
-        self.beta = beta
-        self.epochs = epochs
-        self.batch_size = batch_size
-        self.lr = lr
-        self.v2_rows = v2_rows
-        self.patience = patience
-        self.numerical = numerical
+        self.teacher = teacher
         self.source = source
         self.chain_steps = chain_steps
         self.max_chain_steps = max_chain_steps
@@ -102,10 +107,14 @@ class Fair4Free(FairGenerator):
     def display_name(self) -> str:
         return "Fair4Free" if self.source == "prior" else "Fair4Free (data, not data-free)"
 
+    @classmethod
+    def _params_from_saved(cls, params: dict[str, Any]) -> dict[str, Any]:
+        return teacher_from_flat(super()._params_from_saved(params))
+
     def _teacher(self) -> FairVAE:
-        return FairVAE(**{p: getattr(self, p) for p in _TEACHER_PARAMS}, decode=self.decode,
-                       s_sampling=self.s_sampling, device=self.device, random_state=self.random_state,
-                       verbose=self.verbose)
+        return build_teacher(self.teacher, decode=self.decode, s_sampling=self.s_sampling,
+                             device=self.device, random_state=self.random_state,
+                             verbose=self.verbose)
 
     # ------------------------------------------------------------------ the two entry points
     def fit(self, train: TabularDataset) -> Fair4Free:
@@ -145,7 +154,7 @@ class Fair4Free(FairGenerator):
             raise ValueError("Fair4Free.distill is the data-free path; source='data' needs fit(train)")
         settings = preset_params(cls, preset)
         settings.update(params)
-        settings.update({p: getattr(teacher, p) for p in _TEACHER_PARAMS})
+        settings["teacher"] = clone(teacher)  # its configuration, for the record (not fitted)
         settings.update(chain_steps=chain_steps, random_state=random_state, source="prior")
         if distill_epochs is not None:
             settings["distill_epochs"] = distill_epochs
@@ -234,6 +243,7 @@ class Fair4Free(FairGenerator):
                 load_numpy_state(self.decoder_, arrays, "t")
                 dec_losses = []
         self.decoder_.eval()
+        self.decoder_hidden_ = self.student_hidden if self.student_decoder else teacher.hidden
         self.z_dim_ = teacher.z_dim_
         self.distill_seconds_ = time.perf_counter() - t0
         self.history_ = {"generator": gen_losses, "decoder": dec_losses[-50:]}
@@ -276,7 +286,7 @@ class Fair4Free(FairGenerator):
                  "chain_steps": self.chain_steps_,
                  "chain_scores": self.chain_scores_, "n_parameters": {"teacher": self.n_parameters_teacher_,
                                                           "student": self.n_parameters_student_},
-                 "decoder_hidden": self.student_hidden if self.student_decoder else self.hidden,
+                 "decoder_hidden": self.decoder_hidden_,
                  "data_free": self.source == "prior"}
         arrays = {**state_to_numpy(self.generator_, "generator"), **state_to_numpy(self.decoder_, "decoder")}
         return state, arrays
@@ -295,7 +305,8 @@ class Fair4Free(FairGenerator):
         self.n_parameters_student_ = self.n_parameters_ = int(config["n_parameters"]["student"])
         self.generator_ = mlp([self.noise_dim, 32, self.z_dim_]).to(self.device_)
         load_numpy_state(self.generator_, arrays, "generator")
-        self.decoder_ = self.layout_._build_net(hidden=int(config["decoder_hidden"]), with_encoder=False)
+        self.decoder_hidden_ = int(config["decoder_hidden"])
+        self.decoder_ = self.layout_._build_net(hidden=self.decoder_hidden_, with_encoder=False)
         load_numpy_state(self.decoder_, arrays, "decoder")
         self.generator_.eval()
         self.decoder_.eval()

@@ -30,6 +30,7 @@ from ...data import TabularDataset
 from ..base import FairGenerator
 from ..presets import LATENT_MODEL_PRESETS, preset_params
 from .fair_vae import FairVAE
+from .teacher import build_teacher, teacher_from_preset
 
 logger = logging.getLogger(__name__)
 
@@ -60,8 +61,8 @@ class FLDGM(FairGenerator):
     Parameters
     ----------
     latent_model : ``"ddpm"`` (default), ``"wgan-gp"`` or ``"lsgan"``.
-    vae_preset : preset of the fair VAE (``"paper"``, ``"default"``, ``"fast"``).
-    vae_params : overrides of the fair VAE's hyper-parameters (e.g. ``{"beta": 1e5}``).
+    teacher : the fair VAE (``None``: ``FairVAE()``), e.g. ``FairVAE(beta=1e5)``; a clone is
+        fitted with this model's ``device``, ``random_state`` and ``verbose``.
     latent_preset : preset of the latent model (``"paper"``, ``"default"``, ``"fast"``).
     latent_params : overrides of the latent model's hyper-parameters (e.g. ``{"epochs": 100}``,
         ``{"sampling_steps": 100}`` for a strided DDPM sampler).
@@ -69,19 +70,19 @@ class FLDGM(FairGenerator):
     """
 
     name: ClassVar[str] = "fldgm"
+    nested_params: ClassVar[dict[str, type]] = {"teacher": FairVAE}
     presets: ClassVar[dict[str, dict[str, Any]]] = {
-        "paper": {"vae_preset": "paper", "latent_preset": "paper"},
-        "default": {"vae_preset": "default", "latent_preset": "default"},
-        "fast": {"vae_preset": "fast", "latent_preset": "fast"},
+        "paper": {"teacher": FairVAE(**FairVAE.presets["paper"]), "latent_preset": "paper"},
+        "default": {"latent_preset": "default"},
+        "fast": {"teacher": FairVAE(**FairVAE.presets["fast"]), "latent_preset": "fast"},
     }
 
-    def __init__(self, *, latent_model: str = "ddpm", vae_preset: str = "default",
-                 vae_params: dict[str, Any] | None = None, latent_preset: str = "default",
+    def __init__(self, *, latent_model: str = "ddpm", teacher: FairVAE | None = None,
+                 latent_preset: str = "default",
                  latent_params: dict[str, Any] | None = None, device: str = "auto",
                  random_state: int | None = 0, verbose: bool = False) -> None:
         self.latent_model = latent_model
-        self.vae_preset = vae_preset
-        self.vae_params = vae_params
+        self.teacher = teacher
         self.latent_preset = latent_preset
         self.latent_params = latent_params
         self.device = device
@@ -92,15 +93,13 @@ class FLDGM(FairGenerator):
     def display_name(self) -> str:
         return _DISPLAY.get(self.latent_model, f"FLDGM-{self.latent_model}")
 
-    def _make_vae(self):
-        params = {**preset_params(FairVAE, self.vae_preset, what="the fair VAE (vae_preset)"),
-                  **(self.vae_params or {}),
-                  "device": self.device, "random_state": self.random_state, "verbose": self.verbose}
-        valid = FairVAE().get_params()
-        bad = sorted(k for k in params if k not in valid)
-        if bad:
-            raise ValueError(f"vae_params has unknown key(s) {bad}; allowed: {sorted(valid)}")
-        return FairVAE(**params)
+    @classmethod
+    def _params_from_saved(cls, params: dict[str, Any]) -> dict[str, Any]:
+        return teacher_from_preset(super()._params_from_saved(params))
+
+    def _make_vae(self) -> FairVAE:
+        return build_teacher(self.teacher, device=self.device, random_state=self.random_state,
+                             verbose=self.verbose)
 
     def _make_latent(self):
         return make_latent_model(self.latent_model, self.latent_preset, self.latent_params,
