@@ -23,6 +23,15 @@ class ThresholdOptimizer(Postprocessor):
     (``prefit=False``). Predictions use the sensitive attribute of each row and are drawn with
     ``random_state``, so they are reproducible. The protocol computes its utility **from these
     predictions**; ``predict_proba`` (its probability of a positive decision) is offered for AUROC.
+
+    Parameters
+    ----------
+    constraint : fairlearn constraint, e.g. ``"demographic_parity"``, ``"equalized_odds"``.
+    objective : the metric maximised under the constraint (fairlearn's name).
+    classifier : the base classifier type (``"hgb"``, ``"logreg"``, ``"rf"``, ``"xgboost"``).
+    use_sensitive : whether the base classifier sees the sensitive column as a feature.
+    grid_size : thresholds tried per group.
+    random_state : seeds the base classifier and the randomised predictions.
     """
 
     name: ClassVar[str] = "threshold_optimizer"

@@ -353,8 +353,12 @@ class ImageFairVAE(FairGenerator):
 class ImageFLDGM(ImageFairVAE):
     """FLDGM on images: the conv fair VAE, frozen, plus a latent generator fitted on its posteriors.
 
-    ``latent_model``: ``"wgan-gp"``, ``"lsgan"`` or ``"ddpm"``; ``latent_preset``: the latent
-    model's preset (``"fast"``, ``"default"``, ``"paper"``); ``latent_params`` override it.
+    Parameters
+    ----------
+    latent_model : ``"wgan-gp"``, ``"lsgan"`` or ``"ddpm"``.
+    latent_preset : the latent model's preset (``"fast"``, ``"default"``, ``"paper"``).
+    latent_params : overrides of the latent model's parameters.
+    z_dim, beta, epochs, … : the conv fair VAE's, as in :class:`ImageFairVAE`.
     """
 
     name: ClassVar[str] = "fldgm"
@@ -425,6 +429,12 @@ class ImageFair4Free(ImageFairVAE):
     Two parties, as on tables: ``teacher = ImageFairVAE(...).fit(train)`` needs the images;
     ``student = ImageFair4Free.distill(teacher)`` receives only the (possibly loaded) teacher.
     ``fit(train)`` does both (for benchmarks); the distillation never sees ``train``.
+
+    Parameters
+    ----------
+    chain_steps, max_chain_steps, chain_samples, noise_dim, distill_steps, distill_lr,
+    student_decoder, student_width, student_hidden, decoder_steps : the student, below.
+    z_dim, beta, epochs, … : the teacher's, as in :class:`ImageFairVAE`.
 
     Student options: ``chain_steps`` k, the decode → re-encode rounds from the prior (``None``:
     chosen from 0…``max_chain_steps`` as the tabular class does: the first step where the chain is
@@ -688,7 +698,16 @@ class ImageFairDistill(ImageFairVAE):
     :func:`fairx.nn.train_student_encoder` (KL(q_s ‖ q_t) + λ_u·KL(p_t(y|z_t) ‖ p_t(y|z_s)) +
     β·V²(z_s, s)); generation: a Gaussian mixture (components by BIC, up to ``max_components``)
     on the student's latent means, decoded by the teacher's decoder. The mixture is kept as
-    arrays ``gmm_ = {"weights", "means", "covariances"}`` (saved like the tabular class's)."""
+    arrays ``gmm_ = {"weights", "means", "covariances"}`` (saved like the tabular class's).
+
+    Parameters
+    ----------
+    student_width : the student encoder's channels as a share of the teacher's.
+    distill_epochs : the student's training epochs.
+    lambda_u : weight of the utility loss.
+    max_components : largest mixture tried (by BIC).
+    z_dim, beta, epochs, … : the teacher's, as in :class:`ImageFairVAE`.
+    """
 
     name: ClassVar[str] = "fairdistill"
     renamed_params: ClassVar[dict[str, str]] = {"width": "student_width",
