@@ -16,7 +16,7 @@ import pytest
 torch = pytest.importorskip("torch")
 
 from fairx.data import load_dataset  # noqa: E402
-from fairx.data._images import ImageDataset  # noqa: E402
+from fairx.data.images import ImageDataset  # noqa: E402
 from fairx.models.fair_latent.images import ImageFair4Free, ImageFairVAE  # noqa: E402
 from fairx.models.persist import load_method  # noqa: E402
 from fairx.nn import count_parameters  # noqa: E402

@@ -8,7 +8,7 @@ import pytest
 torch = pytest.importorskip("torch")
 
 from fairx.data import load_dataset  # noqa: E402
-from fairx.data._images import PALETTE  # noqa: E402
+from fairx.data.images import PALETTE  # noqa: E402
 from fairx.metrics._images import label_group_dependence  # noqa: E402
 from fairx.models import get  # noqa: E402
 from fairx.models.fair_latent.images import (  # noqa: E402

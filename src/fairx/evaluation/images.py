@@ -15,7 +15,7 @@ from typing import Any
 import numpy as np
 
 from ..data import load_dataset
-from ..data._images import ImageDataset
+from ..data.images import ImageDataset
 from ..metrics._images import image_utility, label_group_dependence, painted_colour
 from ..models import FairGenerator, get
 

@@ -12,7 +12,7 @@ from typing import Any
 
 import numpy as np
 
-from ..data._images import ImageDataset
+from ..data.images import ImageDataset
 
 
 def tile(images: np.ndarray, ncol: int, pad: int = 1) -> np.ndarray:

@@ -37,7 +37,7 @@ from typing import Any, ClassVar
 
 import numpy as np
 
-from ...data._images import ImageDataset
+from ...data.images import ImageDataset
 from ..base import FairGenerator
 from ..presets import preset_params
 from .fldgm import make_latent_model
