@@ -93,16 +93,22 @@ def test_student_files_hold_no_training_rows_and_only_the_student(teacher_dir, s
     assert loaded.sample(200, seed=9).frame.equals(student.sample(200, seed=9).frame)
     assert loaded.n_parameters_student_ < loaded.n_parameters_teacher_
     assert loaded.n_parameters_ == loaded.n_parameters_student_  # what generation uses
-    # a folder saved before the vocabulary change (k, pool_size, state "k") still loads
+    # a folder saved before the vocabulary change (k, pool_size, state "k") and before the
+    # teacher became one nested estimator (flat hidden, beta, epochs, ...) still loads
     import json
 
     config = json.loads((tmp_path / "s" / "config.json").read_text())
     params = config["params"]
+    assert params["teacher"]["fairx_method"] == "fairdisco"
+    teacher = params.pop("teacher")["params"]
+    params.update({k: teacher[k] for k in ("hidden", "z_dim", "beta", "epochs", "batch_size", "lr",
+                                           "v2_rows", "patience", "numerical")})
     params["k"], params["pool_size"] = params.pop("chain_steps"), params.pop("chain_samples")
     config["state"]["k"] = config["state"].pop("chain_steps")
     (tmp_path / "s" / "config.json").write_text(json.dumps(config))
     old = Fair4Free.load(tmp_path / "s")
     assert old.chain_samples == student.chain_samples and old.chain_steps_ == student.chain_steps_
+    assert old.teacher.get_params() == {**student.teacher.get_params()}
     assert old.sample(50, seed=9).frame.equals(student.sample(50, seed=9).frame)
 
 
