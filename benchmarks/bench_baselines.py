@@ -75,8 +75,8 @@ def main(argv: list[str] | None = None) -> pd.DataFrame:
     logging.basicConfig(level=logging.WARNING)
 
     from fairx.data import load_dataset, train_test_split
+    from fairx.evaluation.protocol import evaluate_method, mean_std_table, summarize
     from fairx.models import method_class
-    from fairx.protocol import evaluate_method, mean_std_table, summarize
 
     try:
         import torch

@@ -44,7 +44,7 @@ def compare_latents(args: argparse.Namespace, sd: float, seed: int) -> list[dict
     controlled (the VAE is the one ``--model fairdisco`` / ``fldgm`` fit with the same seed)."""
     from fairx.data import load_dataset
     from fairx.metrics._images import image_utility, label_group_dependence, painted_colour
-    from fairx.models._image_generators import ImageFair4Free, ImageFairVAE, ImageFLDGM
+    from fairx.models.fair_latent.images import ImageFair4Free, ImageFairVAE, ImageFLDGM
 
     train = load_dataset("colored_mnist", bias=1.0, sd=sd, split="train", n=args.n,
                          seed=seed).materialize()
@@ -69,8 +69,8 @@ def compare_latents(args: argparse.Namespace, sd: float, seed: int) -> list[dict
     for k in args.f4f_k or [-1]:  # -1: k chosen by the latent-quality score
         k = None if k < 0 else k
         start = time.perf_counter()
-        student = ImageFair4Free.distill(vae, k=k, random_state=seed)
-        label = f"Fair4Free (k={student.k_}{', chosen' if k is None else ''})"
+        student = ImageFair4Free.distill(vae, chain_steps=k, random_state=seed)
+        label = f"Fair4Free (k={student.chain_steps_}{', chosen' if k is None else ''})"
         runs.append((label, student, vae_seconds + time.perf_counter() - start))
         if k is None:
             chain = {"chain_scores": student.chain_scores_,
@@ -91,7 +91,8 @@ def compare_latents(args: argparse.Namespace, sd: float, seed: int) -> list[dict
 def main() -> None:
     import torch
 
-    from fairx.cli._images import run_experiment
+    from fairx.evaluation.images import evaluate_image_method
+    from fairx.report._images import write_image_experiment
 
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawTextHelpFormatter)
     ap.add_argument("--sd", type=float, nargs="+", default=PUBLISHED_SD)
@@ -136,12 +137,13 @@ def main() -> None:
             for label, beta in runs:
                 tag = f"sd{sd:.3f}_{label}_seed{seed}"
                 start = time.perf_counter()
-                res = run_experiment(dataset="colored_mnist", model=args.model, bias=1.0, sd=sd,
-                                     preset=None, n=args.n, n_test=args.n_test, seed=seed,
-                                     clf_epochs=args.clf_epochs, root=None,
-                                     out=args.out / tag,
-                                     params={"beta": beta, "epochs": args.epochs},
-                                     save=None if args.save is None else args.save / tag)
+                exp = evaluate_image_method(
+                    dataset="colored_mnist", model=args.model, bias=1.0, sd=sd, preset=None,
+                    n=args.n, n_test=args.n_test, seed=seed, clf_epochs=args.clf_epochs,
+                    params={"beta": beta, "epochs": args.epochs},
+                    save=None if args.save is None else args.save / tag)
+                write_image_experiment(exp, args.out / tag)
+                res = exp.result
                 real, gen = res["rows"]
                 rows.append({"model": args.model, "seed": seed, "sd": sd, "generator": label,
                              "real_acc": real["accuracy"], "tstr_acc": gen["accuracy"],

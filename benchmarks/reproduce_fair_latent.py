@@ -1,6 +1,6 @@
 """Reproduce the fair-latent generator tables (FLDGM, FairDistill, Fair4Free) with fairx.
 
-Runs every method through ``fairx.protocol.evaluate_method`` (TSTR: downstream classifier trained
+Runs every method through ``fairx.evaluation.protocol.evaluate_method`` (TSTR: downstream classifier trained
 on the synthetic rows, tested on the real test split; fairness on the real test split; quality
 against the real train split) and prints mean ± std over seeds, with the published rows of
 docs/paper-tables.md beside them.
@@ -87,7 +87,7 @@ race_African-American. fairx's `default` preset trains for CPU minutes, not the 
 def run(settings: list[str], methods: list[str], seeds: int, preset: str | None, quality: bool,
         classifier: str) -> pd.DataFrame:
     from fairx.data import load_dataset, train_test_split
-    from fairx.protocol import evaluate_method
+    from fairx.evaluation.protocol import evaluate_method
 
     rows = []
     for setting in settings:
@@ -129,7 +129,7 @@ def main() -> None:
 
     import torch
 
-    from fairx.protocol import mean_std_table, summarize
+    from fairx.evaluation.protocol import mean_std_table, summarize
 
     torch.set_num_threads(args.threads)
     tidy = run(args.settings, args.methods, args.seeds, args.preset, not args.no_quality, args.classifier)

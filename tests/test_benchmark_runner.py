@@ -206,13 +206,13 @@ def test_bad_backend_and_jobs(tmp_path):
 
 
 def test_cli_benchmark_with_the_real_protocol(tmp_path):
-    """The default cell is fairx.protocol.evaluate_method on the seed's split: stored numbers
+    """The default cell is fairx.evaluation.protocol.evaluate_method on the seed's split: stored numbers
     equal a direct call; the CLI prints the table and exports it."""
     from typer.testing import CliRunner
 
     from fairx.cli import app
     from fairx.data import make_synthetic, train_test_split
-    from fairx.protocol import evaluate_method
+    from fairx.evaluation.protocol import evaluate_method
 
     spec = tmp_path / "b.yaml"
     spec.write_text(textwrap.dedent("""\

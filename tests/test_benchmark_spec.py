@@ -87,6 +87,13 @@ def test_method_preset_and_params_are_checked_against_the_registry():
         loads_spec(GOOD.replace("    label: RW", "    preset: turbo"))
     with pytest.raises(SpecError, match=r"methods\[1\]: two methods are shown as 'unmitigated'"):
         loads_spec(GOOD.replace("  - name: reweighing\n    label: RW", "  - unmitigated"))
+    # nested estimator parameters (the fair-latent teacher) are checked the same way
+    fair = "  - name: fair4free\n    params: {teacher__epochs: 5}"
+    assert loads_spec(GOOD.replace("  - name: reweighing\n    label: RW", fair)).methods[1].params \
+        == {"teacher__epochs": 5}
+    with pytest.raises(SpecError, match=r"no parameter 'teacher__gamma'"):
+        loads_spec(GOOD.replace("  - name: reweighing\n    label: RW",
+                                fair.replace("teacher__epochs", "teacher__gamma")))
 
 
 def test_yaml_syntax_error_has_line(tmp_path):

@@ -64,7 +64,7 @@ class Bootstrap(Preprocessor):
 
 
 def test_real_classifier_attributes_to_planted_proxies(planted):
-    from fairx.explain import explain
+    from fairx.evaluation.explain import explain
 
     res = explain(planted, None, use_sensitive=False, classifier="hgb", seed=0)
     # the two planted proxies are exactly the features with the highest MI with s
@@ -78,7 +78,7 @@ def test_real_classifier_attributes_to_planted_proxies(planted):
 
 
 def test_sensitive_share_and_bootstrap_rank_correlation(planted):
-    from fairx.explain import explain
+    from fairx.evaluation.explain import explain
 
     res = explain(planted, Bootstrap(), use_sensitive=True, classifier="hgb", seed=1)
     assert res.share_sensitive["real"] > 0.2  # with s visible, the planted bias flows through s
@@ -91,7 +91,7 @@ def test_sensitive_share_and_bootstrap_rank_correlation(planted):
 
 
 def test_removing_proxies_removes_their_attribution(planted):
-    from fairx.explain import explain
+    from fairx.evaluation.explain import explain
 
     res = explain(planted, ShuffleProxies(), use_sensitive=False, classifier="logreg", seed=0)
     assert res.explainer == "LinearExplainer"
@@ -105,19 +105,20 @@ def test_removing_proxies_removes_their_attribution(planted):
 
 def test_explain_is_wired_at_top_level(planted):
     import fairx
-    import fairx.explain as module
+    import fairx.evaluation.explain as module
 
-    # before and after the submodule import, fairx.explain(...) is the function
+    # fairx.explain is a plain function (the module lives in fairx.evaluation, so importing it
+    # cannot rebind the name); the same function is what the module defines
+    assert fairx.explain is module.explain and callable(fairx.explain)
     res = fairx.explain(planted, None, classifier="logreg", max_rows=50)
     assert res.method == "identity" and res.rank_correlation == pytest.approx(1.0)
-    assert module(planted, None, classifier="logreg", max_rows=50).proxies == res.proxies
 
 
 def test_missing_shap_gives_install_hint(monkeypatch, planted):
     from typer.testing import CliRunner
 
     from fairx.cli import app
-    from fairx.explain import explain, shap_available
+    from fairx.evaluation.explain import explain, shap_available
 
     monkeypatch.setitem(sys.modules, "shap", None)  # import shap -> ImportError
     assert not shap_available()

@@ -17,7 +17,7 @@ from latent_checks import assert_no_training_rows, biased_split, check_fair_gene
 
 from fairx.data import TabularDataset  # noqa: E402
 from fairx.models import Fair4Free, FairVAE, get  # noqa: E402
-from fairx.models._persist import load_method  # noqa: E402
+from fairx.models.persist import load_method  # noqa: E402
 
 
 @pytest.fixture(scope="module")
@@ -50,7 +50,7 @@ def _single_thread(fn):
 
 def test_distill_has_no_data_argument():
     names = set(inspect.signature(Fair4Free.distill).parameters)
-    assert names == {"teacher", "k", "epochs", "random_state", "preset", "params"}
+    assert names == {"teacher", "chain_steps", "distill_epochs", "random_state", "preset", "params"}
     with pytest.raises(TypeError, match="fitted FairVAE"):
         Fair4Free.distill(biased_split(200)[0])
 
@@ -63,16 +63,16 @@ def test_data_free_distill_in_a_fresh_process_matches_in_process(teacher_dir, tm
         import torch
         torch.set_num_threads(1)
         from fairx.models import Fair4Free, FairVAE
-        student = Fair4Free.distill(FairVAE.load({str(folder)!r}), preset="fast", epochs=5, random_state=3)
+        student = Fair4Free.distill(FairVAE.load({str(folder)!r}), preset="fast", distill_epochs=5, random_state=3)
         student.save({str(tmp_path / 'student')!r})
     """)
     env = {**os.environ, "FAIRX_DATA_HOME": str(tmp_path / "no-data-here")}
     done = subprocess.run([sys.executable, "-c", script], env=env, capture_output=True, text=True, timeout=300)
     assert done.returncode == 0, done.stderr[-2000:]
     remote = load_method(tmp_path / "student")
-    local = _single_thread(lambda: Fair4Free.distill(FairVAE.load(folder), preset="fast", epochs=5,
+    local = _single_thread(lambda: Fair4Free.distill(FairVAE.load(folder), preset="fast", distill_epochs=5,
                                                      random_state=3))
-    assert remote.k_ == local.k_
+    assert remote.chain_steps_ == local.chain_steps_
     for a, b in zip(remote.generator_.parameters(), local.generator_.parameters(), strict=True):
         torch.testing.assert_close(a, b)
     assert remote.sample(300, seed=1).frame.equals(local.sample(300, seed=1).frame)
@@ -81,7 +81,7 @@ def test_data_free_distill_in_a_fresh_process_matches_in_process(teacher_dir, tm
 def test_student_files_hold_no_training_rows_and_only_the_student(teacher_dir, split, tmp_path):
     train, _ = split
     folder, _ = teacher_dir
-    student = Fair4Free.distill(FairVAE.load(folder), preset="fast", epochs=5, random_state=0)
+    student = Fair4Free.distill(FairVAE.load(folder), preset="fast", distill_epochs=5, random_state=0)
     student.save(tmp_path / "s")
     assert_no_training_rows(tmp_path / "s", train)
     from safetensors.numpy import load_file
@@ -92,22 +92,40 @@ def test_student_files_hold_no_training_rows_and_only_the_student(teacher_dir, s
     # save / load gives identical samples for the same seed, and the student is smaller
     loaded = Fair4Free.load(tmp_path / "s")
     assert loaded.sample(200, seed=9).frame.equals(student.sample(200, seed=9).frame)
-    assert loaded.n_parameters_["student"] < loaded.n_parameters_["teacher"]
-    assert float(loaded.n_parameters_) == loaded.n_parameters_["student"]
+    assert loaded.n_parameters_student_ < loaded.n_parameters_teacher_
+    assert loaded.n_parameters_ == loaded.n_parameters_student_  # what generation uses
+    # a folder saved before the vocabulary change (k, pool_size, state "k") and before the
+    # teacher became one nested estimator (flat hidden, beta, epochs, ...) still loads
+    import json
+
+    config = json.loads((tmp_path / "s" / "config.json").read_text())
+    params = config["params"]
+    assert params["teacher"]["fairx_method"] == "fairdisco"
+    teacher = params.pop("teacher")["params"]
+    params.update({k: teacher[k] for k in ("hidden", "z_dim", "beta", "epochs", "batch_size", "lr",
+                                           "v2_rows", "patience", "numerical")})
+    params["k"], params["pool_size"] = params.pop("chain_steps"), params.pop("chain_samples")
+    config["state"]["k"] = config["state"].pop("chain_steps")
+    (tmp_path / "s" / "config.json").write_text(json.dumps(config))
+    old = Fair4Free.load(tmp_path / "s")
+    assert old.chain_samples == student.chain_samples and old.chain_steps_ == student.chain_steps_
+    assert old.teacher.get_params() == {**student.teacher.get_params()}
+    assert old.sample(50, seed=9).frame.equals(student.sample(50, seed=9).frame)
 
 
 def test_chain_length_choice_and_fixed_k(teacher_dir):
     folder, _ = teacher_dir
     teacher = FairVAE.load(folder)
-    auto = Fair4Free.distill(teacher, preset="fast", random_state=0, epochs=2)
+    auto = Fair4Free.distill(teacher, preset="fast", random_state=0, distill_epochs=2)
     ratios = auto.chain_scores_
-    assert auto.k_ in range(6) and len(ratios) == 6
-    if auto.k_ == int(np.argmin(ratios)) and min(ratios) > 2.0:
+    assert auto.chain_steps_ in range(6) and len(ratios) == 6
+    if auto.chain_steps_ == int(np.argmin(ratios)) and min(ratios) > 2.0:
         pass  # never stationary: the least-moving step
     else:
-        assert ratios[auto.k_] <= 2.0 and all(r > 2.0 for r in ratios[: auto.k_])
-    fixed = Fair4Free.distill(teacher, preset="fast", random_state=0, epochs=2, k=2)
-    assert fixed.k_ == 2 and len(fixed.chain_scores_) == 2
+        assert ratios[auto.chain_steps_] <= 2.0 and all(r > 2.0 for r in ratios[: auto.chain_steps_])
+    fixed = Fair4Free.distill(teacher, preset="fast", random_state=0, distill_epochs=2,
+                              chain_steps=2)
+    assert fixed.chain_steps_ == 2 and len(fixed.chain_scores_) == 2
     with pytest.raises(ValueError, match="data-free"):
         Fair4Free.distill(teacher, source="data")
 
@@ -133,8 +151,9 @@ def test_fit_generates_fair_useful_data(split):
 
 def test_data_source_ablation_is_labelled_not_data_free(split):
     train, _ = split
-    model = get("fair4free-data", preset="fast", epochs=5, distill_epochs=2, random_state=0)
+    model = get("fair4free-data", preset="fast", teacher__epochs=5, distill_epochs=2,
+                random_state=0)
     assert model.source == "data" and "not data-free" in model.display_name
     model.fit(train.subset(np.arange(600)))
-    assert model.k_ is None
+    assert model.chain_steps_ is None
     assert isinstance(model.sample(50, seed=0), TabularDataset)

@@ -11,7 +11,7 @@ torch = pytest.importorskip("torch")
 
 from fairx.data import make_synthetic, train_test_split  # noqa: E402
 from fairx.models import FairVAE, get  # noqa: E402
-from fairx.models._persist import load_method  # noqa: E402
+from fairx.models.persist import load_method  # noqa: E402
 from fairx.nn import v2_penalty, v2_penalty_subsampled  # noqa: E402
 
 # --------------------------------------------------------------------------- V²

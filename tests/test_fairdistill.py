@@ -9,8 +9,8 @@ torch = pytest.importorskip("torch")
 
 from latent_checks import biased_split, check_fair_generator  # noqa: E402
 
-from fairx.models import FairDistill, get  # noqa: E402
-from fairx.models._persist import load_method  # noqa: E402
+from fairx.models import FairDistill, FairVAE, get  # noqa: E402
+from fairx.models.persist import load_method  # noqa: E402
 
 
 @pytest.fixture(scope="module")
@@ -27,7 +27,7 @@ def model(split):
 def test_student_is_a_quarter_width_encoder(model):
     layers = [m for m in model.student_ if isinstance(m, torch.nn.Linear)]
     assert [layer.out_features for layer in layers] == [16, 2 * model.z_dim_]
-    assert model.n_parameters_["student"] < model.n_parameters_["teacher"] / 3
+    assert model.n_parameters_student_ < model.n_parameters_teacher_ / 3
     assert 1 <= model.gmm_components_ <= 3
 
 
@@ -53,7 +53,7 @@ def test_save_load_round_trip_and_prior_option(model, split, tmp_path):
     assert loaded.sample(200, seed=4).frame.equals(model.sample(200, seed=4).frame)
     np.testing.assert_array_equal(loaded.student_posterior(train.subset(np.arange(5)))[0],
                                   model.student_posterior(train.subset(np.arange(5)))[0])
-    prior = FairDistill(sampler="prior", epochs=2, distill_epochs=1, batch_size=256).fit(train.subset(np.arange(400)))
+    prior = FairDistill(sampler="prior", teacher=FairVAE(epochs=2, batch_size=256), distill_epochs=1).fit(train.subset(np.arange(400)))
     assert prior.gmm_components_ == 1 and prior.display_name == "FairDistill (prior)"
     with pytest.raises(ValueError, match="sampler"):
         FairDistill(sampler="kde").fit(train)

@@ -14,8 +14,8 @@ from threadpoolctl import threadpool_limits
 pytest.importorskip("torch")
 
 from fairx.data import TabularDataset, make_synthetic, train_test_split  # noqa: E402
-from fairx.models import get  # noqa: E402
-from fairx.models._fldgm import FLDGM  # noqa: E402
+from fairx.models import FairVAE, get  # noqa: E402
+from fairx.models.fair_latent.fldgm import FLDGM  # noqa: E402
 
 AUROC_MARGIN = 0.25  # allowed AUROC loss vs the unmitigated classifier (fairness costs accuracy:
 #                      the real labels carry the planted group shift that FLDGM removes)
@@ -93,7 +93,7 @@ def test_save_load_identical_samples(fitted, tmp_path):
 
 
 def test_gan_variant_fit_and_round_trip(split, tmp_path):
-    model = get("fldgm-lsgan", preset="fast", vae_params={"epochs": 5},
+    model = get("fldgm-lsgan", preset="fast", teacher__epochs=5,
                 latent_params={"epochs": 3}).fit(split[0])
     assert model.display_name == "FLDGM-LSGAN" and model.latent_.loss == "lsgan"
     model.save(tmp_path / "g")
@@ -105,13 +105,26 @@ def test_registry_presets_and_errors():
     assert get("fldgm").latent_model == "ddpm"
     assert get("fldgm-wgan-gp").display_name == "FLDGM-WGAN-GP"
     paper = get("fldgm-ddpm", preset="paper")
-    assert (paper.vae_preset, paper.latent_preset) == ("paper", "paper")
+    assert paper.latent_preset == "paper"
+    assert paper.teacher.get_params() == FairVAE(**FairVAE.presets["paper"]).get_params()
     assert paper._make_latent().epochs == 5000 and paper._make_vae().beta == 1e7
     assert get("fldgm-wgan-gp", preset="paper")._make_latent().epochs == 20000
-    assert clone(paper).get_params() == paper.get_params()
+    # the teacher is a nested estimator: cloned with the model, set through teacher__<name>
+    copy = clone(paper)
+    assert copy.teacher is not paper.teacher
+    assert {k: v for k, v in copy.get_params().items() if k != "teacher"} == {
+        k: v for k, v in paper.get_params().items() if k != "teacher"}
+    assert get("fldgm", teacher__beta=1e5)._make_vae().beta == 1e5
+    assert get("fldgm", preset="fast", teacher__beta=1e5)._make_vae().epochs == 30
+    # the object passed in is never changed; run settings come from the outer model
+    mine = FairVAE(beta=3.0)
+    vae = FLDGM(teacher=mine, random_state=7)._make_vae()
+    assert (vae.beta, vae.random_state, mine.random_state) == (3.0, 7, 0) and vae is not mine
     with pytest.raises(ValueError, match="latent_model='vae'"):
         FLDGM(latent_model="vae")._make_latent()
-    with pytest.raises(ValueError, match="unknown key"):
-        FLDGM(vae_params={"gamma": 1})._make_vae()
+    with pytest.raises(TypeError, match="teacher__gamma"):
+        get("fldgm", teacher__gamma=1)
+    with pytest.raises(TypeError, match="must be a FairVAE"):
+        FLDGM(teacher="paper")._make_vae()
     with pytest.raises(TypeError, match="TabularDataset"):
         FLDGM().fit(np.zeros((3, 3)))

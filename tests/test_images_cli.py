@@ -48,7 +48,7 @@ def test_save_distill_and_generate_from_saved_image_models(tmp_path):
     """Data owner: run + --save; second party: distill without data; anyone: generate."""
     import numpy as np
 
-    from fairx.models._persist import load_method
+    from fairx.models.persist import load_method
 
     teacher = tmp_path / "teacher"
     res = CliRunner().invoke(app, [

@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 
 from fairx.data import DatasetError, available_datasets, load_dataset
-from fairx.data._images import (
+from fairx.data.images import (
     MNIST_FILES,
     PALETTE,
     ImageDataset,

@@ -16,9 +16,9 @@ import pytest
 torch = pytest.importorskip("torch")
 
 from fairx.data import load_dataset  # noqa: E402
-from fairx.data._images import ImageDataset  # noqa: E402
-from fairx.models._image_generators import ImageFair4Free, ImageFairVAE  # noqa: E402
-from fairx.models._persist import load_method  # noqa: E402
+from fairx.data.images import ImageDataset  # noqa: E402
+from fairx.models.fair_latent.images import ImageFair4Free, ImageFairVAE  # noqa: E402
+from fairx.models.persist import load_method  # noqa: E402
 from fairx.nn import count_parameters  # noqa: E402
 
 
@@ -51,7 +51,7 @@ def student(teacher_dir):
 
 def test_distill_takes_no_data_argument(teacher_dir):
     assert set(inspect.signature(ImageFair4Free.distill).parameters) == \
-        {"teacher", "k", "steps", "random_state", "preset", "params"}
+        {"teacher", "chain_steps", "distill_steps", "random_state", "preset", "params"}
     with pytest.raises(TypeError, match="fitted ImageFairVAE"):
         ImageFair4Free.distill(load_dataset("digits_colored", split="train", n=50))
 
@@ -61,33 +61,33 @@ def test_chain_length_is_chosen_as_on_tables(teacher_dir, student):
 
     teacher = ImageFairVAE.load(teacher_dir)
     ratios = student.chain_scores_
-    assert student.k_ in range(6) and len(ratios) == 6
+    assert student.chain_steps_ in range(6) and len(ratios) == 6
     # the tabular rule (shared code): the first stationary step (ratio <= 2), else the least moving
     if min(ratios) > 2.0:
-        assert student.k_ == int(np.argmin(ratios))
+        assert student.chain_steps_ == int(np.argmin(ratios))
     else:
-        assert ratios[student.k_] <= 2.0 and all(r > 2.0 for r in ratios[: student.k_])
+        assert ratios[student.chain_steps_] <= 2.0 and all(r > 2.0 for r in ratios[: student.chain_steps_])
     chain = teacher.latent_chain(student.chain_samples, 6, seed=0)
     np.testing.assert_allclose(ratios, chain_stationarity(chain, np.random.default_rng(0)))
     entropy = np.array(student.chain_label_entropy_)
     assert entropy.shape == (7,) and np.all((entropy > 0) & (entropy <= np.log(10) + 1e-6))
-    fixed = ImageFair4Free.distill(teacher, k=2, steps=20, preset="fast", random_state=0,
+    fixed = ImageFair4Free.distill(teacher, chain_steps=2, distill_steps=20, preset="fast", random_state=0,
                                    student_decoder=False)
-    assert fixed.k_ == 2 and len(fixed.chain_scores_) == 2
+    assert fixed.chain_steps_ == 2 and len(fixed.chain_scores_) == 2
     with pytest.raises(ValueError, match="chain_steps"):
-        ImageFair4Free.distill(teacher, k=-1)
+        ImageFair4Free.distill(teacher, chain_steps=-1)
 
 
 def test_student_latents_match_the_teacher_chain(teacher_dir, student):
-    chain = ImageFairVAE.load(teacher_dir).latent_chain(2000, student.k_, seed=5)
-    target, z = chain[-1], student._sample_latent(2000, seed=5)
+    chain = ImageFairVAE.load(teacher_dir).latent_chain(2000, student.chain_steps_, seed=5)
+    target, z = chain[-1], student.sample_latent(2000, seed=5)
     assert np.abs(z.mean(0) - target.mean(0)).max() < 0.35
     assert np.abs(z.std(0) - target.std(0)).max() < 0.35
 
 
 def test_student_decoder_reproduces_the_teacher_decoder(teacher_dir, student):
     teacher = ImageFairVAE.load(teacher_dir)
-    z = student._sample_latent(1000, seed=7)  # fresh latents, not the distillation batches
+    z = student.sample_latent(1000, seed=7)  # fresh latents, not the distillation batches
     s = np.random.default_rng(0).integers(0, teacher.n_groups_, len(z))
     ours, theirs = student.decode_latent(z, s=s), teacher.decode_latent(z, s=s)
     mae = np.abs(ours.to_numpy() - theirs.to_numpy()).mean()
@@ -103,7 +103,7 @@ def test_student_is_smaller_and_counts_its_parts(student):
     assert student.n_parameters_student_ < student.n_parameters_teacher_ / 4
     assert count_parameters(student.decoder_) < student.n_parameters_teacher_decoder_ / 2
     assert int(student.n_parameters_) == student.n_parameters_student_
-    assert student.n_parameters_["teacher"] == student.n_parameters_teacher_
+    assert student.n_parameters_ == student.n_parameters_student_
 
 
 def test_student_files_hold_only_the_student(student, tmp_path):
@@ -116,7 +116,7 @@ def test_student_files_hold_only_the_student(student, tmp_path):
     # every stored number is a student weight: no room for a training image
     assert sum(a.size for a in arrays.values()) == student.n_parameters_student_
     config = json.loads((tmp_path / "s" / "config.json").read_text())
-    assert config["state"]["data_free"] and config["state"]["k"] == student.k_
+    assert config["state"]["data_free"] and config["state"]["chain_steps"] == student.chain_steps_
     assert len((tmp_path / "s" / "config.json").read_text()) < 8000
     loaded = load_method(tmp_path / "s")
     for seed in (0, 4):
@@ -124,7 +124,7 @@ def test_student_files_hold_only_the_student(student, tmp_path):
         np.testing.assert_array_equal(a.to_numpy(), b.to_numpy())
         np.testing.assert_array_equal(a.y, b.y)
         np.testing.assert_array_equal(a.s, b.s)
-    assert loaded.k_ == student.k_ and loaded.chain_scores_ == student.chain_scores_
+    assert loaded.chain_steps_ == student.chain_steps_ and loaded.chain_scores_ == student.chain_scores_
     assert loaded.chain_label_entropy_ == student.chain_label_entropy_
     with pytest.raises(ValueError, match="no encoder"):
         loaded.posterior(load_dataset("digits_colored", split="test", n=20))
@@ -135,9 +135,9 @@ def test_distill_in_a_fresh_process_without_data_matches(teacher_dir, tmp_path):
     script = textwrap.dedent(f"""
         import torch
         torch.set_num_threads(1)
-        from fairx.models._image_generators import ImageFair4Free, ImageFairVAE
+        from fairx.models.fair_latent.images import ImageFair4Free, ImageFairVAE
         teacher = ImageFairVAE.load({str(teacher_dir)!r})
-        ImageFair4Free.distill(teacher, preset="fast", steps=40, random_state=3).save(
+        ImageFair4Free.distill(teacher, preset="fast", distill_steps=40, random_state=3).save(
             {str(tmp_path / 'student')!r})
     """)
     env = {**os.environ, "FAIRX_DATA_HOME": str(tmp_path / "no-data-here")}
@@ -148,19 +148,19 @@ def test_distill_in_a_fresh_process_without_data_matches(teacher_dir, tmp_path):
     old = torch.get_num_threads()
     torch.set_num_threads(1)
     try:
-        local = ImageFair4Free.distill(ImageFairVAE.load(teacher_dir), preset="fast", steps=40,
+        local = ImageFair4Free.distill(ImageFairVAE.load(teacher_dir), preset="fast", distill_steps=40,
                                        random_state=3)
     finally:
         torch.set_num_threads(old)
-    assert remote.k_ == local.k_
+    assert remote.chain_steps_ == local.chain_steps_
     np.testing.assert_array_equal(remote.sample(50, seed=1).to_numpy(),
                                   local.sample(50, seed=1).to_numpy())
 
 
 def test_without_student_decoder_the_teacher_decoder_is_copied(teacher_dir):
     teacher = ImageFairVAE.load(teacher_dir)
-    m = ImageFair4Free.distill(teacher, steps=20, preset="fast", student_decoder=False)
-    z = m._sample_latent(200, seed=0)
+    m = ImageFair4Free.distill(teacher, distill_steps=20, preset="fast", student_decoder=False)
+    z = m.sample_latent(200, seed=0)
     s = np.arange(200) % teacher.n_groups_
     np.testing.assert_array_equal(m.decode_latent(z, s=s).to_numpy(),
                                   teacher.decode_latent(z, s=s).to_numpy())
@@ -168,10 +168,10 @@ def test_without_student_decoder_the_teacher_decoder_is_copied(teacher_dir):
 
 def test_fit_is_teacher_fit_then_data_free_distill():
     train = load_dataset("digits_colored", split="train", bias=0.95, seed=0)
-    m = ImageFair4Free(epochs=2, student_steps=40, chain_samples=512, chain_steps=1,
+    m = ImageFair4Free(epochs=2, distill_steps=40, chain_samples=512, chain_steps=1,
                        device="cpu").fit(train)
-    assert isinstance(m.teacher_, ImageFairVAE) and m.k_ == 1
-    again = ImageFair4Free.distill(m.teacher_, k=1, steps=40, random_state=0,
+    assert isinstance(m.teacher_, ImageFairVAE) and m.chain_steps_ == 1
+    again = ImageFair4Free.distill(m.teacher_, chain_steps=1, distill_steps=40, random_state=0,
                                    chain_samples=512)
     np.testing.assert_array_equal(m.sample(30, seed=2).to_numpy(),
                                   again.sample(30, seed=2).to_numpy())

@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 from fairx.data import load_dataset
-from fairx.data._images import ImageDataset
+from fairx.data.images import ImageDataset
 from fairx.metrics._images import (
     feature_quality,
     image_prediction_metrics,

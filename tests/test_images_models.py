@@ -8,15 +8,15 @@ import pytest
 torch = pytest.importorskip("torch")
 
 from fairx.data import load_dataset  # noqa: E402
-from fairx.data._images import PALETTE  # noqa: E402
+from fairx.data.images import PALETTE  # noqa: E402
 from fairx.metrics._images import label_group_dependence  # noqa: E402
 from fairx.models import get  # noqa: E402
-from fairx.models._image_generators import (  # noqa: E402
+from fairx.models.fair_latent.images import (  # noqa: E402
     ImageFair4Free,
     ImageFairVAE,
     ImageFLDGM,
 )
-from fairx.models._registry import get_for, method_class  # noqa: E402
+from fairx.models.registry import get_for, method_class  # noqa: E402
 from fairx.nn._conv_vae import ConvFairVAENet, flatten_rows  # noqa: E402
 
 
@@ -106,7 +106,7 @@ def test_counterfactuals_change_colour_with_s(fitted, biased_digits):
 def test_fldgm_image_latent_generator(biased_digits):
     m = get("fldgm", "fast", kind="image", epochs=2, latent_model="lsgan",
             latent_params={"epochs": 5, "eval_every": 5}, device="cpu").fit(biased_digits)
-    z = m._sample_latent(200, seed=0)
+    z = m.sample_latent(200, seed=0)
     assert z.shape == (200, m.z_dim_) and np.isfinite(z).all()
     gen = m.sample(50, seed=0)
     assert len(gen) == 50 and gen.shape == biased_digits.shape
@@ -130,9 +130,9 @@ def test_fair_generated_beats_real_on_debiased_test():
 
 
 def test_fairdistill_image_student(biased_digits):
-    from fairx.models._image_generators import ImageFairDistill
+    from fairx.models.fair_latent.images import ImageFairDistill
 
-    m = get_for(biased_digits, "fairdistill", "fast", epochs=2, student_epochs=2,
+    m = get_for(biased_digits, "fairdistill", "fast", epochs=2, distill_epochs=2,
                 device="cpu").fit(biased_digits)
     assert isinstance(m, ImageFairDistill)
     assert m.n_parameters_student_ < m.n_parameters_teacher_encoder_ / 4

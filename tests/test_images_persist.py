@@ -10,21 +10,21 @@ import pytest
 torch = pytest.importorskip("torch")
 
 from fairx.data import load_dataset  # noqa: E402
-from fairx.models._image_generators import (  # noqa: E402
+from fairx.models.fair_latent.images import (  # noqa: E402
     ImageFair4Free,
     ImageFairDistill,
     ImageFairVAE,
     ImageFLDGM,
 )
-from fairx.models._persist import load_method  # noqa: E402
-from fairx.models._registry import get_for  # noqa: E402
+from fairx.models.persist import load_method  # noqa: E402
+from fairx.models.registry import get_for  # noqa: E402
 
 MODELS = {
     "fairdisco": ({}, ImageFairVAE),
     "fldgm": ({"latent_params": {"epochs": 4, "eval_every": 4}}, ImageFLDGM),
     "fldgm-wgan-gp": ({"latent_params": {"epochs": 4, "eval_every": 4}}, ImageFLDGM),
-    "fair4free": ({"student_steps": 60, "chain_samples": 512}, ImageFair4Free),
-    "fairdistill": ({"student_epochs": 1}, ImageFairDistill),
+    "fair4free": ({"distill_steps": 60, "chain_samples": 512}, ImageFair4Free),
+    "fairdistill": ({"distill_epochs": 1}, ImageFairDistill),
 }
 
 

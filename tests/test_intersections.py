@@ -61,7 +61,7 @@ def _tiny_group_table(n: int = 600, seed: int = 0) -> TabularDataset:
 
 
 def test_threshold_optimizer_pools_tiny_group_instead_of_failing():
-    from fairx.models._threshold_optimizer import ThresholdOptimizer
+    from fairx.models.baselines.threshold_optimizer import ThresholdOptimizer
 
     ds = _tiny_group_table()
     model = ThresholdOptimizer(grid_size=50, min_group_size=30).fit(ds)
@@ -76,7 +76,7 @@ def test_threshold_optimizer_pools_tiny_group_instead_of_failing():
 
 
 def test_merge_small_groups_pools_into_one_group():
-    from fairx.models._threshold_optimizer import MERGED_GROUP, _merge_small_groups
+    from fairx.models.baselines.threshold_optimizer import MERGED_GROUP, _merge_small_groups
 
     s = np.array(["a"] * 50 + ["b"] * 50 + ["c"] * 20 + ["d"] * 20)
     y = np.tile([0, 1], 70)

@@ -7,15 +7,16 @@ import pytest
 
 torch = pytest.importorskip("torch")
 
+from fairx.models.presets import LATENT_MODEL_PRESETS  # noqa: E402
 from fairx.nn import (  # noqa: E402
-    DDPM_PRESETS,
-    LATENT_GAN_PRESETS,
     LatentDDPM,
     LatentGAN,
     cosine_alpha_bar,
     gradient_penalty,
     rbf_mmd2,
 )
+
+DDPM_PRESETS, LATENT_GAN_PRESETS = LATENT_MODEL_PRESETS["ddpm"], LATENT_MODEL_PRESETS["wgan-gp"]
 
 MEANS = np.array([[2.5, 0.0, 0.0, 0.0], [-2.5, 2.0, 0.0, 0.0]])
 

@@ -168,10 +168,10 @@ def test_bootstrap_interval_brackets_value_and_is_seeded():
     s = rng.choice(["a", "b"], n)
     yt = rng.integers(0, 2, n)
     yp = (rng.random(n) < np.where(s == "a", 0.6, 0.3)).astype(int)
-    ci = bootstrap_ci(yt, yp, sensitive_features=s, n_boot=100, random_state=1).set_index("metric")
+    ci = bootstrap_ci(yt, yp, sensitive_features=s, n_boot=100, seed=1).set_index("metric")
     assert (ci["lower"] <= ci["value"]).all() and (ci["value"] <= ci["upper"]).all()
     assert ci.loc["dpd", "lower"] > 0.15  # the planted gap is 0.3
-    again = bootstrap_ci(yt, yp, sensitive_features=s, n_boot=100, random_state=1)
+    again = bootstrap_ci(yt, yp, sensitive_features=s, n_boot=100, seed=1)
     assert again["lower"].tolist() == ci["lower"].tolist()
 
 

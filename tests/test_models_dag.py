@@ -7,7 +7,7 @@ import pandas as pd
 import pytest
 
 from fairx.data import DatasetError
-from fairx.models._dag import (
+from fairx.models.generators.dag import (
     chow_liu_dag,
     edges_to_cut,
     mutual_information,

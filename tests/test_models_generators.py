@@ -13,7 +13,7 @@ import pytest
 
 from fairx.data import DatasetError, TabularDataset, make_synthetic
 from fairx.models import FairGenerator, get
-from fairx.models._persist import load_method
+from fairx.models.persist import load_method
 
 torch = pytest.importorskip("torch")
 
@@ -78,7 +78,7 @@ def test_tabfairgan_without_fairness_phase_keeps_the_bias(real):
 
 
 def test_tabfairgan_per_dataset_defaults():
-    from fairx.models._tabfairgan import TabFairGAN
+    from fairx.models.generators.tabfairgan import TabFairGAN
 
     m = TabFairGAN.for_dataset("COMPAS", random_state=3)
     assert (m.epochs, m.fair_epochs, m.lambda_f, m.batch_size) == (70, 30, 2.2, 256)

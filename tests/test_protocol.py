@@ -9,9 +9,9 @@ import pandas as pd
 import pytest
 
 from fairx.data import make_synthetic, train_test_split
+from fairx.evaluation.protocol import MethodResult, evaluate_method, mean_std_table, summarize
 from fairx.metrics import fit_downstream, ftu, prediction_metrics
 from fairx.models import get
-from fairx.protocol import MethodResult, evaluate_method, mean_std_table, summarize
 
 CLF = "logreg"
 QUALITY = ["alpha_precision", "beta_recall", "density", "coverage", "dcr_share"]

@@ -6,23 +6,10 @@ that needs it is used.
 
 from __future__ import annotations
 
-from typing import Any
-
-__version__ = "0.1.0"
-
-from .data import TabularDataset, load_dataset, train_test_split  # noqa: E402
+from ._version import __version__
+from .data import TabularDataset, load_dataset, train_test_split
+from .evaluation.explain import explain
+from .metrics import evaluate
 
 __all__ = ["TabularDataset", "__version__", "evaluate", "explain", "load_dataset", "train_test_split"]
 
-
-def __getattr__(name: str) -> Any:
-    # Heavier entry points resolve on first use.
-    if name == "evaluate":
-        from .metrics import evaluate
-
-        return evaluate
-    if name == "explain":
-        from .explain import explain
-
-        return explain
-    raise AttributeError(f"module 'fairx' has no attribute {name!r}")

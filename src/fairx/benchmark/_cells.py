@@ -177,7 +177,7 @@ def execute_cell(cell: Cell, cell_fn: CellFn | None = None, torch_threads: int |
 
 def _stage_of(name: str) -> str | None:
     try:
-        from ..models._registry import entry
+        from ..models.registry import entry
 
         return entry(name).stage
     except KeyError:
@@ -192,9 +192,9 @@ def _subsample(frame, n: int, seed: int):
 
 
 def run_cell(cell: Cell) -> dict[str, Any]:
-    """The default cell: load, split, ``fairx.protocol.evaluate_method``, keep what the store needs."""
+    """The default cell: load, split, ``fairx.evaluation.protocol.evaluate_method``, keep what the store needs."""
     from ..data import train_test_split
-    from ..protocol import evaluate_method
+    from ..evaluation.protocol import evaluate_method
     from ._store import frame_to_json
 
     ds = cell.dataset.load(list(cell.sensitive))
@@ -220,7 +220,7 @@ def run_cell(cell: Cell) -> dict[str, Any]:
                           "rows": frame_to_json(_subsample(synthetic, p.sample_rows, cell.seed + 1))},
         }
     if p.explain and synthetic is not None:
-        from ..explain import explain_frames, shap_available
+        from ..evaluation.explain import explain_frames, shap_available
 
         if not shap_available():
             logger.warning('explain: true needs shap (pip install "fairx[explain]"); skipped')

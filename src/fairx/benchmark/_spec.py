@@ -330,7 +330,8 @@ def _parse_method(ctx: _Ctx, raw: Any, path: tuple, validate_registry: bool) -> 
     if label is not None:
         label = str(label)
     if validate_registry:
-        from ..models._registry import entry, method_class
+        from ..models.presets import UnknownPresetError, preset_params
+        from ..models.registry import entry, method_class, parameter_names
 
         try:
             entry(name)
@@ -341,11 +342,11 @@ def _parse_method(ctx: _Ctx, raw: Any, path: tuple, validate_registry: bool) -> 
         except ImportError:
             cls = None  # the method's module is not importable here; checked when it runs
         if cls is not None:
-            presets = getattr(cls, "presets", {})
-            if preset is not None and preset != "default" and preset not in presets:
-                raise ctx.error(path + ("preset",), f"method {name!r} has no preset {preset!r}; "
-                                f"presets: {sorted(presets) or ['default']}")
-            valid = cls().get_params()
+            try:
+                preset_params(cls, preset, what=f"method {name!r}")
+            except UnknownPresetError as exc:
+                raise ctx.error(path + ("preset",), str(exc)) from None
+            valid = parameter_names(cls)
             for k in params:
                 if k not in valid:
                     raise ctx.error(path + ("params", k), f"method {name!r} has no parameter "

@@ -10,7 +10,7 @@ import logging
 
 import typer
 
-from .. import __version__
+from .._version import __version__
 from . import _benchmark, _datasets, _doctor, _evaluate, _images, _latent, _models
 
 app = typer.Typer(

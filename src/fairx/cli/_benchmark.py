@@ -168,8 +168,8 @@ def explain(
 ) -> None:
     """SHAP importances of the downstream classifier on real data vs on the method's output."""
     from .._io import atomic_path, check_output
-    from ..explain import explain as run_explain
-    from ..explain import shap_available
+    from ..evaluation.explain import explain as run_explain
+    from ..evaluation.explain import shap_available
 
     if not shap_available():
         err_console.print('explain needs the optional shap package: pip install "fairx[explain]"',

@@ -31,77 +31,6 @@ def register(app: typer.Typer) -> None:
     app.add_typer(images_app, name="images")
 
 
-def run_experiment(*, dataset: str, model: str, bias: float | None, sd: float | None,
-                   preset: str | None, n: int | None, n_test: int | None, seed: int,
-                   clf_epochs: int, root: str | None, out: Path | None,
-                   params: dict | None = None, save: Path | None = None) -> dict:
-    """The experiment behind ``fairx images run`` (also used by benchmarks/colored_mnist.py).
-
-    Real biased train set vs colour-debiased real test set (``bias=0``, same ``sd``): a CNN
-    trained on the real train set, and one trained on as many generated images (TSTR).
-    ``save``: folder to save the fitted generator in (``config.json`` + ``weights.safetensors``).
-    """
-    import json
-    import time
-
-    import numpy as np
-
-    from ..data import load_dataset
-    from ..metrics._images import image_utility, label_group_dependence, painted_colour
-    from ..models import _registry
-
-    method = _registry.get(model, preset, kind="image", random_state=seed, **(params or {}))
-    opts: dict = {"seed": seed}
-    if dataset == "celeba":
-        opts.update({"root": root} if root else {})
-        train = load_dataset("celeba", split="train", n=n or 5000, **opts)
-        test = load_dataset("celeba", split="test", n=n_test or 2000, **opts)
-    else:
-        split_train, split_test = ("train", "test")
-        train = load_dataset(dataset, bias=bias, sd=sd, split=split_train, n=n, **opts)
-        test = load_dataset(dataset, bias=0.0, sd=sd, split=split_test, n=n_test, **opts)
-    train = train.materialize()
-    rows: list[dict] = []
-    t0 = time.perf_counter()
-    real = image_utility(train, test, epochs=clf_epochs, seed=seed, min_group_size=10)
-    rows.append({"train_on": "real (biased)", **real,
-                 **label_group_dependence(train), "seconds": time.perf_counter() - t0})
-    t0 = time.perf_counter()
-    method.fit(train)
-    fit_s = time.perf_counter() - t0
-    if save is not None:
-        method.save(save)
-    generated = method.sample(len(train), seed=seed)
-    synth = image_utility(generated, test, epochs=clf_epochs, seed=seed, min_group_size=10)
-    rows.append({"train_on": f"generated ({method.display_name})", **synth,
-                 **label_group_dependence(generated), "seconds": fit_s})
-    if dataset != "celeba":  # colour read from the pixels: what the images actually show
-        for row, ds in zip(rows, (train, generated), strict=True):
-            dep = label_group_dependence(ds, s=painted_colour(ds.to_numpy()))
-            row["pixel_colour_nmi"] = dep["normalized_mi"]
-            row["pixel_colour_is_class"] = dep.get("group_is_class_rate", float("nan"))
-    result = {"dataset": dataset, "model": model, "preset": preset, "bias": bias, "sd": sd,
-              "seed": seed, "n_train": len(train), "n_test": len(test), "rows": rows,
-              "n_parameters": int(getattr(method, "n_parameters_", 0))}
-    if out is not None:
-        from ..report._images import save_counterfactual_grid, save_group_grid
-
-        out.mkdir(parents=True, exist_ok=True)
-        save_group_grid(train, out / "real_by_group.png", title=f"real {dataset} (train)")
-        save_group_grid(generated, out / "generated_by_group.png",
-                        title=f"{method.display_name} samples by {generated.sensitive}")
-        cf = method.counterfactuals(None, n=6, seed=seed)
-        save_counterfactual_grid(cf, generated.groups, out / "counterfactuals.png")
-        from .._io import write_text
-
-        write_text(out / "results.json", json.dumps(result, indent=2, default=float))
-        result["files"] = sorted(str(p) for p in out.glob("*"))
-    if save is not None:
-        result["saved"] = str(save)
-    result["gain"] = float(np.subtract(synth["accuracy"], real["accuracy"]))
-    return result
-
-
 @images_app.command("run")
 @user_errors
 def run(
@@ -130,10 +59,17 @@ def run(
     for folder, what in ((out, "--out"), (save, "--save")):  # before any training
         if folder is not None:
             check_output_dir(folder, what=what)
+
+    from ..evaluation.images import evaluate_image_method
+    from ..report._images import write_image_experiment
+
     params = {k: v for k, v in (("epochs", epochs), ("beta", beta)) if v is not None}
-    result = run_experiment(dataset=dataset, model=model, bias=bias, sd=sd, preset=preset, n=n,
-                            n_test=n_test, seed=seed, clf_epochs=clf_epochs, root=root, out=out,
-                            params=params, save=save)
+    exp = evaluate_image_method(dataset=dataset, model=model, bias=bias, sd=sd, preset=preset,
+                                n=n, n_test=n_test, seed=seed, clf_epochs=clf_epochs, root=root,
+                                params=params, save=save)
+    result = exp.result
+    if out is not None:
+        result["files"] = [str(p) for p in write_image_experiment(exp, out)]
     import pandas as pd
 
     cols = ["train_on", "accuracy", "balanced_accuracy", "dpr", "eor", "normalized_mi",
@@ -155,17 +91,18 @@ def _student_steps(epochs: int | None, preset: str | None) -> int | None:
         return None
     if epochs < 1:
         raise ValueError(f"--epochs {epochs}: give a positive number of passes")
-    from ..models._image_generators import ImageFair4Free
+    from ..models.fair_latent.images import ImageFair4Free
+    from ..models.presets import preset_params
 
     pool = {**ImageFair4Free().get_params(),
-            **ImageFair4Free.presets.get(preset or "", {})}["chain_samples"]
+            **preset_params(ImageFair4Free, preset)}["chain_samples"]
     return epochs * max(pool // min(256, pool), 1)
 
 
 def load_image_generator(model_dir: Path):
     """A saved image generator, or a clear error (missing folder, tabular or non-generator)."""
     from ..models import FairGenerator
-    from ..models._persist import load_method
+    from ..models.persist import load_method
 
     if not Path(model_dir).is_dir():
         raise FileNotFoundError(f"model folder {model_dir} does not exist")
@@ -241,7 +178,7 @@ def distill(
 ) -> None:
     """Distil an image Fair4Free student from a saved teacher, without any training images."""
     from .._io import check_output_dir
-    from ..models._image_generators import ImageFair4Free, ImageFairVAE
+    from ..models.fair_latent.images import ImageFair4Free, ImageFairVAE
 
     check_output_dir(output, what="--output")
     teacher = load_image_generator(teacher_dir)
@@ -249,10 +186,10 @@ def distill(
         raise ValueError(f"{teacher_dir} holds a {type(teacher).__name__}; 'fairx images distill'"
                          " needs a saved image fair VAE (fairx images run --model fairdisco "
                          "--save-model DIR)")
-    student = ImageFair4Free.distill(teacher, k=k, steps=_student_steps(epochs, preset),
+    student = ImageFair4Free.distill(teacher, chain_steps=k, distill_steps=_student_steps(epochs, preset),
                                      random_state=seed, preset=preset)
     student.save(output)
-    console.print(f"distilled an image Fair4Free student (k = {student.k_}; parameters: teacher "
+    console.print(f"distilled an image Fair4Free student (k = {student.chain_steps_}; parameters: teacher "
                   f"{student.n_parameters_teacher_:,}, student {student.n_parameters_student_:,})"
                   f" without training images; saved to {output}", highlight=False)
 

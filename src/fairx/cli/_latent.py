@@ -28,9 +28,9 @@ def distill(
     epochs: int = opt("epochs"),
 ) -> None:
     """Distil a Fair4Free student from a saved teacher, without any training data."""
-    from ..models._fair4free import Fair4Free
-    from ..models._fair_vae import FairVAE
-    from ..models._persist import load_method
+    from ..models.fair_latent.fair4free import Fair4Free
+    from ..models.fair_latent.fair_vae import FairVAE
+    from ..models.persist import load_method
 
     if not teacher_dir.is_dir():
         raise FileNotFoundError(f"teacher folder {teacher_dir} does not exist")
@@ -41,11 +41,11 @@ def distill(
     if not isinstance(teacher, FairVAE):
         raise ValueError(f"{teacher_dir} holds a {type(teacher).__name__}; 'fairx distill' needs a saved "
                          "fair VAE teacher (train one with: fairx generate DATA --model fairdisco --save-model DIR)")
-    student = Fair4Free.distill(teacher, k=k, epochs=epochs, random_state=seed, preset=preset)
+    student = Fair4Free.distill(teacher, chain_steps=k, distill_epochs=epochs, random_state=seed,
+                                 preset=preset)
     student.save(output)
-    counts = student.n_parameters_
-    console.print(f"distilled a Fair4Free student (k = {student.k_}; parameters: teacher "
-                  f"{counts['teacher']:,}, student {counts['student']:,}) without training data; "
+    console.print(f"distilled a Fair4Free student (k = {student.chain_steps_}; parameters: teacher "
+                  f"{student.n_parameters_teacher_:,}, student {student.n_parameters_student_:,}) without training data; "
                   f"saved to {output}", highlight=False)
 
 

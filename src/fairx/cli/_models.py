@@ -88,8 +88,8 @@ def run(
     """Evaluate methods over seeds and print mean ± std (std over seeds; n = seeds)."""
     from .._io import atomic_path, check_output, safe_csv_cells
     from ..data import train_test_split
-    from ..models._registry import entry
-    from ..protocol import evaluate_method, mean_std_table, summarize
+    from ..evaluation.protocol import evaluate_method, mean_std_table, summarize
+    from ..models.registry import entry
 
     if seeds < 1:
         raise ValueError(f"--seeds {seeds}: need at least 1")
@@ -167,7 +167,7 @@ def generate(
     """Train a generator on DATA and write N synthetic rows, or sample a saved one (--model-dir)."""
     from .._io import atomic_path, check_output, check_output_dir
     from ..models import FairGenerator, get
-    from ..models._persist import load_method
+    from ..models.persist import load_method
 
     if n <= 0:
         raise ValueError(f"-n {n}: the number of rows must be a positive integer")

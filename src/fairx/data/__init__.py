@@ -11,7 +11,13 @@ from ._dutch import load_dutch
 from ._encoder import ColumnBlock, TabularEncoder
 from ._files import load_csv, load_file, load_parquet
 from ._german import load_german
-from ._images import (
+from ._law import load_law
+from ._openml import load_openml
+from ._registry import DatasetInfo, available_datasets, dataset_info, load_dataset, register_dataset
+from ._split import train_test_split
+from ._student import load_student
+from ._synthetic import make_synthetic, planted_positive_rates
+from .images import (
     ImageDataset,
     load_celeba,
     load_colored_mnist,
@@ -20,12 +26,6 @@ from ._images import (
     read_idx,
     split_images,
 )
-from ._law import load_law
-from ._openml import load_openml
-from ._registry import DatasetInfo, available_datasets, dataset_info, load_dataset, register_dataset
-from ._split import train_test_split
-from ._student import load_student
-from ._synthetic import make_synthetic, planted_positive_rates
 
 __all__ = [
     "ColumnBlock", "DatasetError", "DatasetInfo", "ImageDataset", "RemoteFile", "TabularDataset", "TabularEncoder",

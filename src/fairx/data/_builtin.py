@@ -12,6 +12,7 @@ import pandas as pd
 
 from ._dataset import DatasetError, TabularDataset, _as_list
 from ._download import RemoteFile, fetch_file
+from ._registry import dataset_info
 
 
 def fetch(remote: RemoteFile, data_home: str | os.PathLike[str] | None, download: bool):
@@ -70,8 +71,6 @@ def download_dataset(name: str, *, data_home: str | os.PathLike[str] | None = No
     in its registry entry); datasets without files (generated ones, local folders) raise.
     A module's ``verify_files(paths)``, when present, checks content the pins cannot (MNIST).
     """
-    from ._registry import dataset_info
-
     info = dataset_info(name)
     module = importlib.import_module(info.loader.split(":")[0])
     remotes = [r for r in getattr(module, "REMOTE_FILES", ()) if r.relpath in info.files]

@@ -17,6 +17,7 @@ import shutil
 import tempfile
 import urllib.error
 import urllib.request
+import zipfile
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -139,8 +140,6 @@ def _download(url: str, dest: Path, *, progress: bool | None, label: str,
 
 
 def _extract(archive: Path, member: str, out) -> None:
-    import zipfile
-
     try:
         with zipfile.ZipFile(archive) as zf:
             names = zf.namelist()

@@ -11,6 +11,7 @@ from typing import Any, Literal
 import pandas as pd
 
 from ._dataset import DatasetError, TabularDataset, _as_list
+from ._synthetic import make_synthetic
 
 
 @dataclass(frozen=True)
@@ -87,8 +88,6 @@ def available_datasets() -> pd.DataFrame:
 def _load_synthetic(sensitive: list[str], target: str | None, *, n_samples: int = 4000,
                     bias: float = 0.8, seed: int = 0, privileged_share: float = 0.5
                     ) -> TabularDataset:
-    from ._synthetic import make_synthetic
-
     if target not in (None, "hired"):
         raise DatasetError(f"dataset 'synthetic' has target 'hired', not {target!r}")
     return make_synthetic(n_samples, bias=bias, seed=seed, privileged_share=privileged_share)
@@ -101,11 +100,11 @@ register_dataset(DatasetInfo(
 ))
 
 
-# ---- image datasets (methods.md §9; loaders in fairx.data._images) ----
-from ._images import CELEBA_ATTRIBUTES as _CELEBA_ATTRIBUTES  # noqa: E402 - numpy/pandas only
+# ---- image datasets (methods.md §9; loaders in fairx.data.images) ----
+from .images.celeba import CELEBA_ATTRIBUTES as _CELEBA_ATTRIBUTES  # noqa: E402 - numpy/pandas only
 
 register_dataset(DatasetInfo(
-    name="colored_mnist", loader="fairx.data._images:load_colored_mnist", target="digit",
+    name="colored_mnist", loader="fairx.data.images.colored:load_colored_mnist", target="digit",
     sensitive=("colour",), default_sensitive=("colour",), kind="image",
     description="MNIST digits painted with a class-tied colour (options: bias, sd, split, size, "
                 "digits, binary, n, seed); s = colour index.",
@@ -113,14 +112,14 @@ register_dataset(DatasetInfo(
            "mnist/t10k-images-idx3-ubyte.gz", "mnist/t10k-labels-idx1-ubyte.gz"),
 ))
 register_dataset(DatasetInfo(
-    name="celeba", loader="fairx.data._images:load_celeba", target="Smiling",
+    name="celeba", loader="fairx.data.images.celeba:load_celeba", target="Smiling",
     sensitive=_CELEBA_ATTRIBUTES, default_sensitive=("Male",), kind="image",
     description="CelebA faces from a local folder, 64x64, read lazily (options: root, split, size, "
                 "n, seed); any attribute as target / sensitive.",
     files=("celeba/list_attr_celeba.txt", "celeba/img_align_celeba/"),
 ))
 register_dataset(DatasetInfo(
-    name="digits_colored", loader="fairx.data._images:load_digits_colored", target="digit",
+    name="digits_colored", loader="fairx.data.images.colored:load_digits_colored", target="digit",
     sensitive=("colour",), default_sensitive=("colour",), kind="image",
     description="scikit-learn's 1797 8x8 digits with a planted colour bias (options: bias, sd, "
                 "split, size, digits, binary, n, seed); no files.",

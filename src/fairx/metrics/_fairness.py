@@ -304,12 +304,12 @@ def _fast_rates(codes: np.ndarray, n_groups: int, yt: np.ndarray, yp: np.ndarray
 
 def bootstrap_ci(
     y_true: Any, y_pred: Any, *, sensitive_features: Any, n_boot: int = 200, level: float = 0.95,
-    random_state: int = 0, metrics: Sequence[str] = FAIRNESS_KEYS, undefined: str = "exclude",
+    seed: int = 0, metrics: Sequence[str] = FAIRNESS_KEYS, undefined: str = "exclude",
 ) -> pd.DataFrame:
     """Percentile bootstrap intervals of the headline fairness metrics (rows resampled).
 
     Returns ``metric, value, lower, upper`` (``value`` on the full data; MetricFrame-style
-    resampling of whole rows, seeded by ``random_state``); ``undefined`` as in
+    resampling of whole rows, seeded by ``seed``); ``undefined`` as in
     :func:`summarise_rates`.
     """
     unknown = [m for m in metrics if m not in FAIRNESS_KEYS]
@@ -325,7 +325,7 @@ def bootstrap_ci(
     _, codes = np.unique(groups, return_inverse=True)
     n_groups = int(codes.max()) + 1
     full = fairness_metrics(yt, yp, sensitive_features=groups, undefined=undefined)
-    rng = np.random.default_rng(random_state)
+    rng = np.random.default_rng(seed)
     draws = {m: np.empty(n_boot) for m in metrics}
     for b in range(n_boot):
         idx = rng.integers(0, len(yt), len(yt))

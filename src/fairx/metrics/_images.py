@@ -21,7 +21,7 @@ from typing import Any
 
 import numpy as np
 
-from ..data._images import ImageDataset
+from ..data.images import ImageDataset
 
 logger = logging.getLogger(__name__)
 
@@ -161,7 +161,7 @@ def painted_colour(images: np.ndarray, palette: np.ndarray | None = None,
     of the stroke pixels (max channel > ``threshold``), scaled to max 1, nearest palette colour
     (scaled the same way; grey and white are then the same colour and share the first index).
     For generated images this is the colour they show, whatever s they were decoded with."""
-    from ..data._images import PALETTE
+    from ..data.images import PALETTE
 
     pal = np.asarray(PALETTE if palette is None else palette, dtype=np.float32)
     pal = pal / pal.max(axis=1, keepdims=True)

@@ -1,6 +1,8 @@
 """Every fairx method behind one registry: ``fairx.models.get("fair4free", preset="fast")``."""
 
-from ._base import (
+import importlib
+
+from .base import (
     FairClassifier,
     FairGenerator,
     FairMethod,
@@ -8,7 +10,7 @@ from ._base import (
     Postprocessor,
     Preprocessor,
 )
-from ._registry import available, get, get_for, method_class, register
+from .registry import available, get, get_for, method_class, register
 
 __all__ = [
     "FairClassifier", "FairGenerator", "FairMethod", "NotFittedError", "Postprocessor",
@@ -18,16 +20,14 @@ __all__ = [
 
 # torch-backed models are imported on first use so that ``import fairx.models`` stays light
 _LAZY = {
-    "FairVAE": "fairx.models._fair_vae",
-    "FairDistill": "fairx.models._fairdistill",
-    "Fair4Free": "fairx.models._fair4free",
-    "FLDGM": "fairx.models._fldgm",
+    "FairVAE": "fairx.models.fair_latent.fair_vae",
+    "FairDistill": "fairx.models.fair_latent.fairdistill",
+    "Fair4Free": "fairx.models.fair_latent.fair4free",
+    "FLDGM": "fairx.models.fair_latent.fldgm",
 }
 
 
 def __getattr__(name: str):
     if name in _LAZY:
-        import importlib
-
         return getattr(importlib.import_module(_LAZY[name]), name)
     raise AttributeError(f"module 'fairx.models' has no attribute {name!r}")

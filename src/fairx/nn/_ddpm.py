@@ -26,20 +26,6 @@ from torch import nn
 
 from ._latent_base import LatentModel
 
-#: preset overrides (``paper`` = Adam lr 1e-4, batch 2048, 5000 epochs, ancestral sampling over
-#: all T = 1000 steps; ``default`` converges on a CPU in minutes with MMD early stopping and
-#: samples with 100 strided steps (eta = 1): full ancestral sampling of 30 000 latents costs
-#: ~1000 network passes, minutes on a loaded 2-core CPU; ``fast`` for tests)
-DDPM_PRESETS: dict[str, dict[str, Any]] = {
-    "paper": {"epochs": 5000, "batch_size": 2048, "lr": 1e-4, "early_stopping": False,
-              "sampling_steps": None},
-    "default": {"epochs": 300, "batch_size": 512, "lr": 1e-3, "early_stopping": True,
-                "eval_every": 5, "patience": 10, "eval_sampling_steps": 50, "sampling_steps": 100},
-    "fast": {"epochs": 40, "batch_size": 256, "lr": 2e-3, "early_stopping": True,
-             "eval_every": 5, "patience": 4, "eval_samples": 500, "eval_sampling_steps": 25,
-             "sampling_steps": 50},
-}
-
 
 def cosine_alpha_bar(timesteps: int, s: float = 0.008, max_beta: float = 0.999) -> np.ndarray:
     """ᾱ_t for t = 0..T (ᾱ_0 = 1) of the cosine schedule, with β_t = 1 − ᾱ_t/ᾱ_{t−1} ≤ max_beta."""

@@ -15,6 +15,7 @@ from torch import nn
 
 from ._distance_covariance import v2_penalty_subsampled
 from ._fair_vae import Block, FairVAENet, distill_output_loss
+from ._mmd import rbf_mmd2
 from ._training import progress
 
 logger = logging.getLogger(__name__)
@@ -32,17 +33,6 @@ def categorical_kl(logits_p: torch.Tensor, logits_q: torch.Tensor) -> torch.Tens
     """KL(softmax(p) ‖ softmax(q)), mean over rows."""
     lp, lq = F.log_softmax(logits_p, 1), F.log_softmax(logits_q, 1)
     return (lp.exp() * (lp - lq)).sum(1).mean()
-
-
-def mmd_rbf(x: torch.Tensor, y: torch.Tensor, scales: Sequence[float] = (0.5, 1.0, 2.0, 4.0)) -> torch.Tensor:
-    """Biased MMD² with a sum of RBF kernels exp(−‖a−b‖² / (2h²)), h = scale × the median
-    pairwise distance of the pooled sample (detached)."""
-    xy = torch.cat([x, y], 0)
-    d2 = torch.cdist(xy, xy).pow(2)
-    med2 = d2.detach()[d2.detach() > 0].median().clamp_min(1e-6)
-    k = sum(torch.exp(-d2 / (2.0 * s * s * med2)) for s in scales)
-    n = x.shape[0]
-    return k[:n, :n].mean() + k[n:, n:].mean() - 2 * k[:n, n:].mean()
 
 
 def gaussian_moment_kl(x: torch.Tensor, mean_t: torch.Tensor, cov_t: torch.Tensor,
@@ -143,7 +133,7 @@ def train_latent_generator(
             for start in range(0, n - batch_size + 1, batch_size):
                 target = pool[perm[start:start + batch_size]]
                 fake = generator(torch.randn(batch_size, noise_dim, device=pool.device))
-                loss = mmd_rbf(fake, target) + moment_weight * gaussian_moment_kl(fake, mean_t, cov_t)
+                loss = rbf_mmd2(fake, target) + moment_weight * gaussian_moment_kl(fake, mean_t, cov_t)
                 opt.zero_grad(set_to_none=True)
                 loss.backward()
                 opt.step()
@@ -224,8 +214,8 @@ def chain_stationarity(chain: Sequence[np.ndarray], rng: np.random.Generator, ro
         ia = rng.choice(len(a), 2 * m, replace=False)
         ib = rng.choice(len(b), m, replace=False)
         first = torch.as_tensor(np.asarray(a)[ia[:m]], dtype=torch.float32)
-        floor = float(mmd_rbf(first, torch.as_tensor(np.asarray(a)[ia[m:]], dtype=torch.float32)))
-        step = float(mmd_rbf(first, torch.as_tensor(np.asarray(b)[ib], dtype=torch.float32)))
+        floor = float(rbf_mmd2(first, torch.as_tensor(np.asarray(a)[ia[m:]], dtype=torch.float32)))
+        step = float(rbf_mmd2(first, torch.as_tensor(np.asarray(b)[ib], dtype=torch.float32)))
         ratios.append(step / max(floor, 1e-12))
     return ratios
 

@@ -28,44 +28,12 @@ import numpy as np
 import torch
 from torch import nn
 
+from ..exceptions import NotFittedError
+from ._mmd import median_distance, rbf_mmd2
 from ._torch_utils import count_parameters, load_numpy_state, resolve_device, seeded, state_to_numpy
 from ._training import EarlyStopping, progress
 
 logger = logging.getLogger(__name__)
-
-MMD_SCALES = (0.5, 1.0, 2.0, 4.0)
-
-
-def median_distance(x: torch.Tensor, max_rows: int = 2000) -> float:
-    """Median pairwise Euclidean distance between distinct rows of ``x`` (first ``max_rows``)."""
-    x = x[:max_rows]
-    d = torch.cdist(x, x)
-    iu = torch.triu_indices(len(x), len(x), offset=1, device=x.device)
-    return float(d[iu[0], iu[1]].median().clamp_min(1e-6))
-
-
-def rbf_mmd2(
-    x: torch.Tensor,
-    y: torch.Tensor,
-    *,
-    bandwidth: float | None = None,
-    scales: tuple[float, ...] = MMD_SCALES,
-) -> torch.Tensor:
-    """Biased MMD² between samples ``x`` and ``y`` with a sum of RBF kernels.
-
-    ``bandwidth`` h (default: the median pairwise distance of the pooled sample); the kernels
-    use bandwidths ``s·h`` for each s in ``scales``. Differentiable (usable as a loss).
-    """
-    if x.shape[1] != y.shape[1]:
-        raise ValueError(f"x has {x.shape[1]} columns and y has {y.shape[1]}; they must match")
-    if bandwidth is None:
-        bandwidth = median_distance(torch.cat([x, y]).detach())
-    xy = torch.cat([x, y])
-    d2 = torch.cdist(xy, xy).pow(2)
-    k = sum(torch.exp(-d2 / (2.0 * (s * bandwidth) ** 2)) for s in scales)
-    n = len(x)
-    return k[:n, :n].mean() + k[n:, n:].mean() - 2.0 * k[:n, n:].mean()
-
 
 class LatentModel:
     """Base of the latent generators: data handling, standardisation, the training loop with
@@ -151,7 +119,7 @@ class LatentModel:
 
     def _check_fitted(self) -> None:
         if not hasattr(self, "z_dim_"):
-            raise RuntimeError(f"{type(self).__name__} is not fitted; call fit(z) first")
+            raise NotFittedError(f"{type(self).__name__} is not fitted; call fit(z) first")
 
     @property
     def n_parameters_(self) -> int:

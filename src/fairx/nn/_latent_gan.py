@@ -5,7 +5,7 @@ Generator (noise 64): blocks ``BatchNorm → Linear → LeakyReLU(0.2)`` 64→12
 uniform interpolation weights (:func:`fairx.nn.gradient_penalty`), ``critic_steps`` = 5 critic
 updates per generator update. LSGAN: least-squares losses (:func:`fairx.nn.lsgan_losses`), one
 discriminator update per generator update. Paper optimiser: Adam lr 2e-4, betas (0.9, 0.999),
-weight decay 1e-4, batch 2048, 20000 epochs (``LATENT_GAN_PRESETS["paper"]``).
+weight decay 1e-4, batch 2048, 20000 epochs (``fairx.models.presets.LATENT_MODEL_PRESETS``).
 
 An epoch is one pass over the latents in batches; each batch gives one generator step, preceded
 by ``critic_steps`` critic steps (the first on that batch, the others on random batches).
@@ -25,20 +25,6 @@ from ._latent_base import LatentModel
 
 GENERATOR_HIDDEN = (128, 256, 128, 64)
 CRITIC_HIDDEN = (128, 64, 32)
-
-#: preset overrides (``paper`` = the FLDGM settings, a GPU budget; ``default`` converges on a
-#: CPU in minutes with MMD early stopping; ``fast`` for tests)
-LATENT_GAN_PRESETS: dict[str, dict[str, Any]] = {
-    "paper": {"epochs": 20000, "batch_size": 2048, "lr": 2e-4, "betas": (0.9, 0.999),
-              "weight_decay": 1e-4, "critic_batchnorm": True, "early_stopping": False},
-    "default": {"epochs": 300, "batch_size": 512, "lr": 2e-4, "betas": (0.5, 0.9),
-                "weight_decay": 1e-4, "critic_batchnorm": False, "early_stopping": True,
-                "eval_every": 5, "patience": 10},
-    "fast": {"epochs": 40, "batch_size": 128, "lr": 2e-4, "betas": (0.5, 0.9),
-             "weight_decay": 0.0, "critic_batchnorm": False, "early_stopping": True,
-             "eval_every": 5, "patience": 4, "eval_samples": 500},
-}
-
 
 class LatentGAN(LatentModel):
     """A GAN (``loss="wgan-gp"`` or ``"lsgan"``) that learns a distribution of latents.

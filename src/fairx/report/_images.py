@@ -5,12 +5,15 @@ Figures are drawn with matplotlib's object API (no pyplot state) and saved as PN
 
 from __future__ import annotations
 
+import json
 from collections.abc import Sequence
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
-from ..data._images import ImageDataset
+from .._io import write_text
+from ..data.images import ImageDataset
 
 
 def tile(images: np.ndarray, ncol: int, pad: int = 1) -> np.ndarray:
@@ -93,3 +96,22 @@ def save_counterfactual_grid(images: np.ndarray, groups: Sequence[str], path: st
     arr = tile(images.reshape(n * g, *images.shape[2:]), g)
     return _save(arr, path, title or "counterfactuals: same z, each group", None,
                  images.shape[-1], xlabels=list(groups))
+
+
+def write_image_experiment(experiment: Any, out: str | Path) -> list[Path]:
+    """Write an :class:`~fairx.evaluation.images.ImageExperiment` to the folder ``out``: sample
+    grids of the real and generated images by group, the generator's counterfactual swaps and
+    ``results.json``. Returns the files written (sorted)."""
+    out = Path(out)
+    exp = experiment
+    out.mkdir(parents=True, exist_ok=True)
+    name, seed = exp.result["dataset"], exp.result["seed"]
+    save_group_grid(exp.train, out / "real_by_group.png", title=f"real {name} (train)")
+    save_group_grid(exp.generated, out / "generated_by_group.png",
+                    title=f"{exp.method.display_name} samples by {exp.generated.sensitive}")
+    cf = exp.method.counterfactuals(None, n=6, seed=seed)
+    save_counterfactual_grid(cf, exp.generated.groups, out / "counterfactuals.png")
+    write_text(out / "results.json", json.dumps(
+        {k: v for k, v in exp.result.items() if k not in ("saved", "gain")}, indent=2,
+        default=float))
+    return sorted(out.glob("*"))

@@ -20,7 +20,6 @@ shap is an optional dependency (``pip install "fairx[explain]"``).
 from __future__ import annotations
 
 import logging
-import sys
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
@@ -28,7 +27,8 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from .data import TabularDataset, load_dataset, train_test_split
+from ..data import TabularDataset, load_dataset, train_test_split
+from ..models import get
 
 logger = logging.getLogger(__name__)
 
@@ -369,8 +369,6 @@ def explain(
         # the reference: its "output" is the real train split itself
         return explain_frames(train, train, test, method="unmitigated", stage="reference", **common)
     if isinstance(method, str):
-        from .models import get
-
         est = get(method, preset=preset, **(params or {}))
     else:
         est = method
@@ -395,13 +393,3 @@ def explain(
             return est.predict(test.with_frame(frame))
     return explain_frames(train, None, test, method=name, stage=stage, predict_fn=predict, **common)
 
-
-class _CallableModule(type(sys.modules[__name__])):
-    """``fairx.explain`` is both this module and the function: once the submodule is imported,
-    Python binds the name ``fairx.explain`` to the module, so calling it must still work."""
-
-    def __call__(self, *args: Any, **kwargs: Any) -> ExplainResult:
-        return explain(*args, **kwargs)
-
-
-sys.modules[__name__].__class__ = _CallableModule

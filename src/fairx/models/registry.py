@@ -9,13 +9,17 @@ from __future__ import annotations
 import difflib
 import importlib
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pandas as pd
+from sklearn.base import clone
 
-from ._base import FairMethod
+from .presets import preset_params
 
-_CATALOGUES = ("fairx.models._catalog_baselines", "fairx.models._catalog_latent")
+if TYPE_CHECKING:  # the classes are imported lazily, by their "module:Class" strings
+    from .base import FairMethod
+
+_CATALOGUES = ("fairx.models.baselines.catalog", "fairx.models.fair_latent.catalog")
 
 
 @dataclass(frozen=True)
@@ -43,13 +47,13 @@ def register(name: str, target: str, *, stage: str, description: str, kind: str 
 # image classes of the fair-latent family (methods.md §9), used when an entry has no
 # image_target of its own (the catalogue entries are owned by other areas)
 _IMAGE_DEFAULTS = {
-    "fairdisco": "fairx.models._image_generators:ImageFairVAE",
-    "fldgm": "fairx.models._image_generators:ImageFLDGM",
-    "fldgm-wgan-gp": "fairx.models._image_generators:ImageFLDGM",
-    "fldgm-lsgan": "fairx.models._image_generators:ImageFLDGM",
-    "fldgm-ddpm": "fairx.models._image_generators:ImageFLDGM",
-    "fair4free": "fairx.models._image_generators:ImageFair4Free",
-    "fairdistill": "fairx.models._image_generators:ImageFairDistill",
+    "fairdisco": "fairx.models.fair_latent.images:ImageFairVAE",
+    "fldgm": "fairx.models.fair_latent.images:ImageFLDGM",
+    "fldgm-wgan-gp": "fairx.models.fair_latent.images:ImageFLDGM",
+    "fldgm-lsgan": "fairx.models.fair_latent.images:ImageFLDGM",
+    "fldgm-ddpm": "fairx.models.fair_latent.images:ImageFLDGM",
+    "fair4free": "fairx.models.fair_latent.images:ImageFair4Free",
+    "fairdistill": "fairx.models.fair_latent.images:ImageFairDistill",
 }
 
 
@@ -104,20 +108,31 @@ def get(name: str, preset: str | None = None, *, kind: str = "tabular", **params
     ``kind="image"`` returns the method's image class (see :func:`get_for`)."""
     e = entry(name)
     cls = method_class(name, kind)
-    merged: dict[str, Any] = {}
-    if preset is not None:
-        presets = getattr(cls, "presets", {})
-        if preset not in presets and preset != "default":
-            raise KeyError(f"method {name!r} has no preset {preset!r}; presets: {sorted(presets) or ['default']}")
-        merged.update(presets.get(preset, {}))
-    valid = cls().get_params()
+    merged = preset_params(cls, preset, what=f"method {name!r}")
+    valid = parameter_names(cls)
     # a variant's pinned parameters apply to the image class only where it has them
     merged.update(e.fixed if kind == "tabular" else {k: v for k, v in e.fixed.items() if k in valid})
     merged.update(params)
     bad = [k for k in merged if k not in valid]
     if bad:
-        raise TypeError(f"method {name!r} has no parameter(s) {bad}; parameters: {sorted(valid)}")
-    return cls(**merged)
+        renamed = {k: cls.renamed_params[k] for k in bad if k in cls.renamed_params}
+        hint = f" (renamed: {renamed})" if renamed else ""
+        raise TypeError(f"method {name!r} has no parameter(s) {bad}{hint}; parameters: {sorted(valid)}")
+    nested = {k: v for k, v in merged.items() if "__" in k}
+    flat = {k: v for k, v in merged.items() if "__" not in k}
+    for prefix in {k.split("__", 1)[0] for k in nested}:
+        inner = flat.get(prefix)
+        flat[prefix] = cls.nested_params[prefix]() if inner is None else clone(inner)
+    return cls(**flat).set_params(**nested)
+
+
+def parameter_names(cls: type[FairMethod]) -> set[str]:
+    """The parameters ``get`` accepts for ``cls``: its own and, for nested estimator parameters
+    (``teacher``), ``teacher__<name>`` for each of the nested class's."""
+    names = set(cls().get_params(deep=False))
+    for prefix, inner in getattr(cls, "nested_params", {}).items():
+        names.update(f"{prefix}__{k}" for k in inner().get_params(deep=False))
+    return names
 
 
 def available() -> pd.DataFrame:

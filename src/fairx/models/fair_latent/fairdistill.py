@@ -26,48 +26,51 @@ import time
 from typing import Any, ClassVar
 
 import numpy as np
+import pandas as pd
 
-from ..data import TabularDataset
-from ._base import FairGenerator
-from ._fair4free import _TEACHER_PARAMS, ParameterCounts
-from ._fair_vae import FairVAE
+from ...data import TabularDataset
+from ..base import FairGenerator
+from .fair_vae import FairVAE
+from .teacher import build_teacher, teacher_from_flat
 
 logger = logging.getLogger(__name__)
 
 
 class FairDistill(FairGenerator):
-    """Fair VAE teacher (see :class:`FairVAE` for its parameters) + a small student encoder.
+    """Fair VAE teacher + a small student encoder distilled from it.
 
-    Student: ``student_hidden`` (16), ``lambda_u`` (utility-loss weight), ``student_beta`` (V²
-    weight; ``None`` = the teacher's β), ``distill_epochs``, ``distill_lr``; sampler ``"gmm"``
-    (BIC over 1..``max_components``, fitted on at most ``gmm_rows`` latents, sampled or means per
-    ``gmm_on``) or ``"prior"``.
+    Parameters
+    ----------
+    teacher : the fair VAE to train (``None``: ``FairVAE()``); a clone is fitted, with this
+        model's ``device``, ``random_state``, ``verbose``, ``decode`` and ``s_sampling``. The
+        student trains with the teacher's ``batch_size`` and ``v2_rows``.
+    student_hidden : width of the student encoder (16).
+    lambda_u : weight of the utility loss.
+    student_beta : V² weight of the student (``None``: the teacher's β).
+    distill_epochs, distill_lr : the student's training.
+    sampler : ``"gmm"`` (a Gaussian mixture on the student's latents, components by BIC over
+        1..``max_components``, fitted on at most ``gmm_rows`` latents, sampled or means per
+        ``gmm_on``) or ``"prior"`` (z ~ N(0, I)).
+    decode, s_sampling : generation, as in :class:`FairVAE`.
+    device, random_state, verbose : run settings (also the teacher's).
     """
 
     name: ClassVar[str] = "fairdistill"
+    nested_params: ClassVar[dict[str, type]] = {"teacher": FairVAE}
     presets: ClassVar[dict[str, dict[str, Any]]] = {
-        "paper": {**FairVAE.presets["paper"], "distill_epochs": 200},
+        "paper": {"teacher": FairVAE(**FairVAE.presets["paper"]), "distill_epochs": 200},
         "default": {},
-        "fast": {**FairVAE.presets["fast"], "distill_epochs": 20, "max_components": 3},
+        "fast": {"teacher": FairVAE(**FairVAE.presets["fast"]), "distill_epochs": 20,
+                 "max_components": 3},
     }
 
-    def __init__(self, *, hidden: int = 64, z_dim: int = 8, beta: float = 1e7, epochs: int = 200,
-                 batch_size: int = 2048, lr: float = 1e-3, v2_rows: int | None = 512,
-                 patience: int | None = None, numerical: str = "standard", student_hidden: int = 16,
+    def __init__(self, *, teacher: FairVAE | None = None, student_hidden: int = 16,
                  lambda_u: float = 1.0, student_beta: float | None = None, distill_epochs: int = 60,
                  distill_lr: float = 3e-3, sampler: str = "gmm", gmm_on: str = "sample",
                  max_components: int = 10, gmm_rows: int = 10000,
                  decode: str = "sample", s_sampling: str = "marginal", device: str = "auto",
                  random_state: int | None = 0, verbose: bool | None = None) -> None:
-        self.hidden = hidden
-        self.z_dim = z_dim
-        self.beta = beta
-        self.epochs = epochs
-        self.batch_size = batch_size
-        self.lr = lr
-        self.v2_rows = v2_rows
-        self.patience = patience
-        self.numerical = numerical
+        self.teacher = teacher
         self.student_hidden = student_hidden
         self.lambda_u = lambda_u
         self.student_beta = student_beta
@@ -87,31 +90,38 @@ class FairDistill(FairGenerator):
     def display_name(self) -> str:
         return "FairDistill" if self.sampler == "gmm" else "FairDistill (prior)"
 
-    def _student_net(self, x_dim: int, s_dim: int):
-        from ..nn import mlp
+    @classmethod
+    def _params_from_saved(cls, params: dict[str, Any]) -> dict[str, Any]:
+        return teacher_from_flat(super()._params_from_saved(params))
 
-        return mlp([x_dim + s_dim, self.student_hidden, 2 * self.z_dim])
+    def _teacher(self) -> FairVAE:
+        return build_teacher(self.teacher, decode=self.decode, s_sampling=self.s_sampling,
+                             device=self.device, random_state=self.random_state,
+                             verbose=self.verbose)
+
+    def _student_net(self, x_dim: int, s_dim: int, z_dim: int):
+        from ...nn import mlp
+
+        return mlp([x_dim + s_dim, self.student_hidden, 2 * z_dim])
 
     def fit(self, train: TabularDataset) -> FairDistill:
         """Train the teacher, distil the student encoder on ``train``, fit the latent sampler."""
-        from ..nn import count_parameters, seeded, train_student_encoder
+        from ...nn import count_parameters, seeded, train_student_encoder
 
         if self.sampler not in ("gmm", "prior"):
             raise ValueError(f"sampler={self.sampler!r}; allowed: 'gmm', 'prior'")
         if self.gmm_on not in ("sample", "mean"):
             raise ValueError(f"gmm_on={self.gmm_on!r}; allowed: 'sample', 'mean'")
-        teacher = FairVAE(**{p: getattr(self, p) for p in _TEACHER_PARAMS}, decode=self.decode,
-                          s_sampling=self.s_sampling, device=self.device, random_state=self.random_state,
-                          verbose=self.verbose).fit(train)
+        teacher = self._teacher().fit(train)
         t0 = time.perf_counter()
         x, s = teacher._tensors(train)
-        beta = self.beta if self.student_beta is None else self.student_beta
+        beta = teacher.beta if self.student_beta is None else self.student_beta
         with seeded(self.random_state):
-            self.student_ = self._student_net(x.shape[1], s.shape[1]).to(teacher.device_)
+            self.student_ = self._student_net(x.shape[1], s.shape[1], teacher.z_dim_).to(teacher.device_)
             losses = train_student_encoder(
-                self.student_, teacher.net_, x, s, z_dim=self.z_dim, beta=float(beta),
-                lambda_u=self.lambda_u, epochs=self.distill_epochs, batch_size=self.batch_size,
-                lr=self.distill_lr, v2_rows=self.v2_rows, verbose=self.verbose)
+                self.student_, teacher.net_, x, s, z_dim=teacher.z_dim_, beta=float(beta),
+                lambda_u=self.lambda_u, epochs=self.distill_epochs, batch_size=teacher.batch_size,
+                lr=self.distill_lr, v2_rows=teacher.v2_rows, verbose=self.verbose)
         self.student_.eval()
         self.teacher_ = teacher
         self.z_dim_ = teacher.z_dim_
@@ -122,8 +132,8 @@ class FairDistill(FairGenerator):
             mu = mu + np.exp(0.5 * logvar) * rng.standard_normal(mu.shape)
         self._fit_sampler(mu)
         self.distill_seconds_ = time.perf_counter() - t0
-        self.n_parameters_ = ParameterCounts(teacher=int(teacher.n_parameters_),
-                                             student=count_parameters(self.student_))
+        self.n_parameters_teacher_ = int(teacher.n_parameters_)
+        self.n_parameters_student_ = self.n_parameters_ = count_parameters(self.student_)
         return self
 
     def student_posterior(self, ds: TabularDataset) -> tuple[np.ndarray, np.ndarray]:
@@ -138,8 +148,6 @@ class FairDistill(FairGenerator):
 
     def transform(self, ds: TabularDataset):
         """The student's fair representation (latent means), columns ``z0 …``."""
-        import pandas as pd
-
         mu, _ = self.student_posterior(ds)
         return pd.DataFrame(mu, columns=[f"z{i}" for i in range(mu.shape[1])], index=ds.frame.index)
 
@@ -163,8 +171,12 @@ class FairDistill(FairGenerator):
         self.gmm_ = {"weights": best.weights_, "means": best.means_, "covariances": best.covariances_}
         self.gmm_components_ = int(best.n_components)
 
-    def sample_latent(self, n: int, rng: np.random.Generator) -> np.ndarray:
-        """``n`` latents from the fitted mixture (numpy only)."""
+    def sample_latent(self, n: int, *, seed: int | None = None) -> np.ndarray:
+        """``n`` latents from the fitted mixture, shape (n, z_dim) (numpy only)."""
+        self._check_fitted("gmm_")
+        return self._draw_latent(self._check_n(n), np.random.default_rng(seed))
+
+    def _draw_latent(self, n: int, rng: np.random.Generator) -> np.ndarray:
         w, means, covs = (np.asarray(self.gmm_[k]) for k in ("weights", "means", "covariances"))
         comp = rng.choice(len(w), size=n, p=w / w.sum())
         chol = np.linalg.cholesky(covs)
@@ -176,36 +188,39 @@ class FairDistill(FairGenerator):
         self._check_fitted("student_")
         n = self._check_n(n)
         rng = np.random.default_rng(seed)
-        z = self.sample_latent(n, rng).astype(np.float32)
+        z = self._draw_latent(n, rng).astype(np.float32)
         out = self.teacher_.decode_latent(z, seed=int(rng.integers(2**31)))
         out.meta["generator"] = self.display_name
         return out
 
     # ------------------------------------------------------------------ persistence
     def _get_state(self) -> tuple[dict[str, Any], dict[str, np.ndarray]]:
-        from ..nn import state_to_numpy
+        from ...nn import state_to_numpy
 
         self._check_fitted("student_")
         t_state, t_arrays = self.teacher_._get_state()
-        state = {"teacher": t_state, "n_parameters": dict(self.n_parameters_),
+        state = {"teacher": t_state, "n_parameters": {"teacher": self.n_parameters_teacher_,
+                                                          "student": self.n_parameters_student_},
                  "gmm_components": self.gmm_components_, "history": self.history_}
         arrays = {**{f"teacher.{k}": v for k, v in t_arrays.items()}, **state_to_numpy(self.student_, "student"),
                   **{f"gmm.{k}": np.asarray(v) for k, v in self.gmm_.items()}}
         return state, arrays
 
     def _set_state(self, config: dict[str, Any], arrays: dict[str, np.ndarray]) -> None:
-        from ..nn import load_numpy_state
+        from ...nn import load_numpy_state
 
-        teacher = FairVAE(**{p: getattr(self, p) for p in _TEACHER_PARAMS}, decode=self.decode,
-                          s_sampling=self.s_sampling, device=self.device)
+        teacher = build_teacher(self.teacher, decode=self.decode, s_sampling=self.s_sampling,
+                                device=self.device)
         teacher._set_state(config["teacher"], {k[len("teacher."):]: v for k, v in arrays.items()
                                                 if k.startswith("teacher.")})
         self.teacher_ = teacher
         self.z_dim_ = teacher.z_dim_
-        self.student_ = self._student_net(teacher.encoder_.dim_, len(teacher.s_levels_)).to(teacher.device_)
+        self.student_ = self._student_net(teacher.encoder_.dim_, len(teacher.s_levels_),
+                                          teacher.z_dim_).to(teacher.device_)
         load_numpy_state(self.student_, arrays, "student")
         self.student_.eval()
         self.gmm_ = {k: arrays[f"gmm.{k}"] for k in ("weights", "means", "covariances")}
         self.gmm_components_ = int(config["gmm_components"])
-        self.n_parameters_ = ParameterCounts({k: int(v) for k, v in config["n_parameters"].items()})
+        self.n_parameters_teacher_ = int(config["n_parameters"]["teacher"])
+        self.n_parameters_student_ = self.n_parameters_ = int(config["n_parameters"]["student"])
         self.history_ = config.get("history", {})

@@ -10,10 +10,10 @@ and anyone holding only the teacher distils a small student, with **no access to
     student.sample(1000, seed=0); student.save("student/")
 
 What the student learns from (**Decision**): latent samples the teacher makes by itself — z ~ N(0, I),
-x̃ ~ D(z, s) with s ~ P(S), z ~ q(z | x̃, s) by *sampling* (μ + σ·ε, not μ), repeated k times.
-k ∈ {0, …, max_k} is the first step at which the chain is stationary (data-free): the MMD²
+x̃ ~ D(z, s) with s ~ P(S), z ~ q(z | x̃, s) by *sampling* (μ + σ·ε, not μ), repeated k times
+(``chain_steps``; by default k ∈ {0, …, ``max_chain_steps``} is the first step at which the chain is stationary (data-free): the MMD²
 between steps k and k + 1 is at most twice the MMD² between two halves of step k
-(:func:`fairx.nn._distill.chain_stationarity`). The chain's stationary distribution is the
+(:func:`fairx.nn._distill.chain_stationarity`)). The chain's stationary distribution is the
 teacher's aggregate posterior, which is what the student should learn; on Adult the prior
 (k = 0) is 5× farther from it in MMD² than k = 1. The student is a latent generator
 g(ε) = ``Linear(8, 32) → ReLU → Linear(32, z_dim)`` fitted by multi-bandwidth RBF MMD + a Gaussian moment KL, and a compact decoder (h = 32) distilled
@@ -30,67 +30,66 @@ import time
 from typing import Any, ClassVar
 
 import numpy as np
+from sklearn.base import clone
 
-from ..data import TabularDataset
-from ._base import FairGenerator
-from ._fair_vae import FairVAE
+from ...data import TabularDataset
+from ..base import FairGenerator
+from ..presets import preset_params
+from .fair_vae import FairVAE
+from .teacher import build_teacher, teacher_from_flat
 
 logger = logging.getLogger(__name__)
-
-_TEACHER_PARAMS = ("hidden", "z_dim", "beta", "epochs", "batch_size", "lr", "v2_rows", "patience",
-                   "numerical")
-
-
-class ParameterCounts(dict):
-    """``{"teacher": n, "student": m}``; ``float()`` / ``int()`` give the student's count (what
-    generation needs), so tables expecting one number still work."""
-
-    def __float__(self) -> float:
-        return float(self["student"])
-
-    def __int__(self) -> int:
-        return int(self["student"])
-
 
 class Fair4Free(FairGenerator):
     """Fair VAE teacher + data-free distilled student (latent generator and compact decoder).
 
-    Teacher parameters are those of :class:`FairVAE` (``hidden`` … ``numerical``). Student:
-    ``k`` (chain length; ``None`` = choose from 0..``max_k``), ``pool_size`` teacher latents,
-    ``student_hidden`` (32), ``noise_dim`` (8), ``student_decoder`` (distil a compact decoder, else
-    keep a copy of the teacher's decoder), ``distill_epochs`` passes over the pool in batches of
-    ``distill_batch``, ``moment_weight`` of the Gaussian moment KL, ``source`` ``"prior"``
-    (data-free) or ``"data"`` (ablation).
+    Parameters
+    ----------
+    teacher : the fair VAE to train (``None``: ``FairVAE()``); a clone is fitted, with this
+        model's ``device``, ``random_state``, ``verbose``, ``decode`` and ``s_sampling``.
+    source : ``"prior"`` (data-free: the teacher's own chain) or ``"data"`` (ablation: the
+        teacher's posteriors of the training rows; not data-free).
+    chain_steps : length k of the prior→decode→re-encode chain (``None``: the first stationary
+        step in 0..``max_chain_steps``).
+    chain_samples : teacher latents per chain step (the student's training set).
+    student_hidden, noise_dim : width of the student decoder and size of the generator's noise.
+    student_decoder : distil a compact decoder (else keep a copy of the teacher's decoder).
+    distill_epochs, distill_batch, distill_lr : passes over the latents, batch size, Adam rate.
+    moment_weight : weight of the Gaussian moment KL next to the MMD.
+    decode, s_sampling : generation, as in :class:`FairVAE`.
+    device, random_state, verbose : run settings (also the teacher's).
+
+    Attributes
+    ----------
+    chain_steps_, chain_scores_ : the chain length used and the stationarity ratio per step.
+    generator_, decoder_ : the student; ``teacher_`` after ``fit`` only.
+    n_parameters_ : the student's parameter count (what generation uses);
+        ``n_parameters_teacher_`` and ``n_parameters_student_`` beside it.
     """
 
     name: ClassVar[str] = "fair4free"
+    renamed_params: ClassVar[dict[str, str]] = {"k": "chain_steps", "max_k": "max_chain_steps",
+                                                "pool_size": "chain_samples"}
+    nested_params: ClassVar[dict[str, type]] = {"teacher": FairVAE}
     presets: ClassVar[dict[str, dict[str, Any]]] = {
-        "paper": {**FairVAE.presets["paper"], "distill_epochs": 200},
+        "paper": {"teacher": FairVAE(**FairVAE.presets["paper"]), "distill_epochs": 200},
         "default": {},
-        "fast": {**FairVAE.presets["fast"], "pool_size": 4096, "distill_epochs": 30, "distill_batch": 512},
+        "fast": {"teacher": FairVAE(**FairVAE.presets["fast"]), "chain_samples": 4096,
+                 "distill_epochs": 30, "distill_batch": 512},
     }
 
-    def __init__(self, *, hidden: int = 64, z_dim: int = 8, beta: float = 1e7, epochs: int = 200,
-                 batch_size: int = 2048, lr: float = 1e-3, v2_rows: int | None = 512,
-                 patience: int | None = None, numerical: str = "standard", source: str = "prior",
-                 k: int | None = None, max_k: int = 5, pool_size: int = 16384, student_hidden: int = 32,
+    def __init__(self, *, teacher: FairVAE | None = None, source: str = "prior",
+                 chain_steps: int | None = None, max_chain_steps: int = 5, chain_samples: int = 16384,
+                 student_hidden: int = 32,
                  noise_dim: int = 8, student_decoder: bool = True, distill_epochs: int = 20,
                  distill_batch: int = 512, distill_lr: float = 3e-3, moment_weight: float = 1.0,
                  decode: str = "sample", s_sampling: str = "marginal", device: str = "auto",
                  random_state: int | None = 0, verbose: bool | None = None) -> None:
-        self.hidden = hidden
-        self.z_dim = z_dim
-        self.beta = beta
-        self.epochs = epochs
-        self.batch_size = batch_size
-        self.lr = lr
-        self.v2_rows = v2_rows
-        self.patience = patience
-        self.numerical = numerical
+        self.teacher = teacher
         self.source = source
-        self.k = k
-        self.max_k = max_k
-        self.pool_size = pool_size
+        self.chain_steps = chain_steps
+        self.max_chain_steps = max_chain_steps
+        self.chain_samples = chain_samples
         self.student_hidden = student_hidden
         self.noise_dim = noise_dim
         self.student_decoder = student_decoder
@@ -108,10 +107,14 @@ class Fair4Free(FairGenerator):
     def display_name(self) -> str:
         return "Fair4Free" if self.source == "prior" else "Fair4Free (data, not data-free)"
 
+    @classmethod
+    def _params_from_saved(cls, params: dict[str, Any]) -> dict[str, Any]:
+        return teacher_from_flat(super()._params_from_saved(params))
+
     def _teacher(self) -> FairVAE:
-        return FairVAE(**{p: getattr(self, p) for p in _TEACHER_PARAMS}, decode=self.decode,
-                       s_sampling=self.s_sampling, device=self.device, random_state=self.random_state,
-                       verbose=self.verbose)
+        return build_teacher(self.teacher, decode=self.decode, s_sampling=self.s_sampling,
+                             device=self.device, random_state=self.random_state,
+                             verbose=self.verbose)
 
     # ------------------------------------------------------------------ the two entry points
     def fit(self, train: TabularDataset) -> Fair4Free:
@@ -125,28 +128,36 @@ class Fair4Free(FairGenerator):
         return self
 
     @classmethod
-    def distill(cls, teacher: FairVAE, *, k: int | None = None, epochs: int | None = None,
-                random_state: int | None = 0, preset: str | None = None, **params: Any) -> Fair4Free:
+    def distill(cls, teacher: FairVAE, *, chain_steps: int | None = None,
+                distill_epochs: int | None = None, random_state: int | None = 0,
+                preset: str | None = None, **params: Any) -> Fair4Free:
         """Data-free: a student from a fitted (e.g. loaded) ``teacher`` alone — no rows are passed.
 
-        ``epochs`` = distillation epochs (passes over the teacher-made latent pool); ``preset`` and
-        ``params`` set the other student options (teacher parameters are copied from ``teacher``).
+        Parameters
+        ----------
+        teacher : a fitted :class:`FairVAE`.
+        chain_steps : length of the teacher's prior→decode→re-encode chain (``None``: chosen).
+        distill_epochs : passes over the teacher-made latents (``None``: the preset's or default).
+        random_state : seeds the chain and the student's training.
+        preset, params : the other student options (teacher parameters are copied from
+            ``teacher``).
+
+        Returns
+        -------
+        Fair4Free
+            The fitted student (no teacher inside; ``save`` writes the student only).
         """
         if not isinstance(teacher, FairVAE):
             raise TypeError(f"teacher must be a fitted FairVAE, got {type(teacher).__name__}")
         teacher._check_fitted("net_")
         if params.get("source", "prior") != "prior":
             raise ValueError("Fair4Free.distill is the data-free path; source='data' needs fit(train)")
-        settings: dict[str, Any] = {}
-        if preset is not None:
-            if preset not in cls.presets:
-                raise KeyError(f"Fair4Free has no preset {preset!r}; presets: {sorted(cls.presets)}")
-            settings.update(cls.presets[preset])
+        settings = preset_params(cls, preset)
         settings.update(params)
-        settings.update({p: getattr(teacher, p) for p in _TEACHER_PARAMS})
-        settings.update(k=k, random_state=random_state, source="prior")
-        if epochs is not None:
-            settings["distill_epochs"] = epochs
+        settings["teacher"] = clone(teacher)  # its configuration, for the record (not fitted)
+        settings.update(chain_steps=chain_steps, random_state=random_state, source="prior")
+        if distill_epochs is not None:
+            settings["distill_epochs"] = distill_epochs
         settings.setdefault("device", teacher.device)
         student = cls(**settings)
         student._distill(teacher, None)
@@ -160,11 +171,12 @@ class Fair4Free(FairGenerator):
 
         if data is not None:
             mu, logvar = teacher.posterior(data)
-            reps = int(np.ceil(self.pool_size / len(mu)))
-            mu, logvar = np.tile(mu, (reps, 1))[: self.pool_size], np.tile(logvar, (reps, 1))[: self.pool_size]
+            reps = int(np.ceil(self.chain_samples / len(mu)))
+            mu = np.tile(mu, (reps, 1))[: self.chain_samples]
+            logvar = np.tile(logvar, (reps, 1))[: self.chain_samples]
             z = mu + np.exp(0.5 * logvar) * rng.standard_normal(mu.shape)
             return torch.as_tensor(z, dtype=torch.float32, device=teacher.device_), None, []
-        from ..nn._distill import prior_chain, select_chain_step
+        from ...nn._distill import prior_chain, select_chain_step
 
         def reencode(z: np.ndarray, rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray]:
             s_idx = teacher.sample_s(len(z), rng)
@@ -174,15 +186,15 @@ class Fair4Free(FairGenerator):
                                                  teacher._onehot(s_idx))
             return mu.cpu().numpy(), logvar.cpu().numpy()
 
-        z0 = rng.standard_normal((self.pool_size, teacher.z_dim_))
+        z0 = rng.standard_normal((self.chain_samples, teacher.z_dim_))
         chain, k, ratios = select_chain_step(lambda steps: prior_chain(z0, reencode, steps, rng),
-                                             self.k, self.max_k, rng)
+                                             self.chain_steps, self.max_chain_steps, rng)
         return torch.as_tensor(chain[k], dtype=torch.float32, device=teacher.device_), k, ratios
 
     def _distill(self, teacher: FairVAE, data: TabularDataset | None) -> None:
         import torch
 
-        from ..nn import (
+        from ...nn import (
             count_parameters,
             distill_decoder,
             load_numpy_state,
@@ -192,8 +204,9 @@ class Fair4Free(FairGenerator):
             train_latent_generator,
         )
 
-        if self.k is not None and not 0 <= int(self.k) <= 20:
-            raise ValueError(f"k={self.k!r}; the chain length must lie in 0..20 (None chooses from 0..max_k)")
+        if self.chain_steps is not None and not 0 <= int(self.chain_steps) <= 20:
+            raise ValueError(f"chain_steps={self.chain_steps!r}; the chain length must lie in 0..20 "
+                             "(None chooses from 0..max_chain_steps)")
         t0 = time.perf_counter()
         rng = np.random.default_rng(self.random_state)
         self.layout_ = FairVAE(decode=self.decode, s_sampling=self.s_sampling, device=self.device,
@@ -201,7 +214,7 @@ class Fair4Free(FairGenerator):
         self.layout_._set_layout_state(teacher._layout_state())
         self.device_ = self.layout_.device_
         with seeded(self.random_state):
-            pool, self.k_, self.chain_scores_ = self._latent_pool(teacher, data, rng)
+            pool, self.chain_steps_, self.chain_scores_ = self._latent_pool(teacher, data, rng)
             self.generator_ = mlp([self.noise_dim, 32, teacher.z_dim_]).to(self.device_)
             gen_losses = train_latent_generator(
                 self.generator_, pool, noise_dim=self.noise_dim, epochs=self.distill_epochs,
@@ -230,17 +243,23 @@ class Fair4Free(FairGenerator):
                 load_numpy_state(self.decoder_, arrays, "t")
                 dec_losses = []
         self.decoder_.eval()
+        self.decoder_hidden_ = self.student_hidden if self.student_decoder else teacher.hidden
         self.z_dim_ = teacher.z_dim_
         self.distill_seconds_ = time.perf_counter() - t0
         self.history_ = {"generator": gen_losses, "decoder": dec_losses[-50:]}
-        self.n_parameters_ = ParameterCounts(teacher=int(teacher.n_parameters_),
-                                             student=count_parameters(self.generator_, self.decoder_))
-        logger.info("Fair4Free: k=%s, teacher %d / student %d parameters", self.k_,
-                    self.n_parameters_["teacher"], self.n_parameters_["student"])
+        self.n_parameters_teacher_ = int(teacher.n_parameters_)
+        self.n_parameters_student_ = count_parameters(self.generator_, self.decoder_)
+        self.n_parameters_ = self.n_parameters_student_  # what generation uses
+        logger.info("Fair4Free: chain_steps=%s, teacher %d / student %d parameters", self.chain_steps_,
+                    self.n_parameters_teacher_, self.n_parameters_student_)
 
     # ------------------------------------------------------------------ generation
-    def sample_latent(self, n: int, rng: np.random.Generator) -> np.ndarray:
-        """``n`` student latents g(ε), ε ~ N(0, I)."""
+    def sample_latent(self, n: int, *, seed: int | None = None) -> np.ndarray:
+        """``n`` student latents g(ε), ε ~ N(0, I), shape (n, z_dim)."""
+        self._check_fitted("generator_")
+        return self._draw_latent(self._check_n(n), np.random.default_rng(seed))
+
+    def _draw_latent(self, n: int, rng: np.random.Generator) -> np.ndarray:
         import torch
 
         eps = torch.as_tensor(rng.standard_normal((n, self.noise_dim)), dtype=torch.float32, device=self.device_)
@@ -252,7 +271,7 @@ class Fair4Free(FairGenerator):
         self._check_fitted("generator_")
         n = self._check_n(n)
         rng = np.random.default_rng(seed)
-        z = self.sample_latent(n, rng)
+        z = self._draw_latent(n, rng)
         s_idx = self.layout_.sample_s(n, rng)
         out = self.layout_.to_dataset(self.layout_.decode_encoded(z, s_idx, rng, net=self.decoder_), s_idx)
         out.meta["generator"] = self.display_name
@@ -260,30 +279,34 @@ class Fair4Free(FairGenerator):
 
     # ------------------------------------------------------------------ persistence (student only)
     def _get_state(self) -> tuple[dict[str, Any], dict[str, np.ndarray]]:
-        from ..nn import state_to_numpy
+        from ...nn import state_to_numpy
 
         self._check_fitted("generator_")
-        state = {"layout": self.layout_._layout_state(), "z_dim": self.z_dim_, "k": self.k_,
-                 "chain_scores": self.chain_scores_, "n_parameters": dict(self.n_parameters_),
-                 "decoder_hidden": self.student_hidden if self.student_decoder else self.hidden,
+        state = {"layout": self.layout_._layout_state(), "z_dim": self.z_dim_,
+                 "chain_steps": self.chain_steps_,
+                 "chain_scores": self.chain_scores_, "n_parameters": {"teacher": self.n_parameters_teacher_,
+                                                          "student": self.n_parameters_student_},
+                 "decoder_hidden": self.decoder_hidden_,
                  "data_free": self.source == "prior"}
         arrays = {**state_to_numpy(self.generator_, "generator"), **state_to_numpy(self.decoder_, "decoder")}
         return state, arrays
 
     def _set_state(self, config: dict[str, Any], arrays: dict[str, np.ndarray]) -> None:
-        from ..nn import load_numpy_state, mlp
+        from ...nn import load_numpy_state, mlp
 
         self.layout_ = FairVAE(decode=self.decode, s_sampling=self.s_sampling, device=self.device,
                                z_dim=int(config["z_dim"]))
         self.layout_._set_layout_state(config["layout"])
         self.device_ = self.layout_.device_
         self.z_dim_ = int(config["z_dim"])
-        self.k_ = config["k"]
+        self.chain_steps_ = config.get("chain_steps", config.get("k"))  # "k" before 0.2
         self.chain_scores_ = config["chain_scores"]
-        self.n_parameters_ = ParameterCounts({k: int(v) for k, v in config["n_parameters"].items()})
+        self.n_parameters_teacher_ = int(config["n_parameters"]["teacher"])
+        self.n_parameters_student_ = self.n_parameters_ = int(config["n_parameters"]["student"])
         self.generator_ = mlp([self.noise_dim, 32, self.z_dim_]).to(self.device_)
         load_numpy_state(self.generator_, arrays, "generator")
-        self.decoder_ = self.layout_._build_net(hidden=int(config["decoder_hidden"]), with_encoder=False)
+        self.decoder_hidden_ = int(config["decoder_hidden"])
+        self.decoder_ = self.layout_._build_net(hidden=self.decoder_hidden_, with_encoder=False)
         load_numpy_state(self.decoder_, arrays, "decoder")
         self.generator_.eval()
         self.decoder_.eval()

@@ -7,9 +7,9 @@ from typing import Any, ClassVar
 import numpy as np
 import pandas as pd
 
-from ..data import TabularDataset, TabularEncoder
-from ._base import Preprocessor
-from ._features import check_training_data, feature_encoder
+from ...data import TabularDataset, TabularEncoder
+from .._features import check_training_data, feature_encoder
+from ..base import Preprocessor
 
 
 class CorrelationRemover(Preprocessor):
@@ -26,6 +26,11 @@ class CorrelationRemover(Preprocessor):
     **numerical** columns — one per numerical feature (same name, standardised scale) and one
     per category of each categorical feature (named ``column=value``); a one-hot column becomes
     a real number after the projection, so the categorical schema cannot be kept.
+
+    Parameters
+    ----------
+    alpha : share of the linear correlation removed, in [0, 1].
+    random_state : unused (the method is deterministic); kept for a uniform interface.
     """
 
     name: ClassVar[str] = "correlation_remover"

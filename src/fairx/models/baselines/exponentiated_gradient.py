@@ -7,9 +7,9 @@ from typing import Any, ClassVar
 
 import numpy as np
 
-from ..data import TabularDataset
-from ._base import FairClassifier
-from ._features import check_training_data, make_estimator
+from ...data import TabularDataset
+from .._features import check_training_data, make_estimator
+from ..base import FairClassifier
 
 CONSTRAINTS = ("demographic_parity", "equalized_odds")
 
@@ -34,6 +34,16 @@ class ExponentiatedGradient(FairClassifier):
     ``random_state``); the sensitive column is used for the constraint only, not as a feature
     unless ``use_sensitive``. ``predict_proba`` is the mixture's probability of a positive
     decision; ``predict`` draws from it with ``random_state`` (reproducible).
+
+    Parameters
+    ----------
+    constraint : ``"demographic_parity"`` or ``"equalized_odds"``.
+    classifier : the base classifier type (``"hgb"``, ``"logreg"``, ``"rf"``, ``"xgboost"``).
+    use_sensitive : whether the base classifier sees the sensitive column as a feature.
+    eps : allowed constraint violation.
+    max_iter : iterations of the reduction.
+    difference_bound : fairlearn's bound on the constraint difference (``None``: its default).
+    random_state : seeds the base classifiers and the randomised predictions.
     """
 
     name: ClassVar[str] = "exponentiated_gradient"

@@ -8,9 +8,9 @@ from typing import Any, ClassVar
 import numpy as np
 import pandas as pd
 
-from ..data import TabularDataset
-from ._base import Preprocessor
-from ._features import check_training_data
+from ...data import TabularDataset
+from .._features import check_training_data
+from ..base import Preprocessor
 
 logger = logging.getLogger(__name__)
 
@@ -24,6 +24,10 @@ class Reweighing(Preprocessor):
     the protocol passes them as ``sample_weight`` to the downstream classifier. Several
     sensitive columns are reweighed on their intersection. An (s, y) cell absent from the train
     split gets weight 1.
+
+    Parameters
+    ----------
+    random_state : unused (the method is deterministic); kept for a uniform interface.
     """
 
     name: ClassVar[str] = "reweighing"

@@ -1,6 +1,6 @@
 """FLDGM — Fair Latent Deep Generative Models (Ramachandranpillai et al., ECAI 2023; methods.md §2).
 
-1. Train the fair VAE (:class:`~fairx.models._fair_vae.FairVAE`, §1) and freeze it.
+1. Train the fair VAE (:class:`~fairx.models.fair_latent.fair_vae.FairVAE`, §1) and freeze it.
 2. Encode the training rows: posteriors N(μ, σ²) of q(z | x, s).
 3. Train an ordinary generative model on z = μ + σ·ε, resampled for every batch (no fairness
    term): ``latent_model="wgan-gp"`` | ``"lsgan"`` | ``"ddpm"`` (:mod:`fairx.nn`'s
@@ -26,8 +26,11 @@ from typing import Any, ClassVar
 
 import numpy as np
 
-from ..data import TabularDataset
-from ._base import FairGenerator
+from ...data import TabularDataset
+from ..base import FairGenerator
+from ..presets import LATENT_MODEL_PRESETS, preset_params
+from .fair_vae import FairVAE
+from .teacher import build_teacher, teacher_from_preset
 
 logger = logging.getLogger(__name__)
 
@@ -39,14 +42,13 @@ def make_latent_model(kind: str, preset: str = "default", params: dict[str, Any]
                       **common: Any):
     """A ``LatentGAN`` / ``LatentDDPM`` with the named preset, ``params`` overriding it and
     ``common`` (device, random_state, verbose) on top."""
-    from ..nn import DDPM_PRESETS, LATENT_GAN_PRESETS, LatentDDPM, LatentGAN
+    from ...nn import LatentDDPM, LatentGAN
 
     if kind not in LATENT_MODELS:
         raise ValueError(f"latent_model={kind!r}; allowed: {', '.join(map(repr, LATENT_MODELS))}")
-    presets = DDPM_PRESETS if kind == "ddpm" else LATENT_GAN_PRESETS
-    if preset not in presets:
-        raise ValueError(f"latent_preset={preset!r}; allowed: {sorted(presets)}")
-    merged = {**presets[preset], **(params or {}), **common}
+    merged = {**preset_params(LATENT_MODEL_PRESETS[kind], preset,
+                              what=f"the latent model {kind!r} (latent_preset)"),
+              **(params or {}), **common}
     try:
         return LatentDDPM(**merged) if kind == "ddpm" else LatentGAN(kind, **merged)
     except TypeError as err:
@@ -59,8 +61,8 @@ class FLDGM(FairGenerator):
     Parameters
     ----------
     latent_model : ``"ddpm"`` (default), ``"wgan-gp"`` or ``"lsgan"``.
-    vae_preset : preset of the fair VAE (``"paper"``, ``"default"``, ``"fast"``).
-    vae_params : overrides of the fair VAE's hyper-parameters (e.g. ``{"beta": 1e5}``).
+    teacher : the fair VAE (``None``: ``FairVAE()``), e.g. ``FairVAE(beta=1e5)``; a clone is
+        fitted with this model's ``device``, ``random_state`` and ``verbose``.
     latent_preset : preset of the latent model (``"paper"``, ``"default"``, ``"fast"``).
     latent_params : overrides of the latent model's hyper-parameters (e.g. ``{"epochs": 100}``,
         ``{"sampling_steps": 100}`` for a strided DDPM sampler).
@@ -68,19 +70,19 @@ class FLDGM(FairGenerator):
     """
 
     name: ClassVar[str] = "fldgm"
+    nested_params: ClassVar[dict[str, type]] = {"teacher": FairVAE}
     presets: ClassVar[dict[str, dict[str, Any]]] = {
-        "paper": {"vae_preset": "paper", "latent_preset": "paper"},
-        "default": {"vae_preset": "default", "latent_preset": "default"},
-        "fast": {"vae_preset": "fast", "latent_preset": "fast"},
+        "paper": {"teacher": FairVAE(**FairVAE.presets["paper"]), "latent_preset": "paper"},
+        "default": {"latent_preset": "default"},
+        "fast": {"teacher": FairVAE(**FairVAE.presets["fast"]), "latent_preset": "fast"},
     }
 
-    def __init__(self, *, latent_model: str = "ddpm", vae_preset: str = "default",
-                 vae_params: dict[str, Any] | None = None, latent_preset: str = "default",
+    def __init__(self, *, latent_model: str = "ddpm", teacher: FairVAE | None = None,
+                 latent_preset: str = "default",
                  latent_params: dict[str, Any] | None = None, device: str = "auto",
                  random_state: int | None = 0, verbose: bool | None = None) -> None:
         self.latent_model = latent_model
-        self.vae_preset = vae_preset
-        self.vae_params = vae_params
+        self.teacher = teacher
         self.latent_preset = latent_preset
         self.latent_params = latent_params
         self.device = device
@@ -91,18 +93,13 @@ class FLDGM(FairGenerator):
     def display_name(self) -> str:
         return _DISPLAY.get(self.latent_model, f"FLDGM-{self.latent_model}")
 
-    def _make_vae(self):
-        from ._fair_vae import FairVAE
+    @classmethod
+    def _params_from_saved(cls, params: dict[str, Any]) -> dict[str, Any]:
+        return teacher_from_preset(super()._params_from_saved(params))
 
-        if self.vae_preset not in FairVAE.presets:
-            raise ValueError(f"vae_preset={self.vae_preset!r}; allowed: {sorted(FairVAE.presets)}")
-        params = {**FairVAE.presets[self.vae_preset], **(self.vae_params or {}),
-                  "device": self.device, "random_state": self.random_state, "verbose": self.verbose}
-        valid = FairVAE().get_params()
-        bad = sorted(k for k in params if k not in valid)
-        if bad:
-            raise ValueError(f"vae_params has unknown key(s) {bad}; allowed: {sorted(valid)}")
-        return FairVAE(**params)
+    def _make_vae(self) -> FairVAE:
+        return build_teacher(self.teacher, device=self.device, random_state=self.random_state,
+                             verbose=self.verbose)
 
     def _make_latent(self):
         return make_latent_model(self.latent_model, self.latent_preset, self.latent_params,
@@ -126,7 +123,7 @@ class FLDGM(FairGenerator):
         return self
 
     def _set_counts(self) -> None:
-        from ..nn import count_parameters
+        from ...nn import count_parameters
 
         net = self.vae_.net_
         decoding = [m for m in (net.decoder, net.label_head) if m is not None]
@@ -167,8 +164,7 @@ class FLDGM(FairGenerator):
         return state, arrays
 
     def _set_state(self, config: dict[str, Any], arrays: dict[str, np.ndarray]) -> None:
-        from ..nn import LatentDDPM, LatentGAN
-        from ._fair_vae import FairVAE
+        from ...nn import LatentDDPM, LatentGAN
 
         vae = FairVAE(**config["vae_params"])
         vae._set_state(config["vae"], arrays)

@@ -8,19 +8,28 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from .. import __version__
 from .._io import atomic_path, write_text
-from ._base import FairMethod
+from .._version import __version__
+from .registry import method_class
+
+if TYPE_CHECKING:  # base imports this module (FairMethod.save / load)
+    from .base import FairMethod
 
 CONFIG = "config.json"
 WEIGHTS = "weights.safetensors"
 
 
+_NESTED = "fairx_method"  # marks a nested estimator parameter (e.g. a teacher) in config.json
+
+
 def _jsonable(value: Any) -> Any:
+    if hasattr(value, "get_params") and hasattr(value, "name"):  # a nested fairx method
+        return {_NESTED: value.name, "kind": getattr(value, "data_kind", "tabular"),
+                "params": _jsonable(value.get_params(deep=False))}
     if isinstance(value, dict):
         return {str(k): _jsonable(v) for k, v in value.items()}
     if isinstance(value, (list, tuple)):
@@ -29,6 +38,14 @@ def _jsonable(value: Any) -> Any:
         return value.item()
     if isinstance(value, np.ndarray):
         return value.tolist()
+    return value
+
+
+def _restore(value: Any) -> Any:
+    """Inverse of :func:`_jsonable` for nested methods: rebuilt through the registry by name."""
+    if isinstance(value, dict) and _NESTED in value:
+        cls = method_class(value[_NESTED], value.get("kind", "tabular"))
+        return cls(**cls._params_from_saved({k: _restore(v) for k, v in value["params"].items()}))
     return value
 
 
@@ -127,8 +144,6 @@ def _check_sizes(config: dict[str, Any], arrays: dict[str, np.ndarray], where: P
 
 
 def load_method(path: str | Path, expected: type[FairMethod] | None = None) -> FairMethod:
-    from ._registry import method_class
-
     config, arrays = read_saved(path)
     kind = config.get("kind", "tabular")  # files written before "kind" existed are tabular
     try:
@@ -137,11 +152,11 @@ def load_method(path: str | Path, expected: type[FairMethod] | None = None) -> F
         msg = err.args[0] if err.args else str(err)
         raise ValueError(f"{Path(path) / CONFIG}: cannot load method {config.get('method')!r} "
                          f"of kind {kind!r}: {msg}") from err
-    if expected is not None and expected is not FairMethod and not issubclass(cls, expected):
+    if expected is not None and not issubclass(cls, expected):
         raise TypeError(f"{path} holds a {cls.__name__}, not a {expected.__name__}")
     try:
-        method = cls(**config.get("params", {}))
-        method._set_state(config.get("state", {}), arrays)
+        method = cls(**cls._params_from_saved({k: _restore(v) for k, v in config["params"].items()}))
+        method._set_state(config["state"], arrays)
     except (RuntimeError, ValueError, KeyError, TypeError, IndexError, MemoryError) as err:
         msg = " ".join(str(err).split())[:300] or type(err).__name__
         raise ValueError(f"{path}: {WEIGHTS} does not match {CONFIG} "

@@ -7,9 +7,9 @@ from typing import Any, ClassVar
 
 import numpy as np
 
-from ..data import TabularDataset
-from ._base import Postprocessor
-from ._features import check_training_data, make_estimator
+from ...data import TabularDataset
+from .._features import check_training_data, make_estimator
+from ..base import Postprocessor
 
 logger = logging.getLogger(__name__)
 
@@ -34,6 +34,16 @@ class ThresholdOptimizer(Postprocessor):
     ``min_group_size`` rows or one label are therefore merged into one pooled group (``merged_``
     lists them, ``n_groups_merged_`` counts them) and get the pooled group's thresholds; a pooled
     group that is itself degenerate joins the largest group. This is logged, never silent.
+
+    Parameters
+    ----------
+    constraint : fairlearn constraint, e.g. ``"demographic_parity"``, ``"equalized_odds"``.
+    objective : the metric maximised under the constraint (fairlearn's name).
+    classifier : the base classifier type (``"hgb"``, ``"logreg"``, ``"rf"``, ``"xgboost"``).
+    use_sensitive : whether the base classifier sees the sensitive column as a feature.
+    grid_size : thresholds tried per group.
+    min_group_size : train groups with fewer rows (or one label) are pooled, see above.
+    random_state : seeds the base classifier and the randomised predictions.
     """
 
     name: ClassVar[str] = "threshold_optimizer"

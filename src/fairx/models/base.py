@@ -14,12 +14,10 @@ import numpy as np
 from sklearn.base import BaseEstimator
 
 from ..data import TabularDataset
+from ..exceptions import NotFittedError
+from .persist import load_method, save_method
 
 Stage = Literal["reference", "pre", "in", "post", "generator"]
-
-
-class NotFittedError(RuntimeError):
-    """A method was used before ``fit``."""
 
 
 class FairMethod(BaseEstimator):
@@ -32,6 +30,12 @@ class FairMethod(BaseEstimator):
     name: ClassVar[str] = "method"
     stage: ClassVar[Stage] = "reference"
     presets: ClassVar[dict[str, dict[str, Any]]] = {}
+    #: parameters renamed since an earlier release, ``{"old": "new"}``: saved models that use the
+    #: old names still load, and ``fairx.models.get`` names the new one
+    renamed_params: ClassVar[dict[str, str]] = {}
+    #: nested estimator parameters and the class each defaults to when it is ``None``
+    #: (``{"teacher": FairVAE}``): ``fairx.models.get(..., teacher__epochs=5)`` sets theirs
+    nested_params: ClassVar[dict[str, type[FairMethod]]] = {}
 
     def fit(self, train: TabularDataset) -> FairMethod:  # pragma: no cover - interface
         raise NotImplementedError
@@ -40,6 +44,12 @@ class FairMethod(BaseEstimator):
     def display_name(self) -> str:
         """Name shown in result tables (e.g. ``DECAF-DP``); defaults to the registry name."""
         return self.name
+
+    @classmethod
+    def _params_from_saved(cls, params: dict[str, Any]) -> dict[str, Any]:
+        """Constructor arguments from the parameters of a saved ``config.json``: names renamed
+        since (``renamed_params``) are mapped to the new ones. Subclasses extend it."""
+        return {cls.renamed_params.get(k, k): v for k, v in params.items()}
 
     def _check_fitted(self, attribute: str) -> None:
         if not hasattr(self, attribute):
@@ -54,15 +64,11 @@ class FairMethod(BaseEstimator):
 
     def save(self, path: str | Path) -> Path:
         """Save the fitted model to the folder ``path`` (``config.json`` + ``weights.safetensors``)."""
-        from ._persist import save_method
-
         return save_method(self, path)
 
     @classmethod
     def load(cls, path: str | Path) -> FairMethod:
         """Load a model saved with ``save``; no code from the files is executed."""
-        from ._persist import load_method
-
         return load_method(path, expected=cls)
 
 

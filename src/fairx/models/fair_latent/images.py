@@ -10,7 +10,7 @@
 - :class:`ImageFair4Free`: data-free distillation (§4) of a fitted :class:`ImageFairVAE` teacher,
   two parties as on tables: ``ImageFair4Free.distill(teacher)`` receives the teacher only. The
   teacher's own chain z ~ N(0, I) → image D(z, s) → z ~ q(z | image, s), k times (k chosen
-  from 0…``max_k`` by the chain-stationarity rule shared with the tabular class), gives latent
+  from 0…``max_chain_steps`` by the chain-stationarity rule shared with the tabular class), gives latent
   samples; a noise → latent generator is fitted to them by MMD + Gaussian moment KL, and a
   compact conv decoder (half the channels) is distilled on (g(ε), s) pairs to reproduce the
   teacher decoder's pixel probabilities (Bernoulli KL) and label head (KL). Generation and
@@ -25,7 +25,7 @@ data as far as z is free of s. ``counterfactuals`` decodes one z with every s.
 
 Persistence: ``save(dir)`` writes JSON (layout, hyper-parameters, small state) and safetensors
 (weights, latent-model and mixture arrays); the config records ``"kind": "image"`` so that
-:func:`~fairx.models._persist.load_method` picks the image class from the registry.
+:func:`~fairx.models.persist.load_method` picks the image class from the registry.
 """
 
 from __future__ import annotations
@@ -37,8 +37,10 @@ from typing import Any, ClassVar
 
 import numpy as np
 
-from ..data._images import ImageDataset
-from ._base import FairGenerator
+from ...data.images import ImageDataset
+from ..base import FairGenerator
+from ..presets import preset_params
+from .fldgm import make_latent_model
 
 logger = logging.getLogger(__name__)
 
@@ -128,8 +130,8 @@ class ImageFairVAE(FairGenerator):
     def _fit_vae(self, train: ImageDataset) -> None:
         import torch
 
-        from ..nn import count_parameters, seeded, train_fair_vae
-        from ..nn._conv_vae import flatten_rows
+        from ...nn import count_parameters, seeded, train_fair_vae
+        from ...nn._conv_vae import flatten_rows
 
         self._check_params()
         train = _check_image_dataset(train)
@@ -169,7 +171,7 @@ class ImageFairVAE(FairGenerator):
                 "s_marginal": [float(v) for v in self.s_marginal_], "z_dim": int(self.z_dim_)}
 
     def _set_layout_state(self, layout: dict[str, Any]) -> None:
-        from ..nn import resolve_device
+        from ...nn import resolve_device
 
         self.device_ = resolve_device(self.device)
         self.shape_ = tuple(int(v) for v in layout["shape"])
@@ -180,7 +182,7 @@ class ImageFairVAE(FairGenerator):
 
     def _build_net(self, *, width: float = 1.0, hidden: int = 64, encoder: bool = True):
         """A :class:`~fairx.nn._conv_vae.ConvFairVAENet` for the fitted layout, on the device."""
-        from ..nn._conv_vae import ConvFairVAENet
+        from ...nn._conv_vae import ConvFairVAENet
 
         return ConvFairVAENet(self.shape_, self.n_groups_, self.n_classes_, z_dim=self.z_dim_,
                               hidden=hidden, s_injection=self.s_injection,
@@ -256,7 +258,7 @@ class ImageFairVAE(FairGenerator):
         not the mean). Returns every step's latents (:func:`fairx.nn._distill.prior_chain`)."""
         import torch
 
-        from ..nn._distill import prior_chain
+        from ...nn._distill import prior_chain
 
         enc, dec = self._encoder(), self._decoder()
 
@@ -277,6 +279,11 @@ class ImageFairVAE(FairGenerator):
         rng = np.random.default_rng(seed)
         z0 = rng.standard_normal((int(n), self.z_dim_)).astype(np.float32)
         return prior_chain(z0, reencode, int(steps), rng)
+
+    def sample_latent(self, n: int, *, seed: int | None = None) -> np.ndarray:
+        """``n`` latents (n, z_dim) from the model's latent sampler (the prior for FairDisCo, the
+        latent model, the student generator or the mixture for the others)."""
+        return self._sample_latent(self._check_n(n), seed)
 
     def _sample_latent(self, n: int, seed: int | None) -> np.ndarray:
         return np.random.default_rng(seed).standard_normal((n, self.z_dim_)).astype(np.float32)
@@ -321,7 +328,7 @@ class ImageFairVAE(FairGenerator):
 
     # ------------------------------------------------------------------ persistence
     def _get_state(self) -> tuple[dict[str, Any], dict[str, np.ndarray]]:
-        from ..nn import state_to_numpy
+        from ...nn import state_to_numpy
 
         self._check_fitted("net_")
         history = self.history_.as_dict() if hasattr(self.history_, "as_dict") else self.history_
@@ -330,7 +337,7 @@ class ImageFairVAE(FairGenerator):
         return state, state_to_numpy(self.net_, "net")
 
     def _set_state(self, config: dict[str, Any], arrays: dict[str, np.ndarray]) -> None:
-        from ..nn import TrainHistory, count_parameters, load_numpy_state
+        from ...nn import TrainHistory, count_parameters, load_numpy_state
 
         self._set_layout_state(config["layout"])
         self.net_ = self._build_net()
@@ -346,8 +353,12 @@ class ImageFairVAE(FairGenerator):
 class ImageFLDGM(ImageFairVAE):
     """FLDGM on images: the conv fair VAE, frozen, plus a latent generator fitted on its posteriors.
 
-    ``latent_model``: ``"wgan-gp"``, ``"lsgan"`` or ``"ddpm"``; ``latent_preset``: the latent
-    model's preset (``"fast"``, ``"default"``, ``"paper"``); ``latent_params`` override it.
+    Parameters
+    ----------
+    latent_model : ``"wgan-gp"``, ``"lsgan"`` or ``"ddpm"``.
+    latent_preset : the latent model's preset (``"fast"``, ``"default"``, ``"paper"``).
+    latent_params : overrides of the latent model's parameters.
+    z_dim, beta, epochs, … : the conv fair VAE's, as in :class:`ImageFairVAE`.
     """
 
     name: ClassVar[str] = "fldgm"
@@ -379,8 +390,6 @@ class ImageFLDGM(ImageFairVAE):
 
     def fit(self, train: ImageDataset) -> ImageFLDGM:
         """Fit the fair VAE, then the latent generator on the training posteriors."""
-        from ._fldgm import make_latent_model
-
         latent = make_latent_model(self.latent_model, self.latent_preset, self.latent_params,
                                    device=self.device, random_state=self.random_state,
                                    verbose=self.verbose)  # validates before any training
@@ -404,7 +413,7 @@ class ImageFLDGM(ImageFairVAE):
         return state, {**arrays, **latent_arrays}
 
     def _set_state(self, config: dict[str, Any], arrays: dict[str, np.ndarray]) -> None:
-        from ..nn import LatentDDPM, LatentGAN
+        from ...nn import LatentDDPM, LatentGAN
 
         super()._set_state(config, arrays)
         cls = LatentDDPM if config["latent"]["kind"] == "ddpm" else LatentGAN
@@ -421,10 +430,16 @@ class ImageFair4Free(ImageFairVAE):
     ``student = ImageFair4Free.distill(teacher)`` receives only the (possibly loaded) teacher.
     ``fit(train)`` does both (for benchmarks); the distillation never sees ``train``.
 
+    Parameters
+    ----------
+    chain_steps, max_chain_steps, chain_samples, noise_dim, distill_steps, distill_lr,
+    student_decoder, student_width, student_hidden, decoder_steps : the student, below.
+    z_dim, beta, epochs, … : the teacher's, as in :class:`ImageFairVAE`.
+
     Student options: ``chain_steps`` k, the decode → re-encode rounds from the prior (``None``:
-    chosen from 0…``max_k`` as the tabular class does: the first step where the chain is
+    chosen from 0…``max_chain_steps`` as the tabular class does: the first step where the chain is
     stationary, :func:`fairx.nn._distill.chain_stationarity` ratio ≤ 2);
-    ``chain_samples`` teacher latents; ``noise_dim`` (8); ``student_steps`` ≈ optimiser steps of
+    ``chain_samples`` teacher latents; ``noise_dim`` (8); ``distill_steps`` ≈ optimiser steps of
     the latent generator (shared loop :func:`fairx.nn.train_latent_generator`: MMD + moment KL)
     and, unless ``decoder_steps`` is given, of the decoder; ``student_decoder`` (default on): a
     conv decoder with ``student_width`` × the teacher's channels and a label head of
@@ -432,7 +447,7 @@ class ImageFair4Free(ImageFairVAE):
     teacher's pixel probabilities (Bernoulli KL) and label head (KL); off: the teacher's decoder
     is copied. The other parameters are the teacher's (:class:`ImageFairVAE`).
 
-    Fitted: ``k_``, ``chain_scores_`` (stationarity ratio MMD²(z_j, z_{j+1}) / noise floor per
+    Fitted: ``chain_steps_``, ``chain_scores_`` (stationarity ratio MMD²(z_j, z_{j+1}) / noise floor per
     step j), ``chain_label_entropy_`` (entropy of the
     teacher's mean label prediction per k: a data-free diversity diagnostic, not used to choose
     k), ``generator_``, ``decoder_``,
@@ -441,15 +456,18 @@ class ImageFair4Free(ImageFairVAE):
     """
 
     name: ClassVar[str] = "fair4free"
+    renamed_params: ClassVar[dict[str, str]] = {"max_k": "max_chain_steps",
+                                                "student_steps": "distill_steps",
+                                                "student_lr": "distill_lr"}
     presets: ClassVar[dict[str, dict[str, Any]]] = {
-        "paper": {**ImageFairVAE.presets["paper"], "student_steps": 3000},
+        "paper": {**ImageFairVAE.presets["paper"], "distill_steps": 3000},
         "default": {},
-        "fast": {**ImageFairVAE.presets["fast"], "student_steps": 300, "chain_samples": 1024},
+        "fast": {**ImageFairVAE.presets["fast"], "distill_steps": 300, "chain_samples": 1024},
     }
 
-    def __init__(self, *, chain_steps: int | None = None, max_k: int = 5,
-                 chain_samples: int = 4096, noise_dim: int = 8, student_steps: int = 1500,
-                 student_lr: float = 3e-3, student_decoder: bool = True,
+    def __init__(self, *, chain_steps: int | None = None, max_chain_steps: int = 5,
+                 chain_samples: int = 4096, noise_dim: int = 8, distill_steps: int = 1500,
+                 distill_lr: float = 3e-3, student_decoder: bool = True,
                  student_width: float = 0.5, student_hidden: int = 32,
                  decoder_steps: int | None = None, z_dim: int = 8, beta: float = 1e6,
                  epochs: int = 40, batch_size: int = 64, lr: float = 3e-3,
@@ -462,11 +480,11 @@ class ImageFair4Free(ImageFairVAE):
                          s_sampling=s_sampling, patience=patience, max_images=max_images,
                          device=device, random_state=random_state, verbose=verbose)
         self.chain_steps = chain_steps
-        self.max_k = max_k
+        self.max_chain_steps = max_chain_steps
         self.chain_samples = chain_samples
         self.noise_dim = noise_dim
-        self.student_steps = student_steps
-        self.student_lr = student_lr
+        self.distill_steps = distill_steps
+        self.distill_lr = distill_lr
         self.student_decoder = student_decoder
         self.student_width = student_width
         self.student_hidden = student_hidden
@@ -486,29 +504,36 @@ class ImageFair4Free(ImageFairVAE):
         return self
 
     @classmethod
-    def distill(cls, teacher: ImageFairVAE, *, k: int | None = None, steps: int | None = None,
-                random_state: int | None = 0, preset: str | None = None,
-                **params: Any) -> ImageFair4Free:
+    def distill(cls, teacher: ImageFairVAE, *, chain_steps: int | None = None,
+                distill_steps: int | None = None, random_state: int | None = 0,
+                preset: str | None = None, **params: Any) -> ImageFair4Free:
         """Data-free: a student from a fitted (e.g. loaded) ``teacher`` alone — no images are
-        passed. ``k`` = chain steps (``None``: chosen), ``steps`` = ``student_steps``;
-        ``preset`` and ``params`` set the other student options (the teacher's parameters are
-        copied from ``teacher``)."""
+        passed.
+
+        Parameters
+        ----------
+        teacher : a fitted :class:`ImageFairVAE`.
+        chain_steps : length of the teacher's prior→decode→re-encode chain (``None``: chosen).
+        distill_steps : optimiser steps of the student (``None``: the preset's or default).
+        random_state : seeds the chain and the student's training.
+        preset, params : the other student options (the teacher's parameters are copied from
+            ``teacher``).
+
+        Returns
+        -------
+        ImageFair4Free
+        """
         if not isinstance(teacher, ImageFairVAE) or isinstance(teacher, ImageFair4Free):
             raise TypeError(f"teacher must be a fitted ImageFairVAE (registry 'fairdisco' on "
                             f"images), got {type(teacher).__name__}")
         teacher._check_fitted("net_")
-        settings: dict[str, Any] = {}
-        if preset is not None:
-            if preset not in cls.presets:
-                raise KeyError(f"ImageFair4Free has no preset {preset!r}; presets: "
-                               f"{sorted(cls.presets)}")
-            settings.update(cls.presets[preset])
+        settings = preset_params(cls, preset)
         settings.update(params)
         settings.update({p: getattr(teacher, p) for p in _VAE_PARAMS
                          if p not in ("device", "verbose")})
-        settings.update(chain_steps=k, random_state=random_state)
-        if steps is not None:
-            settings["student_steps"] = steps
+        settings.update(chain_steps=chain_steps, random_state=random_state)
+        if distill_steps is not None:
+            settings["distill_steps"] = distill_steps
         settings.setdefault("device", teacher.device)
         student = cls(**settings)
         student._check_student_params()
@@ -521,9 +546,9 @@ class ImageFair4Free(ImageFairVAE):
             _positive_int("chain_steps", self.chain_steps, minimum=0)
             if self.chain_steps > 20:
                 raise ValueError(f"chain_steps={self.chain_steps!r}; it must lie in 0..20 "
-                                 "(None chooses from 0..max_k)")
-        _positive_int("max_k", self.max_k, minimum=0)
-        for name in ("chain_samples", "noise_dim", "student_steps", "student_hidden"):
+                                 "(None chooses from 0..max_chain_steps)")
+        _positive_int("max_chain_steps", self.max_chain_steps, minimum=0)
+        for name in ("chain_samples", "noise_dim", "distill_steps", "student_hidden"):
             _positive_int(name, getattr(self, name))
         if self.decoder_steps is not None:
             _positive_int("decoder_steps", self.decoder_steps)
@@ -533,7 +558,7 @@ class ImageFair4Free(ImageFairVAE):
     def _distill(self, teacher: ImageFairVAE) -> None:
         import torch
 
-        from ..nn import (
+        from ...nn import (
             count_parameters,
             distill_decoder,
             load_numpy_state,
@@ -542,24 +567,23 @@ class ImageFair4Free(ImageFairVAE):
             state_to_numpy,
             train_latent_generator,
         )
-        from ..nn._distill import select_chain_step
-        from ._fair4free import ParameterCounts
+        from ...nn._distill import select_chain_step
 
         t0 = time.perf_counter()
         self._set_layout_state(teacher._layout_state())
         # k as the tabular class chooses it: the first stationary step of the chain
-        chain, self.k_, self.chain_scores_ = select_chain_step(
+        chain, self.chain_steps_, self.chain_scores_ = select_chain_step(
             lambda steps: teacher.latent_chain(self.chain_samples, steps, seed=self.random_state),
-            self.chain_steps, self.max_k, np.random.default_rng(self.random_state))
+            self.chain_steps, self.max_chain_steps, np.random.default_rng(self.random_state))
         self.chain_label_entropy_ = self._label_entropy(teacher, chain)
-        pool = torch.as_tensor(chain[self.k_], dtype=torch.float32, device=self.device_)
+        pool = torch.as_tensor(chain[self.chain_steps_], dtype=torch.float32, device=self.device_)
         batch = min(256, len(pool))
-        epochs = max(1, int(np.ceil(self.student_steps / max(len(pool) // batch, 1))))
+        epochs = max(1, int(np.ceil(self.distill_steps / max(len(pool) // batch, 1))))
         with seeded(self.random_state):
             self.generator_ = mlp([self.noise_dim, 32, self.z_dim_]).to(self.device_)
             gen_losses = train_latent_generator(
                 self.generator_, pool, noise_dim=self.noise_dim, epochs=epochs, batch_size=batch,
-                lr=self.student_lr, verbose=self.verbose)
+                lr=self.distill_lr, verbose=self.verbose)
             self.generator_.eval()
             if self.student_decoder:
                 self.decoder_ = self._build_net(width=self.student_width,
@@ -575,8 +599,8 @@ class ImageFair4Free(ImageFairVAE):
 
                 dec_losses = distill_decoder(
                     self.decoder_, teacher.net_, latents, groups, (),
-                    steps=self.decoder_steps or self.student_steps, batch_size=256,
-                    lr=self.student_lr, verbose=self.verbose, loss_fn=self.decoder_.distill_loss)
+                    steps=self.decoder_steps or self.distill_steps, batch_size=256,
+                    lr=self.distill_lr, verbose=self.verbose, loss_fn=self.decoder_.distill_loss)
             else:
                 self.decoder_ = self._build_net(encoder=False)
                 arrays = {k: v for k, v in state_to_numpy(teacher.net_, "t").items()
@@ -590,10 +614,9 @@ class ImageFair4Free(ImageFairVAE):
         self.n_parameters_teacher_decoder_ = count_parameters(teacher.net_) - count_parameters(
             teacher.net_.encoder)
         self.n_parameters_student_ = count_parameters(self.generator_, self.decoder_)
-        self.n_parameters_ = ParameterCounts(teacher=self.n_parameters_teacher_,
-                                             student=self.n_parameters_student_)
+        self.n_parameters_ = self.n_parameters_student_  # what generation uses
         logger.info("image Fair4Free: k=%s (scores %s), teacher %d / student %d parameters",
-                    self.k_, np.round(self.chain_scores_, 2), self.n_parameters_teacher_,
+                    self.chain_steps_, np.round(self.chain_scores_, 2), self.n_parameters_teacher_,
                     self.n_parameters_student_)
 
     @staticmethod
@@ -625,7 +648,7 @@ class ImageFair4Free(ImageFairVAE):
     def _sample_latent(self, n: int, seed: int | None) -> np.ndarray:
         import torch
 
-        from ..nn import seeded
+        from ...nn import seeded
 
         self._check_fitted("generator_")
         with seeded(seed), torch.no_grad():
@@ -634,13 +657,14 @@ class ImageFair4Free(ImageFairVAE):
 
     # ------------------------------------------------------------------ persistence (student only)
     def _get_state(self) -> tuple[dict[str, Any], dict[str, np.ndarray]]:
-        from ..nn import state_to_numpy
+        from ...nn import state_to_numpy
 
         self._check_fitted("generator_")
-        state = {"layout": self._layout_state(), "k": int(self.k_),
+        state = {"layout": self._layout_state(), "chain_steps": int(self.chain_steps_),
                  "chain_scores": [float(v) for v in self.chain_scores_],
                  "chain_label_entropy": [float(v) for v in self.chain_label_entropy_],
-                 "n_parameters": dict(self.n_parameters_),
+                 "n_parameters": {"teacher": self.n_parameters_teacher_,
+                                  "student": self.n_parameters_student_},
                  "n_parameters_teacher_decoder": int(self.n_parameters_teacher_decoder_),
                  "distill_seconds": float(self.distill_seconds_), "data_free": True}
         arrays = {**state_to_numpy(self.generator_, "generator"),
@@ -648,11 +672,10 @@ class ImageFair4Free(ImageFairVAE):
         return state, arrays
 
     def _set_state(self, config: dict[str, Any], arrays: dict[str, np.ndarray]) -> None:
-        from ..nn import load_numpy_state, mlp
-        from ._fair4free import ParameterCounts
+        from ...nn import load_numpy_state, mlp
 
         self._set_layout_state(config["layout"])
-        self.k_ = int(config["k"])
+        self.chain_steps_ = int(config.get("chain_steps", config.get("k")))  # "k" before 0.2
         self.chain_scores_ = list(config["chain_scores"])
         self.chain_label_entropy_ = list(config.get("chain_label_entropy", []))
         self.generator_ = mlp([self.noise_dim, 32, self.z_dim_]).to(self.device_)
@@ -663,29 +686,39 @@ class ImageFair4Free(ImageFairVAE):
         load_numpy_state(self.decoder_, arrays, "decoder")
         self.generator_.eval()
         self.decoder_.eval()
-        self.n_parameters_ = ParameterCounts({k: int(v) for k, v in config["n_parameters"].items()})
-        self.n_parameters_teacher_ = self.n_parameters_["teacher"]
-        self.n_parameters_student_ = self.n_parameters_["student"]
+        self.n_parameters_teacher_ = int(config["n_parameters"]["teacher"])
+        self.n_parameters_student_ = self.n_parameters_ = int(config["n_parameters"]["student"])
         self.n_parameters_teacher_decoder_ = int(config["n_parameters_teacher_decoder"])
         self.distill_seconds_ = float(config.get("distill_seconds", float("nan")))
 
 
 class ImageFairDistill(ImageFairVAE):
     """FairDistill on images (§3): the conv fair VAE teacher, frozen, distilled into a conv
-    student encoder ``width`` times as wide, with the shared loop
+    student encoder ``student_width`` times as wide, with the shared loop
     :func:`fairx.nn.train_student_encoder` (KL(q_s ‖ q_t) + λ_u·KL(p_t(y|z_t) ‖ p_t(y|z_s)) +
     β·V²(z_s, s)); generation: a Gaussian mixture (components by BIC, up to ``max_components``)
     on the student's latent means, decoded by the teacher's decoder. The mixture is kept as
-    arrays ``gmm_ = {"weights", "means", "covariances"}`` (saved like the tabular class's)."""
+    arrays ``gmm_ = {"weights", "means", "covariances"}`` (saved like the tabular class's).
+
+    Parameters
+    ----------
+    student_width : the student encoder's channels as a share of the teacher's.
+    distill_epochs : the student's training epochs.
+    lambda_u : weight of the utility loss.
+    max_components : largest mixture tried (by BIC).
+    z_dim, beta, epochs, … : the teacher's, as in :class:`ImageFairVAE`.
+    """
 
     name: ClassVar[str] = "fairdistill"
+    renamed_params: ClassVar[dict[str, str]] = {"width": "student_width",
+                                                "student_epochs": "distill_epochs"}
     presets: ClassVar[dict[str, dict[str, Any]]] = {
-        "paper": {**ImageFairVAE.presets["paper"], "student_epochs": 100},
+        "paper": {**ImageFairVAE.presets["paper"], "distill_epochs": 100},
         "default": {},
-        "fast": {**ImageFairVAE.presets["fast"], "student_epochs": 5, "max_components": 4},
+        "fast": {**ImageFairVAE.presets["fast"], "distill_epochs": 5, "max_components": 4},
     }
 
-    def __init__(self, *, width: float = 0.25, student_epochs: int = 20, lambda_u: float = 1.0,
+    def __init__(self, *, student_width: float = 0.25, distill_epochs: int = 20, lambda_u: float = 1.0,
                  max_components: int = 10, z_dim: int = 8, beta: float = 1e6, epochs: int = 40,
                  batch_size: int = 64, lr: float = 3e-3, v2_rows: int | None = 64,
                  label_weight: float = 10.0, s_injection: str = "output",
@@ -696,8 +729,8 @@ class ImageFairDistill(ImageFairVAE):
                          v2_rows=v2_rows, label_weight=label_weight, s_injection=s_injection,
                          s_sampling=s_sampling, patience=patience, max_images=max_images,
                          device=device, random_state=random_state, verbose=verbose)
-        self.width = width
-        self.student_epochs = student_epochs
+        self.student_width = student_width
+        self.distill_epochs = distill_epochs
         self.lambda_u = lambda_u
         self.max_components = max_components
 
@@ -706,17 +739,17 @@ class ImageFairDistill(ImageFairVAE):
         return "FairDistill"
 
     def _student_net(self):
-        from ..nn._conv_vae import FlatConvEncoder
+        from ...nn._conv_vae import FlatConvEncoder
 
         return FlatConvEncoder(self.shape_, self.n_groups_, self.z_dim_,
-                               width=self.width).to(self.device_)
+                               width=self.student_width).to(self.device_)
 
     def fit(self, train: ImageDataset) -> ImageFairDistill:
         import torch
         from sklearn.mixture import GaussianMixture
 
-        from ..nn import seeded, train_student_encoder
-        from ..nn._conv_vae import flatten_rows
+        from ...nn import seeded, train_student_encoder
+        from ...nn._conv_vae import flatten_rows
 
         self._fit_vae(train)
         images = torch.from_numpy(train.to_numpy()).to(self.device_)
@@ -726,7 +759,7 @@ class ImageFairDistill(ImageFairVAE):
             self.student_ = self._student_net()
             self.student_history_ = train_student_encoder(
                 self.student_, self.net_, x, s, z_dim=self.z_dim_, beta=float(self.beta),
-                lambda_u=self.lambda_u, epochs=self.student_epochs, batch_size=self.batch_size,
+                lambda_u=self.lambda_u, epochs=self.distill_epochs, batch_size=self.batch_size,
                 lr=self.lr, v2_rows=self.v2_rows, verbose=self.verbose)
         self.student_.eval()
         with torch.no_grad():
@@ -745,7 +778,7 @@ class ImageFairDistill(ImageFairVAE):
         return self
 
     def _set_counts(self) -> None:
-        from ..nn import count_parameters
+        from ...nn import count_parameters
 
         self.n_parameters_student_ = count_parameters(self.student_)
         self.n_parameters_teacher_encoder_ = count_parameters(self.net_.encoder)
@@ -761,7 +794,7 @@ class ImageFairDistill(ImageFairVAE):
         return z.astype(np.float32)
 
     def _get_state(self) -> tuple[dict[str, Any], dict[str, np.ndarray]]:
-        from ..nn import state_to_numpy
+        from ...nn import state_to_numpy
 
         self._check_fitted("gmm_")
         state, arrays = super()._get_state()
@@ -770,7 +803,7 @@ class ImageFairDistill(ImageFairVAE):
                        **{f"gmm.{k}": np.asarray(v) for k, v in self.gmm_.items()}}
 
     def _set_state(self, config: dict[str, Any], arrays: dict[str, np.ndarray]) -> None:
-        from ..nn import load_numpy_state
+        from ...nn import load_numpy_state
 
         super()._set_state(config, arrays)
         self.student_ = self._student_net()

@@ -8,7 +8,7 @@ from collections.abc import Iterable, Sequence
 import numpy as np
 import pandas as pd
 
-from ..data import DatasetError
+from ...data import DatasetError
 
 Edge = tuple[str, str]
 

@@ -6,9 +6,10 @@ from typing import Any, ClassVar
 
 import numpy as np
 
-from ..data import TabularDataset
-from ._base import FairClassifier
-from ._features import check_training_data
+from ...data import TabularDataset
+from ...metrics import fit_downstream
+from .._features import check_training_data
+from ..base import FairClassifier
 
 
 class Unmitigated(FairClassifier):
@@ -38,8 +39,6 @@ class Unmitigated(FairClassifier):
         return "Unmitigated"
 
     def fit(self, train: TabularDataset) -> Unmitigated:
-        from ..metrics import fit_downstream
-
         check_training_data(train)
         self.model_ = fit_downstream(train, classifier=self.classifier,
                                      use_sensitive=self.use_sensitive, seed=self.random_state,

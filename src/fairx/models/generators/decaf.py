@@ -11,11 +11,11 @@ from typing import Any, ClassVar
 
 import numpy as np
 
-from ..data import DatasetError, TabularDataset, TabularEncoder
-from ._base import FairGenerator
-from ._dag import chow_liu_dag, edges_to_cut, normalise_edges, parents, topological_order
-from ._features import check_training_data
-from ._tabfairgan import _dataset_from
+from ...data import DatasetError, TabularDataset, TabularEncoder
+from .._features import check_training_data
+from ..base import FairGenerator
+from .dag import chow_liu_dag, edges_to_cut, normalise_edges, parents, topological_order
+from .tabfairgan import _dataset_from
 
 logger = logging.getLogger(__name__)
 
@@ -29,7 +29,7 @@ def _build_networks(d: int, hidden: int, blocks: Sequence[Any], masks: np.ndarra
     import torch
     from torch import nn
 
-    from ..nn import block_activation, mlp
+    from ...nn import block_activation, mlp
 
     n_var = len(blocks)
 
@@ -234,7 +234,7 @@ class DECAF(FairGenerator):
         return cut
 
     def cut_edges_for(self, mode: str) -> list[tuple[str, str]]:
-        """The edges ``mode`` cuts in the fitted DAG (see ``fairx.models._dag.edges_to_cut``)."""
+        """The edges ``mode`` cuts in the fitted DAG (see ``fairx.models.generators.dag.edges_to_cut``)."""
         self._check_fitted("dag_")
         return edges_to_cut(self.dag_, sensitive=self.schema_["sensitive"],
                             target=self.schema_["target"], mode=mode,
@@ -244,7 +244,7 @@ class DECAF(FairGenerator):
     def fit(self, train: TabularDataset) -> DECAF:
         import torch
 
-        from ..nn import (
+        from ...nn import (
             count_parameters,
             generator_wasserstein_loss,
             minibatches,
@@ -347,7 +347,7 @@ class DECAF(FairGenerator):
         """
         import torch
 
-        from ..nn import seeded
+        from ...nn import seeded
 
         n = self._check_n(n)
         self._check_fitted("generator_")
@@ -364,7 +364,7 @@ class DECAF(FairGenerator):
 
     # ------------------------------------------------------------------ persistence
     def _get_state(self) -> tuple[dict[str, Any], dict[str, np.ndarray]]:
-        from ..nn import state_to_numpy
+        from ...nn import state_to_numpy
 
         self._check_fitted("generator_")
         state = {"encoder": self.encoder_.get_state(), "schema": self.schema_,
@@ -373,7 +373,7 @@ class DECAF(FairGenerator):
         return state, state_to_numpy(self.generator_, "generator")
 
     def _set_state(self, config: dict[str, Any], arrays: dict[str, np.ndarray]) -> None:
-        from ..nn import load_numpy_state, resolve_device
+        from ...nn import load_numpy_state, resolve_device
 
         self.encoder_ = TabularEncoder.from_state(config["encoder"])
         self.schema_ = config["schema"]

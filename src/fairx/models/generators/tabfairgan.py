@@ -8,9 +8,9 @@ from typing import Any, ClassVar
 
 import numpy as np
 
-from ..data import TabularDataset, TabularEncoder
-from ._base import FairGenerator
-from ._features import check_training_data
+from ...data import TabularDataset, TabularEncoder
+from .._features import check_training_data
+from ..base import FairGenerator
 
 logger = logging.getLogger(__name__)
 
@@ -112,7 +112,7 @@ class TabFairGAN(FairGenerator):
         import torch
         from torch import nn
 
-        from ..nn import block_activation, mlp
+        from ...nn import block_activation, mlp
 
         d = self.encoder_.dim_
         blocks = self.encoder_.blocks_
@@ -157,7 +157,7 @@ class TabFairGAN(FairGenerator):
     def fit(self, train: TabularDataset) -> TabFairGAN:
         import torch
 
-        from ..nn import (
+        from ...nn import (
             count_parameters,
             generator_wasserstein_loss,
             minibatches,
@@ -247,7 +247,7 @@ class TabFairGAN(FairGenerator):
         """``n`` rows in the training schema; the same ``seed`` gives the same rows."""
         import torch
 
-        from ..nn import seeded
+        from ...nn import seeded
 
         n = self._check_n(n)
         self._check_fitted("generator_")
@@ -259,7 +259,7 @@ class TabFairGAN(FairGenerator):
 
     # ------------------------------------------------------------------ persistence
     def _get_state(self) -> tuple[dict[str, Any], dict[str, np.ndarray]]:
-        from ..nn import state_to_numpy
+        from ...nn import state_to_numpy
 
         self._check_fitted("generator_")
         state = {"encoder": self.encoder_.get_state(), "schema": self.schema_,
@@ -269,7 +269,7 @@ class TabFairGAN(FairGenerator):
         return state, state_to_numpy(self.generator_, "generator")
 
     def _set_state(self, config: dict[str, Any], arrays: dict[str, np.ndarray]) -> None:
-        from ..nn import load_numpy_state, resolve_device
+        from ...nn import load_numpy_state, resolve_device
 
         self.encoder_ = TabularEncoder.from_state(config["encoder"])
         self.schema_ = config["schema"]
