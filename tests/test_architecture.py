@@ -19,7 +19,7 @@ import fairx
 
 SRC = Path(fairx.__file__).parent
 LAYERS = {  # first matching prefix wins
-    "fairx._version": 0, "fairx.exceptions": 0,
+    "fairx._version": 0, "fairx.exceptions": 0, "fairx._io": 0, "fairx.progress": 0,
     "fairx.data": 1,
     "fairx.metrics": 2, "fairx.nn": 2,
     "fairx.models": 3,

@@ -14,6 +14,8 @@ from collections.abc import Iterable, Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+import pandas as pd
+
 if TYPE_CHECKING:
     import pandas as pd
 
@@ -141,8 +143,6 @@ def safe_csv_cells(frame: pd.DataFrame) -> pd.DataFrame:
     """
     out = frame.copy()
     out.columns = [_neutralise(c) if isinstance(c, str) else c for c in out.columns]
-    import pandas as pd
-
     for col in out.columns:
         series = out[col]
         if isinstance(series.dtype, pd.CategoricalDtype):

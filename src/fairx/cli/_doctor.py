@@ -8,6 +8,7 @@ from importlib import metadata
 
 import typer
 
+from .._version import __version__
 from ._common import console
 
 CORE = ("numpy", "pandas", "scikit-learn", "scipy", "fairlearn", "rich", "typer", "pooch",
@@ -60,8 +61,6 @@ def _cache_lines() -> list[str]:
 def doctor() -> None:
     """Versions of fairx, Python, torch (CPU/CUDA build), the libraries and optional extras, and
     the dataset cache: paste this into a bug report."""
-    from .. import __version__
-
     rows = [("fairx", __version__),
             ("python", f"{platform.python_version()} ({sys.executable})"),
             ("platform", platform.platform()),

@@ -21,6 +21,7 @@ import zipfile
 from dataclasses import dataclass
 from pathlib import Path
 
+from ..progress import progress as progress_bar
 from ._dataset import DatasetError
 
 logger = logging.getLogger(__name__)
@@ -154,8 +155,6 @@ def _extract(archive: Path, member: str, out) -> None:
 
 def _copy(src, out, total: int | None, label: str, progress: bool | None) -> int:
     """Copy in chunks (with a byte progress bar, see :mod:`fairx.progress`); the byte count."""
-    from ..progress import progress as progress_bar
-
     written = 0
     with progress_bar(total, f"downloading {label}", verbose=progress, download=True) as bar:
         for chunk in iter(lambda: src.read(_CHUNK), b""):

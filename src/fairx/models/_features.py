@@ -14,6 +14,7 @@ from typing import Any
 import numpy as np
 
 from ..data import DatasetError, TabularDataset, TabularEncoder
+from ..data._dataset import sensitive_groups_problem
 
 
 def make_estimator(classifier: str, train: TabularDataset, *, use_sensitive: bool = False,
@@ -51,8 +52,6 @@ def check_training_data(train: TabularDataset, *, min_group_rows: int = 2) -> No
     if y.min() == y.max():
         raise DatasetError(f"target {train.target!r} has a single class in the training data; "
                            "a fair classifier needs both classes")
-    from ..data._dataset import sensitive_groups_problem
-
     for col in train.sensitive:
         problem = sensitive_groups_problem(col, train.frame[col], min_group_rows,
                                            " in the training data")
