@@ -78,7 +78,7 @@ def test_quality_bar_total_is_the_number_of_passes(biased, metrics, holdout):
     real, other = biased.subset(range(0, 200)), biased.subset(range(200, 400))
     timings: dict[str, float] = {}
     synthetic_quality(real, other, holdout=other if holdout else None, metrics=metrics,
-                      embedding="naive", c2st_folds=2, timings=timings, verbose=False)
+                      embedding="naive", c2st_folds=2, timings=timings, verbose=False, n_threads=1)
     assert len(timings) == _n_passes(metrics, other if holdout else None)
 
 
