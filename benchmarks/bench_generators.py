@@ -10,8 +10,8 @@ Two measurements, each run in a fresh child process (1 torch thread, BLAS thread
    ``--seed``): fit + sample + evaluate (TSTR hgb without s, fairness on the real test split,
    quality against the real train split), with the key metrics. One DECAF fit serves DECAF-ND,
    -FTU and -DP (DECAF debiases at generation), so its fit time is shared by those rows.
-   The previous code's cell time at its ``default`` preset is estimated as (1)'s seconds per epoch
-   × its epoch count + its sample and evaluate times (it is far too slow to run in full here).
+   The previous code's ``default`` (= paper) cells are far too slow to run in full on 2 cores;
+   (1) gives its seconds per epoch on the same rows.
 
 Wall and CPU seconds are printed with ``uptime`` before and after (the machine may be shared:
 compare the ratios, not the absolute seconds).

@@ -64,7 +64,8 @@ def sweep(method: str, ds: Any, split: tuple[Any, Any], seed: int) -> list[dict[
         t = time.perf_counter()
         res = evaluate_method(name, ds, seed=seed, preset=preset, params=params, split=split,
                               quality=False)
-        row = {"method": method, "label": res.method, "knob": knob or "", "value": value,
+        row = {"method": method, "label": res.method, "knob": knob or "",
+               "value": "" if value is None else str(value),
                "seed": seed, "seconds": time.perf_counter() - t,
                **{k: res.metrics.get(k, np.nan) for k in METRICS}}
         print(f"seed {seed} {method} {knob}={value}: "
@@ -107,7 +108,8 @@ def plot(table: pd.DataFrame, front: pd.DataFrame, path: Path) -> None:
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    mean = table.groupby(["method", "value"], dropna=False)[["accuracy", "dpr", "eor"]].mean()
+    table = table.assign(value=table["value"].fillna("").astype(str))
+    mean = table.groupby(["method", "value"], sort=False)[["accuracy", "dpr", "eor"]].mean()
     mean = mean.reset_index()
     fig, axes = plt.subplots(1, 2, figsize=(11, 4.2), sharey=True)
     fr = front.groupby(["constraint", "bound"])["accuracy"].mean().reset_index()
@@ -133,6 +135,7 @@ def main(argv: list[str] | None = None) -> None:
     ap.add_argument("--seeds", type=int, default=1)
     ap.add_argument("--threads", type=int, default=1, help="torch intra-op threads")
     ap.add_argument("--output", default="frontier_adult_sex", help="path prefix of the outputs")
+    ap.add_argument("--replot", action="store_true", help="report from the CSVs at --output")
     args = ap.parse_args(argv)
 
     import torch
@@ -141,30 +144,39 @@ def main(argv: list[str] | None = None) -> None:
 
     torch.set_num_threads(args.threads)
     print(subprocess.run(["uptime"], capture_output=True, text=True).stdout.strip(), flush=True)
+    if args.replot:  # summary and figure from the CSVs of an earlier (possibly stopped) run
+        report(pd.read_csv(f"{args.output}.csv"), pd.read_csv(f"{args.output}_frontier.csv"),
+               args.output)
+        return
     ds = load_dataset("adult", sensitive=["sex"])
     rows, fronts = [], []
     for seed in range(args.seeds):
         split = train_test_split(ds, seed=seed)
         fronts.append(exact_frontier(split, seed, np.round(np.linspace(0.3, 1.0, 15), 3)))
+        pd.concat(fronts, ignore_index=True).to_csv(f"{args.output}_frontier.csv", index=False)
         for method in args.methods:
             rows.extend(sweep(method, ds, split, seed))
             table = pd.DataFrame(rows)  # written after every method, so a stopped run keeps rows
             table.to_csv(f"{args.output}.csv", index=False)
-    front = pd.concat(fronts, ignore_index=True)
-    front.to_csv(f"{args.output}_frontier.csv", index=False)
-    table = pd.DataFrame(rows)
-    plot(table, front, Path(f"{args.output}.png"))
+    report(pd.DataFrame(rows), pd.concat(fronts, ignore_index=True), args.output)
+    print(subprocess.run(["uptime"], capture_output=True, text=True).stdout.strip())
+
+
+def report(table: pd.DataFrame, front: pd.DataFrame, output: str) -> None:
+    """Print the mean table, the Pareto fronts and the exact frontier; write the figure."""
+    table = table.assign(value=table["value"].fillna("").astype(str))
+    plot(table, front, Path(f"{output}.png"))
+    n_seeds = table["seed"].nunique()
     pd.set_option("display.width", 200)
-    summary = table.groupby(["method", "label", "knob", "value"], dropna=False, sort=False)[
+    summary = table.groupby(["method", "label", "knob", "value"], sort=False)[
         METRICS[:4]].agg(["mean", "std"]).round(3)
-    print(f"\nmean (std) over {args.seeds} seed(s):\n{summary.to_string()}")
+    print(f"\nmean (std) over {n_seeds} seed(s):\n{summary.to_string()}")
     for key in ("dpr", "eor"):
-        pts = table.groupby(["label", "value"], dropna=False)[["accuracy", key]].mean().reset_index()
+        pts = table.groupby(["label", "value"], sort=False)[["accuracy", key]].mean().reset_index()
         print(f"\nPareto front of the methods' points in (accuracy, {key}):")
         print(pareto(pts, key).to_string(index=False, float_format=lambda v: f"{v:.3f}"))
     f = front.groupby(["constraint", "bound"])["accuracy"].mean().unstack(0)
     print(f"\nexact frontier (best accuracy under DPR ≥ r / EOR ≥ r):\n{f.round(3).to_string()}")
-    print(subprocess.run(["uptime"], capture_output=True, text=True).stdout.strip())
 
 
 if __name__ == "__main__":
