@@ -282,7 +282,7 @@ def mnist_home(tmp_path, monkeypatch, data_home):
 
 @pytest.mark.parametrize("damage", ["byte-flip", "truncated"])
 def test_corrupt_mnist_is_reported_and_fetched_again(mnist_home, monkeypatch, damage):
-    from fairx.data import _images
+    from fairx.data.images import idx as _images
 
     path, mirror = mnist_home
     raw = bytearray(path.read_bytes())

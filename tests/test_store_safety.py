@@ -148,7 +148,7 @@ def test_second_writer_stops_with_the_pid_of_the_first(tmp_path, spec_file):
     con.close()
     res = bench(str(spec_file), "--db", str(db))
     assert res.exit_code == 0, res.output
-    assert "2 cells: 2 run" in res.output
+    assert "0 cells reused, 2 run" in res.output
     con = sqlite3.connect(db)
     assert con.execute("SELECT COUNT(*) FROM writer").fetchone()[0] == 0  # released at the end
     con.close()

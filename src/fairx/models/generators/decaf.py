@@ -253,7 +253,7 @@ class DECAF(FairGenerator):
             seeded,
             wgan_gp_critic_step,
         )
-        from ..nn._gan import MMDCheckpoint, holdout_rows
+        from ...nn._gan import MMDCheckpoint, holdout_rows
 
         if self.mode not in MODES:
             raise ValueError(f"mode={self.mode!r}; allowed: {', '.join(MODES)}")

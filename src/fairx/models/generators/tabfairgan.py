@@ -166,7 +166,7 @@ class TabFairGAN(FairGenerator):
             seeded,
             wgan_gp_critic_step,
         )
-        from ..nn._gan import MMDCheckpoint, holdout_rows
+        from ...nn._gan import MMDCheckpoint, holdout_rows
 
         if int(self.epochs) < 1 or not 0 <= int(self.fair_epochs) <= int(self.epochs):
             raise ValueError(f"epochs={self.epochs}, fair_epochs={self.fair_epochs}: need "
