@@ -81,3 +81,20 @@ def test_exports(crafted, tmp_path):
 def test_aggregate_requires_columns():
     with pytest.raises(ValueError, match="seed"):
         aggregate(pd.DataFrame({"dataset": [], "sensitive": [], "method": [], "metric": [], "value": []}))
+
+
+def test_exports_carry_the_excluded_groups_note(crafted, tmp_path):
+    """Markdown and LaTeX exports keep the note printed under the terminal table (escaped)."""
+    frame, _ = crafted
+    table = summary_table(aggregate(frame), ["auroc"])
+    note = "Intersection groups left out: Female|<b>Other</b> (1, 3); 50% of them"
+    export_table(table, tmp_path / "t.md", notes=[note])
+    md = (tmp_path / "t.md").read_text().strip().splitlines()
+    assert md[-2] == "" and md[-1] == "Intersection groups left out: Female|&lt;b&gt;Other&lt;/b&gt; (1, 3); 50% of them"
+    export_table(table, tmp_path / "t.tex", notes=[note])
+    tex = (tmp_path / "t.tex").read_text()
+    assert r"{\footnotesize Intersection groups left out: Female|\textless{}b\textgreater{}Other" in tex
+    assert r"50\% of them" in tex and tex.index("footnotesize") > tex.index(r"\end{tabular}")
+    # without notes the files are the bare tables
+    export_table(table, tmp_path / "bare.md")
+    assert (tmp_path / "bare.md").read_text() == to_markdown(table)

@@ -37,6 +37,26 @@ def test_run_prints_mean_and_std_over_seeds(tmp_path):
     assert "mean ± std over 2 seed(s)" in res.output
 
 
+def test_one_preset_serves_several_models(tmp_path):
+    """`--preset fast` with a method that has nothing to size (unmitigated) runs it at its
+    defaults, and sizes the method that has the preset (threshold_optimizer's grid)."""
+    from fairx.models.presets import UnknownPresetError, preset_params
+    from fairx.models.registry import method_class
+
+    assert preset_params(method_class("unmitigated"), "fast") == {}
+    fast = preset_params(method_class("threshold_optimizer"), "fast")
+    assert fast and fast == method_class("threshold_optimizer").presets["fast"]
+    with pytest.raises(UnknownPresetError, match="no preset 'turbo'"):
+        preset_params(method_class("unmitigated"), "turbo")
+    out = tmp_path / "rows.csv"
+    res = invoke("run", "--dataset", "synthetic", "--option", "n_samples=600", "--model",
+                 "unmitigated", "--model", "threshold_optimizer", "--preset", "fast", "--seeds", "1",
+                 "--classifier", "logreg", "--no-quality", "--output", str(out))
+    assert res.exit_code == 0, res.output
+    rows = pd.read_csv(out)
+    assert set(rows["method"]) >= {"Unmitigated"} and rows["method"].nunique() == 2
+
+
 def test_run_rejects_unknown_names_and_params():
     res = invoke("run", "--dataset", "synthetic", "--model", "decaff")
     assert res.exit_code == 2 and "Did you mean 'decaf'" in res.output

@@ -8,7 +8,8 @@ import pandas as pd
 import pytest
 
 from fairx.data import TabularDataset
-from fairx.protocol import evaluate_method, headline_fairness
+from fairx.metrics import fairness_metrics, headline_fairness, prediction_metrics, small_groups
+from fairx.protocol import evaluate_method
 
 
 def _planted_predictions():
@@ -28,21 +29,37 @@ def _planted_predictions():
 
 def test_headline_leaves_tiny_intersection_group_out():
     t = _planted_predictions()
-    out = headline_fairness(t["y"].to_numpy(), t["pred"].to_numpy(), t[["sex", "race"]], 30)
+    out = headline_fairness(t["y"].to_numpy(), t["pred"].to_numpy(),
+                            sensitive_features=t[["sex", "race"]], min_group_size=30)
     assert out["dpr"] == pytest.approx(0.8)
     assert out["dpd"] == pytest.approx(0.1)
     assert out["dpr_all"] == pytest.approx(0.0)
     assert out["dpd_all"] == pytest.approx(0.5)
     assert out["n_groups_excluded"] == 1
     # a threshold of 1 keeps every group: the headline equals the all-groups value
-    same = headline_fairness(t["y"].to_numpy(), t["pred"].to_numpy(), t[["sex", "race"]], 1)
+    same = headline_fairness(t["y"].to_numpy(), t["pred"].to_numpy(),
+                             sensitive_features=t[["sex", "race"]], min_group_size=1)
     assert same["dpr"] == same["dpr_all"] == pytest.approx(0.0)
     assert same["n_groups_excluded"] == 0
 
 
 def test_single_column_counts_every_group():
     t = _planted_predictions()
-    assert headline_fairness(t["y"], t["pred"], t[["sex"]], 30) == {}
+    out = headline_fairness(t["y"], t["pred"], sensitive_features=t[["sex"]], min_group_size=30)
+    assert out == fairness_metrics(t["y"], t["pred"], sensitive_features=t[["sex"]])
+    assert "dpr_all" not in out and "n_groups_excluded" not in out
+
+
+def test_prediction_metrics_use_the_headline_rule():
+    """What `fairx.evaluate` and the protocol report: the rule lives in one place."""
+    t = _planted_predictions()
+    out = prediction_metrics(t["y"], t["pred"], sensitive_features=t[["sex", "race"]])
+    assert out["dpr"] == pytest.approx(0.8) and out["dpr_all"] == pytest.approx(0.0)
+    assert small_groups(t[["sex", "race"]], 30).to_dict() == {"F|B": 3}
+    # fewer than two large groups: the headline falls back to every group (nothing else defined)
+    few = headline_fairness(t["y"], t["pred"], sensitive_features=t[["sex", "race"]],
+                            min_group_size=101)
+    assert few["dpr"] == few["dpr_all"] and few["n_groups_excluded"] == 4
 
 
 def _tiny_group_table(n: int = 600, seed: int = 0) -> TabularDataset:
@@ -140,3 +157,34 @@ def test_cli_run_lists_excluded_groups_and_does_not_fail(tmp_path):
     text = " ".join(res.output.split())
     assert "fewer than 30 test rows" in text and "F|Other (" in text
     assert "…" not in res.output  # no truncated cell
+
+
+def test_evaluate_reports_the_headline_and_names_the_excluded_group():
+    """`fairx.evaluate` (and `fairx evaluate`) use the same rule as benchmarks: the 8-row group
+    is left out of dpr/eor, kept in dpr_all, and named in the notes with its test-row count."""
+    from fairx.metrics import evaluate
+
+    ds = _tiny_group_table(n=800)
+    result = evaluate(ds, ds.frame, test=ds.frame, quality=False, reference=False, seed=0)
+    values = result.set_index("metric")["value"]
+    groups = result.set_index("metric")["group"]
+    assert values["n_groups_excluded"] == 1
+    assert groups["dpr_all"] == "fairness" and groups["n_groups_excluded"] == "fairness"
+    # the same downstream model's predictions, scored over the large groups / every group
+    from fairx.metrics import fit_downstream
+
+    pred = (fit_downstream(ds, seed=0).predict_proba(ds) >= 0.5).astype(int)
+    sens = ds.sensitive_frame
+    large = (sens["race"] != "Other").to_numpy()
+    kept = fairness_metrics(ds.y[large], pred[large], sensitive_features=sens[large])
+    assert values["dpr"] == pytest.approx(kept["dpr"])
+    assert values["dpr_all"] == pytest.approx(
+        fairness_metrics(ds.y, pred, sensitive_features=sens)["dpr"])
+    assert values["dpr"] != pytest.approx(values["dpr_all"])
+    note = [n for n in result.attrs["settings"]["notes"] if "left out of the headline" in n]
+    assert note and "F|Other (8)" in note[0]
+    # a threshold of 1 switches the rule off: headline = every group, nothing excluded
+    every = evaluate(ds, ds.frame, test=ds.frame, quality=False, reference=False, seed=0,
+                     min_group_size=1).set_index("metric")["value"]
+    assert every["dpr"] == pytest.approx(every["dpr_all"]) == pytest.approx(values["dpr_all"])
+    assert every["n_groups_excluded"] == 0

@@ -3,9 +3,9 @@
 from .evaluation.protocol import (
     MethodResult,
     evaluate_method,
-    headline_fairness,
     mean_std_table,
     summarize,
 )
+from .metrics import headline_fairness
 
 __all__ = ["MethodResult", "evaluate_method", "headline_fairness", "mean_std_table", "summarize"]

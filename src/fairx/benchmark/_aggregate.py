@@ -194,8 +194,9 @@ def excluded_note(excluded: pd.DataFrame, min_group_size: int) -> str:
 
 
 # ---------------------------------------------------------------------------- export
-def to_markdown(table: pd.DataFrame) -> str:
-    """A GitHub-flavoured Markdown table (pipes and HTML in cells escaped)."""
+def to_markdown(table: pd.DataFrame, *, notes: Sequence[str] = ()) -> str:
+    """A GitHub-flavoured Markdown table (pipes and HTML in cells escaped), then each of
+    ``notes`` as a paragraph under it (e.g. the intersection groups left out of the headline)."""
     import html
 
     cols = [str(c) for c in table.columns]
@@ -207,6 +208,8 @@ def to_markdown(table: pd.DataFrame) -> str:
              "|" + "|".join("---:" if c in ("n",) else "---" for c in cols) + "|"]
     for row in table.itertuples(index=False):
         lines.append("| " + " | ".join(cell(v) for v in row) + " |")
+    for note in notes:
+        lines += ["", html.escape(str(note), quote=False).replace("\n", " ")]
     return "\n".join(lines) + "\n"
 
 
@@ -219,8 +222,9 @@ def latex_escape(text: str) -> str:
     return "".join(_LATEX_SPECIAL.get(ch, ch) for ch in str(text))
 
 
-def to_latex(table: pd.DataFrame, *, caption: str | None = None) -> str:
-    """A booktabs LaTeX table; ``±`` becomes ``$\\pm$`` and user strings are escaped."""
+def to_latex(table: pd.DataFrame, *, caption: str | None = None, notes: Sequence[str] = ()) -> str:
+    """A booktabs LaTeX table; ``±`` becomes ``$\\pm$`` and user strings are escaped; each of
+    ``notes`` is a small-print paragraph under the tabular."""
     cols = list(table.columns)
     align = "".join("r" if c == "n" or c not in ("dataset", "sensitive", "method", "stage") else "l"
                     for c in cols)
@@ -233,22 +237,25 @@ def to_latex(table: pd.DataFrame, *, caption: str | None = None) -> str:
             cells.append(text.replace("±", r"$\pm$"))
         out.append(" & ".join(cells) + r" \\")
     out += [r"\bottomrule", r"\end{tabular}"]
+    out += [rf"\par\smallskip{{\footnotesize {latex_escape(note)}}}" for note in notes]
     if caption:
         out.append(rf"\caption{{{latex_escape(caption)}}}")
     out.append(r"\end{table}")
     return "\n".join(out) + "\n"
 
 
-def export_table(table: pd.DataFrame, path: str | Path) -> Path:
-    """Write ``table`` as Markdown (.md), LaTeX (.tex) or CSV (.csv), chosen by the suffix."""
+def export_table(table: pd.DataFrame, path: str | Path, *, notes: Sequence[str] = ()) -> Path:
+    """Write ``table`` as Markdown (.md), LaTeX (.tex) or CSV (.csv), chosen by the suffix.
+
+    ``notes`` go under the Markdown and LaTeX tables; a CSV holds the numbers only."""
     from .._io import atomic_path, safe_csv_cells, write_text
 
     p = Path(path)
     suffix = p.suffix.lower()
     if suffix == ".md":
-        write_text(p, to_markdown(table))
+        write_text(p, to_markdown(table, notes=notes))
     elif suffix == ".tex":
-        write_text(p, to_latex(table))
+        write_text(p, to_latex(table, notes=notes))
     elif suffix == ".csv":
         with atomic_path(p) as tmp:
             safe_csv_cells(table).to_csv(tmp, index=False)

@@ -64,16 +64,20 @@ def _check_exports(paths: list[Path], inputs: list) -> None:
         check_output(p, what="--export", inputs=inputs)
 
 
-def _export(table_long, table, paths: list[Path]) -> None:
+def _export(table_long, table, paths: list[Path], notes: dict | None = None) -> None:
+    """Write the printed table to each path; Markdown/LaTeX carry the excluded-groups notes."""
     from ..benchmark import export_table, summary_table
 
+    several = len(table[["dataset", "sensitive"]].drop_duplicates()) > 1 if len(table) else False
+    lines = [f"{ds} · {sens}: {note}" if several else note
+             for (ds, sens), note in (notes or {}).items() if note]
     for p in paths:
         if p.suffix.lower() == ".csv":
             numeric = summary_table(table_long, table.attrs.get("metrics", ["utility", "fairness"]),
                                     numeric=True)
             export_table(numeric, p)
         else:
-            export_table(table, p)
+            export_table(table, p, notes=lines)
         console.print(f"wrote {p}")
 
 
@@ -127,8 +131,9 @@ def benchmark(
     long = aggregate(load_results(db, run.keys))
     table = summary_table(long, config.metrics)
     table.attrs["metrics"] = config.metrics
-    _print_table(table, config.name, _excluded_notes(db))
-    _export(long, table, export)
+    notes = _excluded_notes(db)
+    _print_table(table, config.name, notes)
+    _export(long, table, export, notes)
     _print_failures(run.failures, run.n_cells, db)
 
 

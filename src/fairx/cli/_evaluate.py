@@ -54,6 +54,7 @@ def register(app: typer.Typer) -> None:
         max_rows: int = opt("max_rows"),
         quality: bool = opt("quality", True),
         seed: int = opt("seed", 0),
+        min_group_size: int = opt("min_group_size", 30),
         threads: int = typer.Option(1, "--threads", metavar="INT",
                                     help="BLAS/OpenMP/torch threads (0 = library defaults); 1 avoids "
                                          "oversubscription on shared machines."),
@@ -72,7 +73,8 @@ def register(app: typer.Typer) -> None:
         test_frame = _read_raw(test, encoding) if test else None
         result = evaluate(real_ds, synth, test=test_frame, classifier=classifier, seed=seed,
                           use_sensitive=use_sensitive, quality=quality, embedding=embedding,
-                          max_rows=max_rows, n_threads=threads or None)
+                          max_rows=max_rows, min_group_size=min_group_size,
+                          n_threads=threads or None)
         settings = result.attrs["settings"]
         titles = {"fairness": "Fairness (TSTR predictions on the real test rows)",
                   "utility": f"Utility (TSTR, classifier {classifier})",

@@ -37,14 +37,12 @@ from sklearn.base import clone
 from ..data import TabularDataset, train_test_split
 from ..metrics import (
     data_parity,
-    fairness_metrics,
     fit_downstream,
     ftu,
     group_table,
     prediction_metrics,
     synthetic_quality,
 )
-from ..metrics._fairness import FAIRNESS_KEYS
 from ..models import FairMethod, get
 from ..models.persist import _jsonable
 from ..models.presets import preset_params
@@ -205,7 +203,6 @@ def evaluate_method(
     sens = test.sensitive_frame
     pm = prediction_metrics(y_true, y_pred, y_score=None if y_score is None else np.asarray(y_score),
                             sensitive_features=sens, min_group_size=min_group_size)
-    pm.update(headline_fairness(y_true, y_pred, sens, min_group_size))
     metrics = {**pm, **metrics}
     for key in ("n_groups_merged",):
         if hasattr(est, key + "_"):
@@ -218,25 +215,6 @@ def evaluate_method(
                         seed=int(seed), metrics={k: float(v) for k, v in metrics.items()},
                         group_table=table, synthetic=synthetic,
                         params=_jsonable(est.get_params(deep=False)))
-
-
-def headline_fairness(y_true: Any, y_pred: Any, sensitive: pd.DataFrame,
-                      min_group_size: int) -> dict[str, float]:
-    """The headline fairness metrics of an intersection over its groups with at least
-    ``min_group_size`` rows, plus ``<metric>_all`` (every group) and ``n_groups_excluded``.
-
-    Returns an empty dict for a single sensitive column (every group counts there).
-    """
-    if sensitive.shape[1] < 2:
-        return {}
-    every = fairness_metrics(y_true, y_pred, sensitive_features=sensitive)
-    kept = fairness_metrics(y_true, y_pred, sensitive_features=sensitive,
-                            min_group_size=min_group_size, exclude_small=True)
-    sizes = sensitive.astype(str).value_counts()
-    out = {k: kept[k] for k in FAIRNESS_KEYS}
-    out.update({f"{k}_all": every[k] for k in FAIRNESS_KEYS})
-    out["n_groups_excluded"] = float((sizes < min_group_size).sum())
-    return out
 
 
 def summarize(results: list[MethodResult] | pd.DataFrame,

@@ -18,7 +18,10 @@ from ._fairness import (
     fairness_metrics,
     fpr_gap,
     ftu,
+    group_sizes,
     group_table,
+    headline_fairness,
+    small_groups,
     summarise_rates,
     worst_pair,
 )
@@ -61,7 +64,8 @@ __all__ = [
     "alpha_precision_score", "authenticity_score", "beta_recall_score", "bootstrap_ci", "c2st_auc",
     "check_schema", "column_fidelity", "correlation_similarity", "cramers_v", "cross_pass",
     "data_parity", "default_threads", "dpd", "dpr", "eod", "eop_diff", "eop_ratio", "eor", "evaluate",
-    "fairness_by_attribute", "fairness_metrics", "fit_downstream", "fpr_gap", "ftu", "group_table",
+    "fairness_by_attribute", "fairness_metrics", "fit_downstream", "fpr_gap", "ftu", "group_sizes",
+    "group_table", "headline_fairness", "small_groups",
     "knn", "knn_self", "pair_distances", "prdc_scores", "prediction_metrics", "summarise_rates",
     "synthetic_quality", "thread_limit", "utility_protocol", "worst_pair",
 ]

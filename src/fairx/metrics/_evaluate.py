@@ -25,7 +25,7 @@ import pandas as pd
 
 from ..data import DatasetError, TabularDataset, train_test_split
 from ..progress import uses_verbosity
-from ._fairness import UNDEFINED_RULES, data_parity, ftu
+from ._fairness import UNDEFINED_RULES, data_parity, ftu, small_groups
 from ._info import METRIC_INFO
 from ._quality import synthetic_quality
 from ._threads import thread_limit
@@ -173,6 +173,19 @@ def _check_size(synth: TabularDataset, min_group_size: int) -> list[str]:
     return notes
 
 
+def _excluded_groups_note(test: TabularDataset, min_group_size: int) -> list[str]:
+    """Name the intersection groups the headline fairness leaves out, with their test rows."""
+    if len(test.sensitive) < 2:
+        return []
+    small = small_groups(test.sensitive_frame, min_group_size)
+    if small.empty:
+        return []
+    items = ", ".join(f"{group} ({size})" for group, size in small.items())
+    return [f"intersection groups under {min_group_size} test rows are left out of the headline "
+            f"fairness metrics (the *_all metrics count them; --min-group-size changes the "
+            f"threshold): {items}"]
+
+
 def _real_dataset(real: TabularDataset | pd.DataFrame, target: str | None, sensitive: Any,
                   positive_label: Any) -> TabularDataset:
     if isinstance(real, TabularDataset):
@@ -262,6 +275,7 @@ def _evaluate(real, synthetic, *, test, target, sensitive, positive_label, class
         holdout = None
         split = f"real table split {1 - test_size:.0%}/{test_size:.0%} (stratified, seed {seed})"
         notes.append("dcr_share needs real rows unseen by the generator (--test); reported as NaN")
+    notes += _excluded_groups_note(test_ds, min_group_size)
     rows: list[tuple[str, str, float]] = []
 
     def add(group: str | None, values: dict[str, float]) -> None:

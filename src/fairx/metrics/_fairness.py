@@ -4,7 +4,9 @@ One per-group rates table (:func:`group_table`, built with fairlearn's ``MetricF
 ``selection_rate`` / ``true_positive_rate`` / ``false_positive_rate``); every metric is a thin
 function over one block of that table. Several sensitive columns give one block per column plus
 one for their intersection (values joined with ``"|"``, as ``TabularDataset.s``); the headline
-metrics use the intersection. Groups smaller than ``min_group_size`` are kept and flagged.
+metrics use the intersection. Groups smaller than ``min_group_size`` are kept and flagged in the
+group table; :func:`headline_fairness` (what evaluations report) leaves them out of an
+intersection's headline and keeps the every-group values as ``<metric>_all``.
 """
 
 from __future__ import annotations
@@ -84,7 +86,7 @@ def _blocks(sensitive_features: Any, n: int) -> list[tuple[str, np.ndarray]]:
     return cols
 
 
-def _headline(sensitive_features: Any, n: int) -> tuple[str, np.ndarray]:
+def _headline(sensitive_features: Any, n: int | None) -> tuple[str, np.ndarray]:
     return _blocks(sensitive_features, n)[-1]
 
 
@@ -218,6 +220,48 @@ def fairness_metrics(
     if exclude_small:
         block = block[block["size"] >= min_group_size]
     return summarise_rates(block, undefined)
+
+
+def headline_fairness(
+    y_true: Any, y_pred: Any, *, sensitive_features: Any, min_group_size: int = 30,
+    undefined: str = "exclude",
+) -> dict[str, float]:
+    """The headline fairness metrics, with the small-group rule for intersections.
+
+    One sensitive column: :func:`fairness_metrics` over every group (as fairlearn). Several
+    columns: the metrics over the intersection groups with at least ``min_group_size`` rows
+    (groups of 1–3 rows would otherwise decide dpr/eor alone), plus ``<metric>_all`` over every
+    group and ``n_groups_excluded``. When fewer than two groups are that large, the headline is
+    the all-groups value (nothing else is defined) and ``n_groups_excluded`` still counts them.
+    """
+    n = len(np.asarray(y_true))
+    every = fairness_metrics(y_true, y_pred, sensitive_features=sensitive_features,
+                             undefined=undefined)
+    if len(sensitive_columns(sensitive_features, n)) < 2:
+        return every
+    sizes = group_sizes(sensitive_features, n)
+    kept = every
+    if int((sizes >= min_group_size).sum()) >= 2:
+        kept = fairness_metrics(y_true, y_pred, sensitive_features=sensitive_features,
+                                min_group_size=min_group_size, exclude_small=True,
+                                undefined=undefined)
+    out = dict(kept)
+    out.update({f"{k}_all": every[k] for k in FAIRNESS_KEYS})
+    out["n_groups_excluded"] = float((sizes < min_group_size).sum())
+    return out
+
+
+def group_sizes(sensitive_features: Any, n: int | None = None) -> pd.Series:
+    """Rows per headline group (the intersection of several columns), largest first."""
+    _, groups = _headline(sensitive_features, n)
+    return pd.Series(groups).value_counts()
+
+
+def small_groups(sensitive_features: Any, min_group_size: int) -> pd.Series:
+    """The headline groups with fewer than ``min_group_size`` rows and their sizes (smallest
+    first): the groups :func:`headline_fairness` leaves out of an intersection's headline."""
+    sizes = group_sizes(sensitive_features)
+    return sizes[sizes < min_group_size].sort_values(kind="stable")
 
 
 def fairness_by_attribute(

@@ -82,6 +82,14 @@ _ROWS: list[tuple[str, MetricGroup, Direction, tuple[float, float], str, float |
      0.5),
 ]
 
+# intersections: the headline leaves groups under min_group_size rows out; *_all counts every group
+_ROWS += [(f"{name}_all", "fairness", direction, rng, f"{name} over every intersection group, "
+           "however small (the headline leaves groups under min_group_size rows out)", None)
+          for name, group, direction, rng, _, _ in list(_ROWS)
+          if group == "fairness" and name not in ("ftu", "undefined_rate_groups")]
+_ROWS.append(("n_groups_excluded", "fairness", "lower", (0, float("inf")),
+              "intersection groups under min_group_size test rows, left out of the headline", None))
+
 METRIC_INFO: dict[str, MetricInfo] = {
     name: MetricInfo(name, group, direction, rng, desc, target)
     for name, group, direction, rng, desc, target in _ROWS

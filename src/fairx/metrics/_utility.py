@@ -18,7 +18,7 @@ from sklearn.metrics import (
 )
 
 from ..data import DatasetError, TabularDataset, train_test_split
-from ._fairness import _binary, fairness_metrics, ftu
+from ._fairness import _binary, ftu, headline_fairness
 
 logger = logging.getLogger(__name__)
 
@@ -157,7 +157,10 @@ def prediction_metrics(
 
     accuracy, balanced_accuracy, precision, recall, f1, auroc (from ``y_score`` probabilities;
     NaN without them or with one class in ``y_true``) and the §6 fairness metrics with the flag
-    ``undefined_rate_groups`` (``undefined``: see :func:`~fairx.metrics.summarise_rates`).
+    ``undefined_rate_groups`` (``undefined``: see :func:`~fairx.metrics.summarise_rates`). With
+    several sensitive columns the fairness metrics leave intersection groups under
+    ``min_group_size`` rows out and add ``<metric>_all`` and ``n_groups_excluded``
+    (:func:`~fairx.metrics.headline_fairness`).
     """
     yt, yp = _binary(y_true, "y_true"), _binary(y_pred, "y_pred")
     if len(yt) != len(yp):
@@ -172,8 +175,8 @@ def prediction_metrics(
     }
     if y_score is not None and len(np.unique(yt)) > 1:
         out["auroc"] = float(roc_auc_score(yt, np.asarray(y_score, dtype=float)))
-    out.update(fairness_metrics(yt, yp, sensitive_features=sensitive_features, min_group_size=min_group_size,
-                                undefined=undefined))
+    out.update(headline_fairness(yt, yp, sensitive_features=sensitive_features,
+                                 min_group_size=min_group_size, undefined=undefined))
     return out
 
 

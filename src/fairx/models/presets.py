@@ -65,7 +65,9 @@ def preset_params(owner: Any, preset: str | None, *, what: str | None = None) ->
     ----------
     owner : a method class (or instance) with a ``presets`` table, or the table itself.
     preset : ``None`` (no overrides), or a name of the table. ``"default"`` is always allowed
-        (no overrides when the table lacks it).
+        (no overrides when the table lacks it); a method without any preset (nothing to size,
+        e.g. ``unmitigated``) takes every standard name (:data:`PRESET_NAMES`) as its defaults,
+        so one ``--preset fast`` can serve several methods.
     what : how to name ``owner`` in the error message (default: its class name).
 
     Returns
@@ -87,8 +89,8 @@ def preset_params(owner: Any, preset: str | None, *, what: str | None = None) ->
         cls = owner if isinstance(owner, type) else type(owner)
         table, name = getattr(cls, "presets", {}), what or cls.__name__
     if preset not in table:
-        if preset == "default":
-            return {}
+        if preset == "default" or (not table and preset in PRESET_NAMES):
+            return {}  # nothing to size (no training budget): every standard name means defaults
         allowed = sorted(set(table) | {"default"})
         raise UnknownPresetError(f"{name} has no preset {preset!r}; presets: {allowed}")
     return {k: clone(v) if hasattr(v, "get_params") else v for k, v in table[preset].items()}
