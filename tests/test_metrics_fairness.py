@@ -209,7 +209,11 @@ def test_metric_info_covers_the_contract():
              "beta_recall", "authenticity", "prdc_precision", "prdc_recall", "density", "coverage",
              "ks_complement", "tv_complement", "column_fidelity", "correlation_similarity", "c2st_auc",
              "detection_score", "dcr_share"]
+    # intersections: the every-group values of the ratio/difference metrics and the count
+    names += [f"{m}_all" for m in ("dpr", "dpd", "eor", "eod", "eop_ratio", "eop_diff", "fpr_gap")]
+    names += ["n_groups_excluded"]
     assert sorted(METRIC_INFO) == sorted(names)
+    assert METRIC_INFO["eod_all"].direction == "lower" and METRIC_INFO["dpr_all"].group == "fairness"
     assert METRIC_INFO["dcr_share"].target == 0.5 and METRIC_INFO["dcr_share"].direction == "target"
     assert METRIC_INFO["dpd"].better(0.1, 0.2) and METRIC_INFO["dpr"].better(0.9, 0.5)
     assert METRIC_INFO["c2st_auc"].better(0.55, 0.3)
