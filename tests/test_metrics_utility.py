@@ -133,3 +133,24 @@ def test_categorical_integer_columns():
     ds = TabularDataset.from_frame(frame, target="y", sensitive="s", categorical=["code"])
     train, test = train_test_split(ds, seed=0)
     assert utility_protocol(train, test)["auroc"] > 0.8
+
+
+def test_hgb_reads_categories_natively_and_copes_with_many_levels():
+    """The hgb pipeline splits on category codes (no one-hot); a column with more levels than
+    HistGradientBoosting can bin (> 255) is kept as ordered codes instead of failing, and the
+    label planted in one category is learned either way."""
+    rng = np.random.default_rng(0)
+    n = 3000
+    few = rng.choice(list("abcdef"), n)
+    many = np.array([f"id{v}" for v in rng.integers(0, 400, n)], dtype=object)
+    y = ((few == "c") | (rng.random(n) < 0.1)).astype(int)
+    frame = pd.DataFrame({"few": few, "many": many, "x": rng.normal(size=n),
+                          "s": rng.choice(["p", "q"], n), "y": y})
+    ds = TabularDataset.from_frame(frame, target="y", sensitive="s", positive_label=1)
+    train, test = train_test_split(ds, seed=0)
+    model = fit_downstream(train, seed=0)
+    hgb = model.estimator.named_steps["model"]
+    assert list(hgb.categorical_features) == [True, False, False]  # few, many, x
+    # the Bayes score is the indicator of category "c" (the 10 % label noise is independent)
+    bayes = roc_auc_score(test.y, (test.frame["few"] == "c").astype(float))
+    assert roc_auc_score(test.y, model.predict_proba(test)) == pytest.approx(bayes, abs=0.02)

@@ -27,17 +27,39 @@ Mode = Literal["TRTR", "TSTR", "TSTS"]
 MODES = ("TRTR", "TSTR", "TSTS")
 
 
-def _make_estimator(classifier: str, *, seed: int, categorical: list[str], numerical: list[str]) -> Any:
-    """A pipeline: one-hot (unknown categories ignored) + scaling where the model needs it."""
+#: HistGradientBoosting bins a native categorical feature by its codes: at most 255 categories
+_HGB_MAX_CATEGORIES = 255
+
+
+def _make_estimator(classifier: str, *, seed: int, categorical: list[str], numerical: list[str],
+                    cardinality: dict[str, int] | None = None) -> Any:
+    """A pipeline: categoricals one-hot (unknown categories ignored) + scaling where the model
+    needs it; for ``hgb`` categoricals as native categorical codes instead.
+
+    Why native codes for ``hgb``: one-hot columns (≈ 100 on Adult) make every boosting
+    iteration bin and scan them; native categorical splits are scikit-learn's recommended
+    encoding for this model, ≈ 3× less CPU per fit on Adult with the same AUROC (0.9276 vs
+    0.9278, seed 0; ``benchmarks/bench_metrics.py``). Columns with more than 255 categories
+    (``cardinality``, counted on the training rows) keep their codes as ordered numbers.
+    Unknown categories at prediction time are missing values.
+    """
     from sklearn.compose import ColumnTransformer
     from sklearn.pipeline import Pipeline
-    from sklearn.preprocessing import OneHotEncoder, StandardScaler
+    from sklearn.preprocessing import OneHotEncoder, OrdinalEncoder, StandardScaler
 
     if classifier == "hgb":
         from sklearn.ensemble import HistGradientBoostingClassifier
 
-        model: Any = HistGradientBoostingClassifier(random_state=seed)
-        num: Any = "passthrough"
+        sizes = cardinality or {}
+        native = [sizes.get(c, 0) <= _HGB_MAX_CATEGORIES for c in categorical]
+        mask = np.array(native + [False] * len(numerical), dtype=bool)
+        model: Any = HistGradientBoostingClassifier(
+            random_state=seed, categorical_features=mask if mask.any() else None)
+        codes = OrdinalEncoder(handle_unknown="use_encoded_value", unknown_value=np.nan,
+                               dtype=np.float64)
+        columns = ColumnTransformer([("cat", codes, categorical), ("num", "passthrough", numerical)],
+                                    remainder="drop")
+        return Pipeline([("columns", columns), ("model", model)])
     elif classifier == "logreg":
         from sklearn.linear_model import LogisticRegression
 
@@ -141,7 +163,9 @@ def fit_downstream(
         return DownstreamModel(estimator=None, feature_names=features, categorical=categorical,
                                uses_sensitive=use_sensitive, classifier=classifier,
                                constant_proba=float(y[0]))
-    estimator = _make_estimator(classifier, seed=seed, categorical=categorical, numerical=numerical)
+    cardinality = {c: int(train.frame[c].nunique(dropna=False)) for c in categorical}
+    estimator = _make_estimator(classifier, seed=seed, categorical=categorical, numerical=numerical,
+                                cardinality=cardinality)
     model = DownstreamModel(estimator=estimator, feature_names=features, categorical=categorical,
                             uses_sensitive=use_sensitive, classifier=classifier)
     fit_params = {} if sample_weight is None else {"model__sample_weight": sample_weight}
