@@ -84,21 +84,6 @@ def run(
         console.print(f"saved the model to {save}", highlight=False)
 
 
-def _student_steps(epochs: int | None, preset: str | None) -> int | None:
-    """``--epochs`` (passes over the teacher-made latent pool) as the image student's optimiser
-    steps: one pass is ``chain_samples // batch`` steps (batch 256, as in the student)."""
-    if epochs is None:
-        return None
-    if epochs < 1:
-        raise ValueError(f"--epochs {epochs}: give a positive number of passes")
-    from ..models.fair_latent.images import ImageFair4Free
-    from ..models.presets import preset_params
-
-    pool = {**ImageFair4Free().get_params(),
-            **preset_params(ImageFair4Free, preset)}["chain_samples"]
-    return epochs * max(pool // min(256, pool), 1)
-
-
 def load_image_generator(model_dir: Path):
     """A saved image generator, or a clear error (missing folder, tabular or non-generator)."""
     from ..models import FairGenerator
@@ -178,16 +163,20 @@ def distill(
 ) -> None:
     """Distil an image Fair4Free student from a saved teacher, without any training images."""
     from .._io import check_output_dir
-    from ..models.fair_latent.images import ImageFair4Free, ImageFairVAE
+    from ..models.fair_latent.fair4free import Fair4Free
+    from ..models.fair_latent.fair_vae import FairVAE
 
     check_output_dir(output, what="--output")
+    if epochs is not None and epochs < 1:
+        raise ValueError(f"--epochs {epochs}: give a positive number of passes")
     teacher = load_image_generator(teacher_dir)
-    if type(teacher) is not ImageFairVAE:
+    if not isinstance(teacher, FairVAE):
         raise ValueError(f"{teacher_dir} holds a {type(teacher).__name__}; 'fairx images distill'"
                          " needs a saved image fair VAE (fairx images run --model fairdisco "
                          "--save-model DIR)")
-    student = ImageFair4Free.distill(teacher, chain_steps=k, distill_steps=_student_steps(epochs, preset),
-                                     random_state=seed, preset=preset)
+    # --epochs: passes over the teacher-made latents (distill_epochs, as on tables)
+    student = Fair4Free.distill(teacher, chain_steps=k, distill_epochs=epochs, random_state=seed,
+                                preset=preset)
     student.save(output)
     console.print(f"distilled an image Fair4Free student (k = {student.chain_steps_}; parameters: teacher "
                   f"{student.n_parameters_teacher_:,}, student {student.n_parameters_student_:,})"

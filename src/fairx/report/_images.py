@@ -88,7 +88,7 @@ def save_group_grid(ds: ImageDataset, path: str | Path, *, per_group: int = 8, s
 def save_counterfactual_grid(images: np.ndarray, groups: Sequence[str], path: str | Path, *,
                              title: str | None = None) -> Path:
     """Counterfactual swaps ``(n, G, C, H, W)`` (same z, every s): one row per z, one column per
-    group (see ``ImageFairVAE.counterfactuals``)."""
+    group (see ``FairVAE.counterfactuals``)."""
     images = np.asarray(images)
     if images.ndim != 5 or images.shape[1] != len(groups):
         raise ValueError(f"expected (n, {len(groups)}, C, H, W) images, got {images.shape}")
