@@ -6,12 +6,14 @@ The std is the sample standard deviation (``ddof=1``; undefined, shown as blank,
 
 from __future__ import annotations
 
+import html
 from collections.abc import Sequence
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 
+from .._io import atomic_path, safe_csv_cells, write_text
 from ._metric_names import COUNT_METRICS, expand_metrics, metric_group
 from ._spec import STAGE_ORDER
 
@@ -196,7 +198,6 @@ def excluded_note(excluded: pd.DataFrame, min_group_size: int) -> str:
 # ---------------------------------------------------------------------------- export
 def to_markdown(table: pd.DataFrame) -> str:
     """A GitHub-flavoured Markdown table (pipes and HTML in cells escaped)."""
-    import html
 
     cols = [str(c) for c in table.columns]
 
@@ -241,7 +242,6 @@ def to_latex(table: pd.DataFrame, *, caption: str | None = None) -> str:
 
 def export_table(table: pd.DataFrame, path: str | Path) -> Path:
     """Write ``table`` as Markdown (.md), LaTeX (.tex) or CSV (.csv), chosen by the suffix."""
-    from .._io import atomic_path, safe_csv_cells, write_text
 
     p = Path(path)
     suffix = p.suffix.lower()

@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Any, Literal
 
 import pandas as pd
+from joblib import Parallel, delayed
 
 from ..progress import progress as progress_bar
 from ..progress import verbosity
@@ -50,7 +51,6 @@ def _iter_local(cells: list[Cell], cell_fn: CellFn | None, n_jobs: int) -> Itera
         for cell in cells:  # in-process: no worker start-up, torch threads left as they are
             yield execute_cell(cell, cell_fn, None)
         return
-    from joblib import Parallel, delayed
 
     threads = _torch_threads(n_jobs)
     parallel = Parallel(n_jobs=n_jobs, backend="loky", return_as="generator_unordered")

@@ -8,12 +8,18 @@ from __future__ import annotations
 
 import difflib
 import hashlib
+import importlib
+import inspect
 import json
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import yaml
+
+from ..data import _files
+from ._metric_names import known_metrics
 
 FILE_SUFFIXES = (".csv", ".txt", ".tsv", ".parquet", ".pq")
 SEED_MAX = 2**32 - 1  # numpy / scikit-learn seeds: 0 .. 2**32 - 1
@@ -71,7 +77,6 @@ class DatasetSpec:
         if ds.name != self.name:
             ds = ds.replace(name=self.name)
         if self.max_rows is not None and len(ds) > self.max_rows:
-            import numpy as np
 
             rows = np.sort(np.random.default_rng(0).choice(len(ds), self.max_rows, replace=False))
             ds = ds.subset(rows)
@@ -285,12 +290,9 @@ def _check_file(ctx: _Ctx, file: str, name: str, path: tuple) -> None:
 def _check_options(ctx: _Ctx, options: dict[str, Any], name: str, file: str | None,
                    path: tuple) -> None:
     """Loader options must be parameters the loader (built-in) or the file reader accepts."""
-    import importlib
-    import inspect
 
     fixed = {"sensitive", "target", "positive_label", "categorical", "numerical", "name", "path"}
     if file is not None:
-        from ..data import _files
 
         reader = (_files.load_parquet if Path(file).suffix.lower() in (".parquet", ".pq")
                   else _files.load_csv)
@@ -420,7 +422,6 @@ def parse_spec(data: Any, *, marks: dict[tuple, int] | None = None, source: str 
         raise ctx.error(("protocol", "sample_rows"), "sample_rows must be >= 0")
     metrics_raw = top.get("metrics", ["utility", "fairness"])
     metrics = ctx.str_list(metrics_raw, ("metrics",))
-    from ._metric_names import known_metrics
 
     known = set(known_metrics())
     for i, m in enumerate(metrics):

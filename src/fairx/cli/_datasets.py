@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+import pandas as pd
 import typer
 
 from ._common import console, print_frame, user_errors
@@ -152,7 +153,6 @@ def where() -> None:
 
 
 def _print_dataset(ds) -> None:
-    import pandas as pd
 
     meta = ds.meta
     console.print(f"[bold]{ds.name}[/]: {len(ds):,} rows, {ds.frame.shape[1]} columns", highlight=False)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import platform
 import sys
 from importlib import metadata
@@ -39,7 +40,6 @@ def _torch_line() -> str:
 
 
 def _cache_lines() -> list[str]:
-    import os
 
     from ..data import available_datasets, data_home, dataset_info
 

@@ -9,13 +9,14 @@ from typing import Any, Literal
 
 import typer
 
+from .._io import check_output, write_text
+from ..data._files import read_frame
 from ._common import console, print_frame, user_errors
 from ._options import Classifier, opt
 
 
 def _read_raw(path: str, encoding: str | None = None) -> Any:
     """A file as a raw DataFrame (no schema inference): the one reader of every table."""
-    from ..data._files import read_frame
 
     return read_frame(path, encoding=encoding)
 
@@ -62,7 +63,6 @@ def register(app: typer.Typer) -> None:
         encoding: str = opt("encoding"),
     ) -> None:
         """Fairness, utility (TSTR vs TRTR reference) and quality of a synthetic table."""
-        from .._io import check_output, write_text
         from ..metrics import METRIC_INFO, evaluate
 
         if json_out:

@@ -12,8 +12,13 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import numpy as np
+import pandas as pd
 import typer
 
+from .._io import atomic_path, check_output, check_output_dir
+from ..metrics._images import label_group_dependence
+from ..report._images import save_group_grid, write_image_experiment
 from ._common import console, print_frame, user_errors
 from ._options import Preset, count, opt
 from ._options import output as output_opt
@@ -54,14 +59,12 @@ def run(
 ) -> None:
     """Train a fair image generator on a biased set; compare TSTR on a colour-debiased test set
     with a CNN trained on the real biased set."""
-    from .._io import check_output_dir
 
     for folder, what in ((out, "--out"), (save, "--save")):  # before any training
         if folder is not None:
             check_output_dir(folder, what=what)
 
     from ..evaluation.images import evaluate_image_method
-    from ..report._images import write_image_experiment
 
     params = {k: v for k, v in (("epochs", epochs), ("beta", beta)) if v is not None}
     exp = evaluate_image_method(dataset=dataset, model=model, bias=bias, sd=sd, preset=preset,
@@ -70,7 +73,6 @@ def run(
     result = exp.result
     if out is not None:
         result["files"] = [str(p) for p in write_image_experiment(exp, out)]
-    import pandas as pd
 
     cols = ["train_on", "accuracy", "balanced_accuracy", "dpr", "eor", "normalized_mi",
             "pixel_colour_nmi", "seconds"]
@@ -100,7 +102,6 @@ def load_image_generator(model_dir: Path):
 
 def check_image_output(out: Path) -> Path:
     """An image output must be a writable ``.npz`` or ``.png`` file (checked before sampling)."""
-    from .._io import check_output
 
     out = Path(out)
     if out.suffix.lower() not in (".npz", ".png"):
@@ -113,15 +114,12 @@ def write_images(ds, out: Path) -> list[Path]:
     """Write generated images: ``.npz`` (arrays ``images`` (N, C, H, W) float32 in [0, 1], ``y``,
     ``s``, and the names ``classes``, ``groups``, ``target``, ``sensitive``) or ``.png`` (a grid
     with one row per group)."""
-    import numpy as np
 
     out = check_image_output(out)
     suffix = out.suffix.lower()
     if suffix == ".png":
-        from ..report._images import save_group_grid
 
         return [save_group_grid(ds, out, title=f"{ds.name}: samples by {ds.sensitive}")]
-    from .._io import atomic_path
 
     with atomic_path(out) as tmp:
         np.savez_compressed(tmp, images=ds.to_numpy(), y=ds.y, s=ds.s,
@@ -162,7 +160,6 @@ def distill(
     epochs: int = opt("epochs"),
 ) -> None:
     """Distil an image Fair4Free student from a saved teacher, without any training images."""
-    from .._io import check_output_dir
     from ..models.fair_latent.fair4free import Fair4Free
     from ..models.fair_latent.fair_vae import FairVAE
 
@@ -194,8 +191,6 @@ def show(
 ) -> None:
     """Summarise an image dataset (group × class counts) and save a grid per group."""
     from ..data import load_dataset
-    from ..metrics._images import label_group_dependence
-    from ..report._images import save_group_grid
 
     opts = {} if dataset == "celeba" else {"bias": bias, "sd": sd}
     ds = load_dataset(dataset, n=n, **opts)

@@ -5,8 +5,11 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
+import pandas as pd
 import typer
 
+from .._io import atomic_path, check_output, check_output_dir, safe_csv_cells
+from ..benchmark._aggregate import excluded_groups, excluded_note
 from ._common import bytes_per_row, check_rows_fit, console, print_frame, user_errors
 from ._options import Classifier, Preset, count, opt
 from ._options import output as output_opt
@@ -86,7 +89,6 @@ def run(
     encoding: str = opt("encoding"),
 ) -> None:
     """Evaluate methods over seeds and print mean ± std (std over seeds; n = seeds)."""
-    from .._io import atomic_path, check_output, safe_csv_cells
     from ..data import train_test_split
     from ..evaluation.protocol import evaluate_method, mean_std_table, summarize
     from ..models.registry import entry
@@ -120,7 +122,6 @@ def run(
                 fixed=["method", "stage", "n"])
     _print_excluded(results, ds, min_group_size)
     if output is not None:
-        import pandas as pd
 
         with atomic_path(output) as tmp:
             rows = pd.concat([r.to_frame() for r in results], ignore_index=True)
@@ -130,9 +131,7 @@ def run(
 
 def _print_excluded(results: list, ds: Any, min_group_size: int) -> None:
     """Under the table: the intersection groups left out of the headline, sizes per seed."""
-    import pandas as pd
 
-    from ..benchmark._aggregate import excluded_groups, excluded_note
 
     groups = pd.concat([r.group_table.assign(dataset=ds.name, sensitive="+".join(ds.sensitive),
                                              method=r.method, seed=r.seed)
@@ -165,7 +164,6 @@ def generate(
     encoding: str = opt("encoding"),
 ) -> None:
     """Train a generator on DATA and write N synthetic rows, or sample a saved one (--model-dir)."""
-    from .._io import atomic_path, check_output, check_output_dir
     from ..models import FairGenerator, get
     from ..models.persist import load_method
 

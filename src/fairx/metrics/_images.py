@@ -21,7 +21,9 @@ from typing import Any
 
 import numpy as np
 
-from ..data.images import ImageDataset
+from ..data.images import PALETTE, ImageDataset
+from ._neighbours import cross_pass, knn_self
+from ._threads import thread_limit
 
 logger = logging.getLogger(__name__)
 
@@ -161,7 +163,6 @@ def painted_colour(images: np.ndarray, palette: np.ndarray | None = None,
     of the stroke pixels (max channel > ``threshold``), scaled to max 1, nearest palette colour
     (scaled the same way; grey and white are then the same colour and share the first index).
     For generated images this is the colour they show, whatever s they were decoded with."""
-    from ..data.images import PALETTE
 
     pal = np.asarray(PALETTE if palette is None else palette, dtype=np.float32)
     pal = pal / pal.max(axis=1, keepdims=True)
@@ -224,7 +225,6 @@ def feature_quality(real_features: np.ndarray, synthetic_features: np.ndarray, *
     """PRDC (k = ``nearest_k``), α-precision, β-recall and authenticity of two feature matrices,
     computed with the tabular building blocks of :mod:`fairx.metrics` (same formulas as
     ``synthetic_quality``; ``embedding`` "oneclass" (Deep-SVDD Φ, seeded) or "naive")."""
-    from ._neighbours import cross_pass, knn_self
     from ._quality import (
         _embedding,
         _prdc_values,
@@ -232,7 +232,6 @@ def feature_quality(real_features: np.ndarray, synthetic_features: np.ndarray, *
         authenticity_score,
         beta_recall_score,
     )
-    from ._threads import thread_limit
 
     xr = np.asarray(real_features, dtype=np.float32)
     xs = np.asarray(synthetic_features, dtype=np.float32)

@@ -17,6 +17,7 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
+import yaml
 
 from .._io import atomic_path, write_text
 from ..benchmark import ResultStore, aggregate, summary_table
@@ -228,7 +229,6 @@ def build_report(db: str | Path, output: str | Path = "report.html", *,
 
 def _min_group_size(spec_text: str) -> int:
     """``protocol.min_group_size`` of the stored spec (30 when absent or unreadable)."""
-    import yaml
 
     try:
         data = yaml.safe_load(spec_text) or {}

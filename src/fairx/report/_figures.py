@@ -7,6 +7,9 @@ from typing import Any
 import numpy as np
 import pandas as pd
 from matplotlib.figure import Figure
+from threadpoolctl import threadpool_limits
+
+from ..benchmark._metric_names import metric_direction
 
 COLORS = ["#4c72b0", "#dd8452", "#55a868", "#c44e52", "#8172b3", "#937860", "#da8bc3",
           "#8c8c8c", "#ccb974", "#64b5cd"]
@@ -72,7 +75,6 @@ def quality_figure(agg: pd.DataFrame, metrics: list[str], title: str) -> Figure 
     """Grouped bars (one group per quality metric, one bar per generator, ±std over seeds) in two
     panels: metrics where higher is better, and target-valued metrics (e.g. C2ST AUC → 0.5,
     density → 1) with their target drawn as a dashed line."""
-    from ..benchmark._metric_names import metric_direction
 
     sub = agg[(agg["stage"] == "generator") & agg["metric"].isin(metrics)]
     if sub.empty:
@@ -148,7 +150,6 @@ def embedding_figure(real: pd.DataFrame, synthetic: dict[str, pd.DataFrame], sch
             Zr, Zs = pca.transform(Xr), pca.transform(Xs)
         else:
             from sklearn.manifold import TSNE
-            from threadpoolctl import threadpool_limits
 
             Xr_t, Xs_t = Xr[:tsne_rows], Xs[:tsne_rows]  # the samples are already random
             both = np.vstack([Xr_t, Xs_t])

@@ -12,7 +12,7 @@ from typing import Any
 
 import numpy as np
 
-from .._io import write_text
+from .._io import atomic_path, write_text
 from ..data.images import ImageDataset
 
 
@@ -59,7 +59,6 @@ def _save(arr: np.ndarray, path: str | Path, title: str | None, ylabels: Sequenc
     if title:
         ax.set_title(title, fontsize=9)
     fig.tight_layout()
-    from .._io import atomic_path
 
     with atomic_path(path) as tmp:
         fig.savefig(tmp, format="png", bbox_inches="tight")
