@@ -95,6 +95,7 @@ def _set_torch_threads(n_threads: int | None) -> None:
 
 def _dask_worker_threads() -> int | None:
     try:
+        # heavy (distributed): imported when used, so `import fairx` stays light
         from distributed import get_worker
 
         nthreads = get_worker().state.nthreads
@@ -178,6 +179,7 @@ def execute_cell(cell: Cell, cell_fn: CellFn | None = None, torch_threads: int |
 
 def _stage_of(name: str) -> str | None:
     try:
+        # heavy (sklearn): imported when used, so `import fairx` stays light
         from ..models.registry import entry
 
         return entry(name).stage
@@ -194,6 +196,7 @@ def _subsample(frame, n: int, seed: int):
 
 def run_cell(cell: Cell) -> dict[str, Any]:
     """The default cell: load, split, ``fairx.evaluation.protocol.evaluate_method``, keep what the store needs."""
+    # heavy (scipy, sklearn): imported when used, so `import fairx` stays light
     from ..data import train_test_split
     from ..evaluation.protocol import evaluate_method
 
@@ -220,6 +223,7 @@ def run_cell(cell: Cell) -> dict[str, Any]:
                           "rows": frame_to_json(_subsample(synthetic, p.sample_rows, cell.seed + 1))},
         }
     if p.explain and synthetic is not None:
+        # heavy (scipy): imported when used, so `import fairx` stays light
         from ..evaluation.explain import explain_frames, shap_available
 
         if not shap_available():

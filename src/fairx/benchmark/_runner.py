@@ -74,6 +74,7 @@ def _iter_dask(cells: list[Cell], cell_fn: CellFn | None, scheduler: Any) -> Ite
 
 def _dask_client(scheduler: Any) -> tuple[Any, bool]:
     try:
+        # heavy (distributed): imported when used, so `import fairx` stays light
         from distributed import Client
     except ImportError as exc:  # pragma: no cover - depends on the install
         raise ImportError('the Dask backend needs distributed: pip install "fairx[dask]"') from exc
@@ -94,6 +95,7 @@ def _dask_client(scheduler: Any) -> tuple[Any, bool]:
 
 def _dask_records(client: Any, own: bool, cells: list[Cell],
                   cell_fn: CellFn | None) -> Iterator[dict[str, Any]]:
+    # heavy (distributed): imported when used, so `import fairx` stays light
     from distributed import as_completed
 
     try:

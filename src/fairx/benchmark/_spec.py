@@ -61,6 +61,7 @@ class DatasetSpec:
 
     def load(self, sensitive: list[str]):
         """The dataset with the given sensitive attribute set (a ``TabularDataset``)."""
+        # heavy (scipy): imported when used, so `import fairx` stays light
         from ..data import DatasetError, load_dataset
 
         if self.path is None:
@@ -233,6 +234,7 @@ def _parse_dataset(ctx: _Ctx, raw: Any, path: tuple) -> DatasetSpec:
     if sens_raw is None:
         if file is not None:
             raise ctx.error(path, f"dataset {name!r} is a file: it needs 'sensitive'")
+        # heavy (scipy): imported when used, so `import fairx` stays light
         from ..data import dataset_info
 
         sensitive = [list(dataset_info(name).default_sensitive)]
@@ -245,6 +247,7 @@ def _parse_dataset(ctx: _Ctx, raw: Any, path: tuple) -> DatasetSpec:
         raise ctx.error(path + ("sensitive",),
                         "expected a column name or a list of attribute sets, e.g. [sex, [sex, race]]")
     if file is None:
+        # heavy (scipy): imported when used, so `import fairx` stays light
         from ..data import dataset_info
 
         info = dataset_info(name)
@@ -332,6 +335,7 @@ def _parse_method(ctx: _Ctx, raw: Any, path: tuple, validate_registry: bool) -> 
     if label is not None:
         label = str(label)
     if validate_registry:
+        # heavy (sklearn): imported when used, so `import fairx` stays light
         from ..models.presets import UnknownPresetError, preset_params
         from ..models.registry import entry, method_class, parameter_names
 

@@ -165,6 +165,7 @@ def explain(
     encoding: str = opt("encoding"),
 ) -> None:
     """SHAP importances of the downstream classifier on real data vs on the method's output."""
+    # heavy (scipy): imported when the command runs, so `fairx --help` stays fast
     from ..evaluation.explain import explain as run_explain
     from ..evaluation.explain import shap_available
 
@@ -199,6 +200,7 @@ def explain(
 
 def _load_any(dataset: str, sensitive: list[str] | None, target: str | None,
               encoding: str | None = None):
+    # heavy (scipy): imported when the command runs, so `fairx --help` stays fast
     from ..data import load_dataset, load_file
 
     p = Path(dataset)

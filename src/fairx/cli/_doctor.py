@@ -28,6 +28,7 @@ def _version(dist: str) -> str:
 
 def _torch_line() -> str:
     try:
+        # heavy (torch): imported when the command runs, so `fairx --help` stays fast
         import torch
     except ImportError:
         return "not installed (needed by the torch models: pip install -c constraints.txt -e .)"
@@ -41,6 +42,7 @@ def _torch_line() -> str:
 
 def _cache_lines() -> list[str]:
 
+    # heavy (scipy): imported when the command runs, so `fairx --help` stays fast
     from ..data import available_datasets, data_home, dataset_info
 
     home = data_home()

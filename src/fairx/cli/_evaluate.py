@@ -23,6 +23,7 @@ def _read_raw(path: str, encoding: str | None = None) -> Any:
 
 def _load_real(path: str, target: str, sensitive: list[str], positive_label: str | None,
                encoding: str | None = None) -> Any:
+    # heavy (scipy): imported when the command runs, so `fairx --help` stays fast
     from ..data import load_file
 
     return load_file(path, target=target, sensitive=sensitive, positive_label=positive_label,
@@ -63,6 +64,7 @@ def register(app: typer.Typer) -> None:
         encoding: str = opt("encoding"),
     ) -> None:
         """Fairness, utility (TSTR vs TRTR reference) and quality of a synthetic table."""
+        # heavy (scipy): imported when the command runs, so `fairx --help` stays fast
         from ..metrics import METRIC_INFO, evaluate
 
         if json_out:

@@ -19,7 +19,7 @@ import typer
 from .._io import atomic_path, check_output, check_output_dir
 from ..metrics._images import label_group_dependence
 from ..report._images import save_group_grid, write_image_experiment
-from ._common import console, print_frame, user_errors
+from ._common import bytes_per_row, check_rows_fit, console, print_frame, user_errors
 from ._options import Preset, count, opt
 from ._options import output as output_opt
 
@@ -64,6 +64,7 @@ def run(
         if folder is not None:
             check_output_dir(folder, what=what)
 
+    # heavy (scipy): imported when the command runs, so `fairx --help` stays fast
     from ..evaluation.images import evaluate_image_method
 
     params = {k: v for k, v in (("epochs", epochs), ("beta", beta)) if v is not None}
@@ -88,6 +89,7 @@ def run(
 
 def load_image_generator(model_dir: Path):
     """A saved image generator, or a clear error (missing folder, tabular or non-generator)."""
+    # heavy (sklearn): imported when the command runs, so `fairx --help` stays fast
     from ..models import FairGenerator
     from ..models.persist import load_method
 
@@ -137,7 +139,6 @@ def generate(
     seed: int = opt("seed", 0),
 ) -> None:
     """Sample a saved image generator (no data needed)."""
-    from ._common import bytes_per_row, check_rows_fit
 
     if n <= 0:
         raise ValueError(f"-n {n}: the number of images must be a positive integer")
@@ -160,6 +161,7 @@ def distill(
     epochs: int = opt("epochs"),
 ) -> None:
     """Distil an image Fair4Free student from a saved teacher, without any training images."""
+    # heavy (sklearn, scipy): imported when the command runs, so `fairx --help` stays fast
     from ..models.fair_latent.fair4free import Fair4Free
     from ..models.fair_latent.fair_vae import FairVAE
 
@@ -190,6 +192,7 @@ def show(
     out: Path = output_opt(Path("images_grid.png"), "PNG grid of images per group."),
 ) -> None:
     """Summarise an image dataset (group × class counts) and save a grid per group."""
+    # heavy (scipy): imported when the command runs, so `fairx --help` stays fast
     from ..data import load_dataset
 
     opts = {} if dataset == "celeba" else {"bias": bias, "sd": sd}

@@ -41,6 +41,7 @@ class ImageClassifier:
         self.device = device
 
     def _run(self, ds: ImageDataset, features: bool, batch_size: int = 512) -> np.ndarray:
+        # heavy (torch): imported when used, so `import fairx` stays light
         import torch
 
         if tuple(ds.shape) != self.shape:
@@ -64,6 +65,7 @@ class ImageClassifier:
 
 
 def _cnn(channels: int, n_classes: int) -> Any:
+    # heavy (torch): imported when used, so `import fairx` stays light
     from torch import nn
 
     return nn.Sequential(
@@ -77,6 +79,7 @@ def _cnn(channels: int, n_classes: int) -> Any:
 def fit_image_classifier(train: ImageDataset, *, epochs: int = 5, batch_size: int = 128,
                          lr: float = 1e-3, seed: int = 0, device: str = "auto") -> ImageClassifier:
     """Train the small downstream CNN on ``train`` (images → ``y``); seeded, s never used."""
+    # heavy (torch): imported when used, so `import fairx` stays light
     import torch
     import torch.nn.functional as F
 
@@ -115,6 +118,7 @@ def image_prediction_metrics(y_true: np.ndarray, y_pred: np.ndarray, s: np.ndarr
                              n_classes: int | None = None, min_group_size: int = 30
                              ) -> dict[str, float]:
     """accuracy, balanced_accuracy, dpr, eor of class predictions over the groups of ``s``."""
+    # heavy (sklearn): imported when used, so `import fairx` stays light
     from sklearn.metrics import balanced_accuracy_score
 
     y_true, y_pred, s = (np.asarray(a).astype(int) for a in (y_true, y_pred, s))
@@ -225,6 +229,7 @@ def feature_quality(real_features: np.ndarray, synthetic_features: np.ndarray, *
     """PRDC (k = ``nearest_k``), α-precision, β-recall and authenticity of two feature matrices,
     computed with the tabular building blocks of :mod:`fairx.metrics` (same formulas as
     ``synthetic_quality``; ``embedding`` "oneclass" (Deep-SVDD Φ, seeded) or "naive")."""
+    # heavy (scipy): imported when used, so `import fairx` stays light
     from ._quality import (
         _embedding,
         _prdc_values,

@@ -223,6 +223,7 @@ def correlation_similarity(real: TabularDataset, synthetic: TabularDataset) -> f
 def c2st_auc(real: TabularDataset, synthetic: TabularDataset, *, seed: int = 0, folds: int = 5) -> float:
     """Cross-validated AUC of a HistGradientBoosting classifier telling real (0) from
     synthetic (1) rows; categoricals as native categorical codes (real categories; unseen = missing)."""
+    # heavy (sklearn): imported when used, so `import fairx` stays light
     from sklearn.ensemble import HistGradientBoostingClassifier
     from sklearn.metrics import roc_auc_score
     from sklearn.model_selection import StratifiedKFold

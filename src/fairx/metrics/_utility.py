@@ -29,27 +29,32 @@ MODES = ("TRTR", "TSTR", "TSTS")
 
 def _make_estimator(classifier: str, *, seed: int, categorical: list[str], numerical: list[str]) -> Any:
     """A pipeline: one-hot (unknown categories ignored) + scaling where the model needs it."""
+    # heavy (sklearn): imported when used, so `import fairx` stays light
     from sklearn.compose import ColumnTransformer
     from sklearn.pipeline import Pipeline
     from sklearn.preprocessing import OneHotEncoder, StandardScaler
 
     if classifier == "hgb":
+        # heavy (sklearn): imported when used, so `import fairx` stays light
         from sklearn.ensemble import HistGradientBoostingClassifier
 
         model: Any = HistGradientBoostingClassifier(random_state=seed)
         num: Any = "passthrough"
     elif classifier == "logreg":
+        # heavy (sklearn): imported when used, so `import fairx` stays light
         from sklearn.linear_model import LogisticRegression
 
         model = LogisticRegression(max_iter=2000, random_state=seed)
         num = StandardScaler()
     elif classifier == "rf":
+        # heavy (sklearn): imported when used, so `import fairx` stays light
         from sklearn.ensemble import RandomForestClassifier
 
         model = RandomForestClassifier(n_estimators=200, min_samples_leaf=2, random_state=seed)
         num = "passthrough"
     elif classifier == "xgboost":
         try:
+            # heavy (xgboost): imported when used, so `import fairx` stays light
             from xgboost import XGBClassifier
         except ImportError:
             raise ValueError(

@@ -119,6 +119,7 @@ def build_report(db: str | Path, output: str | Path = "report.html", *,
                  title: str | None = None) -> Path:
     """Write the HTML report of the results in ``db`` to ``output``; optionally also save every
     figure to ``figures_dir`` as PNG or PDF."""
+    # heavy (scipy): imported when used, so `import fairx` stays light
     from . import _figures as F
 
     figs = _Figures(None if figures_dir is None else Path(figures_dir), fmt)
@@ -240,6 +241,7 @@ def _min_group_size(spec_text: str) -> int:
 def _direction_text(metric: str) -> str:
     direction = metric_direction(metric)
     if direction == "target":
+        # heavy (scipy): imported when used, so `import fairx` stays light
         from ..metrics import METRIC_INFO
 
         target = getattr(METRIC_INFO.get(metric), "target", None)

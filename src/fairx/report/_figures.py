@@ -114,6 +114,7 @@ def quality_figure(agg: pd.DataFrame, metrics: list[str], title: str) -> Figure 
 
 def _target(metric: str) -> float:
     try:
+        # heavy (scipy): imported when used, so `import fairx` stays light
         from ..metrics import METRIC_INFO
 
         value = getattr(METRIC_INFO.get(metric), "target", None)
@@ -127,6 +128,7 @@ def embedding_figure(real: pd.DataFrame, synthetic: dict[str, pd.DataFrame], sch
                      title: str, *, kind: str = "pca", seed: int = 0,
                      tsne_rows: int = 200) -> Figure | None:
     """Real vs synthetic rows in 2-D (PCA fitted on real, or t-SNE of both), same encoding."""
+    # heavy (scipy): imported when used, so `import fairx` stays light
     from ..data import TabularEncoder
 
     if not synthetic or real.empty:
@@ -140,6 +142,7 @@ def embedding_figure(real: pd.DataFrame, synthetic: dict[str, pd.DataFrame], sch
     fig = Figure(figsize=(4 * cols, 3.6 * rows))
     axes = np.atleast_1d(fig.subplots(rows, cols)).ravel()
     if kind == "pca":
+        # heavy (sklearn): imported when used, so `import fairx` stays light
         from sklearn.decomposition import PCA
 
         pca = PCA(n_components=2, random_state=seed).fit(Xr)

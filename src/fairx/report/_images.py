@@ -34,6 +34,7 @@ def tile(images: np.ndarray, ncol: int, pad: int = 1) -> np.ndarray:
 
 def _save(arr: np.ndarray, path: str | Path, title: str | None, ylabels: Sequence[str] | None,
           cell: int, xlabels: Sequence[str] | None = None) -> Path:
+    # heavy (matplotlib): imported when used, so `import fairx` stays light
     from matplotlib.backends.backend_agg import FigureCanvasAgg
     from matplotlib.figure import Figure
 
