@@ -140,6 +140,8 @@ class Fair4Free(FairLatentGenerator):
     @classmethod
     def _params_from_saved(cls, params: dict[str, Any]) -> dict[str, Any]:
         params = teacher_from_flat(super()._params_from_saved(params))
+        if "student_steps" in params:  # ImageFair4Free's name before "distill_steps"
+            params["distill_steps"] = params.pop("student_steps")
         if "distill_steps" in params:  # an ImageFair4Free folder (before the codec layer)
             params.pop("decoder_steps", None)
             params.update(_image_student(int(params.get("chain_samples", 4096)),
