@@ -328,7 +328,17 @@ class Fair4Free(FairLatentGenerator):
                          "decoder are distilled or saved); encode with the teacher instead")
 
     def sample_latent(self, n: int, *, seed: int | None = None) -> np.ndarray:
-        """``n`` student latents g(ε), ε ~ N(0, I), shape (n, z_dim)."""
+        """``n`` student latents g(ε), ε ~ N(0, I), shape (n, z_dim).
+
+        Parameters
+        ----------
+        n : number of latents.
+        seed : seeds the draw.
+
+        Returns
+        -------
+        numpy.ndarray
+        """
         self._check_fitted("generator_")
         return self._draw_latent(self._check_n(n), np.random.default_rng(seed))
 
@@ -340,7 +350,18 @@ class Fair4Free(FairLatentGenerator):
             return self.generator_(eps).cpu().numpy()
 
     def sample(self, n: int, *, seed: int | None = None) -> Any:
-        """``n`` rows (or images) x̂ = D_student(g(ε), s), s ~ P(S); only the student is used."""
+        """``n`` rows (or images) x̂ = D_student(g(ε), s), s ~ P(S); only the student is used.
+
+        Parameters
+        ----------
+        n : rows (or images) to generate.
+        seed : seeds the latents, the groups and (tables) ``decode="sample"``.
+
+        Returns
+        -------
+        TabularDataset or ImageDataset
+            In the training schema.
+        """
         p = self.decoding_parts()
         n = self._check_n(n)
         rng = np.random.default_rng(seed)

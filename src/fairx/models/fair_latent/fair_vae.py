@@ -206,7 +206,17 @@ class FairVAE(FairLatentGenerator):
         return pd.DataFrame(mu, columns=[f"z{i}" for i in range(mu.shape[1])], index=index)
 
     def sample_latent(self, n: int, *, seed: int | None = None) -> np.ndarray:
-        """``n`` latents z ~ N(0, I), shape (n, z_dim)."""
+        """``n`` latents z ~ N(0, I), shape (n, z_dim).
+
+        Parameters
+        ----------
+        n : number of latents.
+        seed : seeds the draw.
+
+        Returns
+        -------
+        numpy.ndarray
+        """
         self._check_fitted("net_")
         n = self._check_n(n)
         return np.random.default_rng(seed).standard_normal((n, self.z_dim_)).astype(np.float32)
@@ -243,7 +253,18 @@ class FairVAE(FairLatentGenerator):
         return prior_chain(z0, reencode, int(steps), rng)
 
     def sample(self, n: int, *, seed: int | None = None) -> Any:
-        """``n`` rows (or images) decoded from z ~ N(0, I)."""
+        """``n`` rows (or images) decoded from z ~ N(0, I).
+
+        Parameters
+        ----------
+        n : rows (or images) to generate.
+        seed : seeds the latents, the groups and (tables) ``decode="sample"``.
+
+        Returns
+        -------
+        TabularDataset or ImageDataset
+            In the training schema.
+        """
         self._check_fitted("net_")
         n = self._check_n(n)
         rng = np.random.default_rng(seed)

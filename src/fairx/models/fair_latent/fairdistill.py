@@ -224,7 +224,17 @@ class FairDistill(FairLatentGenerator):
         self.gmm_components_ = int(best.n_components)
 
     def sample_latent(self, n: int, *, seed: int | None = None) -> np.ndarray:
-        """``n`` latents from the fitted mixture, shape (n, z_dim) (numpy only)."""
+        """``n`` latents from the fitted mixture, shape (n, z_dim) (numpy only).
+
+        Parameters
+        ----------
+        n : number of latents.
+        seed : seeds the draw.
+
+        Returns
+        -------
+        numpy.ndarray
+        """
         self._check_fitted("gmm_")
         return self._draw_latent(self._check_n(n), np.random.default_rng(seed))
 
@@ -236,7 +246,18 @@ class FairDistill(FairLatentGenerator):
         return means[comp] + np.einsum("nij,nj->ni", chol[comp], eps)
 
     def sample(self, n: int, *, seed: int | None = None) -> Any:
-        """``n`` rows (or images) decoded by the shared teacher decoder from mixture latents."""
+        """``n`` rows (or images) decoded by the shared teacher decoder from mixture latents.
+
+        Parameters
+        ----------
+        n : rows (or images) to generate.
+        seed : seeds the latents, the groups and (tables) ``decode="sample"``.
+
+        Returns
+        -------
+        TabularDataset or ImageDataset
+            In the training schema.
+        """
         self._check_fitted("student_")
         n = self._check_n(n)
         rng = np.random.default_rng(seed)

@@ -170,13 +170,34 @@ class FLDGM(FairLatentGenerator):
         return self.vae_.z_dim_
 
     def sample_latent(self, n: int, *, seed: int | None = None) -> np.ndarray:
-        """``n`` latents z' (n, z_dim) from the latent model."""
+        """``n`` latents z' (n, z_dim) from the latent model.
+
+        Parameters
+        ----------
+        n : number of latents.
+        seed : seeds the draw.
+
+        Returns
+        -------
+        numpy.ndarray
+        """
         self._check_fitted("latent_")
         return self.latent_.sample(self._check_n(n), seed=seed)
 
     def sample(self, n: int, *, seed: int | None = None) -> Any:
         """``n`` rows (or images): z' from the latent model, decoded by the frozen fair VAE
-        (s ~ P(S))."""
+        (s ~ P(S)).
+
+        Parameters
+        ----------
+        n : rows (or images) to generate.
+        seed : seeds the latents, the groups and (tables) ``decode="sample"``.
+
+        Returns
+        -------
+        TabularDataset or ImageDataset
+            In the training schema.
+        """
         self._check_fitted("latent_")
         n = self._check_n(n)
         rng = np.random.default_rng(seed)
