@@ -124,9 +124,9 @@ def test_expected_class_is_checked(saved):
 
 
 def _as_old_image_folder(folder, target, cls_name, params):
-    """``folder`` rewritten in the format the image classes (ImageFairVAE, ImageFair4Free)
-    wrote before the codec layer: flat teacher parameters, the layout under ``"layout"``, the
-    fair VAE's arrays named ``net.*``."""
+    """``folder`` rewritten in the format the image classes (ImageFairVAE, ImageFLDGM,
+    ImageFairDistill, ImageFair4Free) wrote before the codec layer: flat teacher parameters, the
+    layout under ``"layout"``, the fair VAE's arrays named ``net.*``."""
     import shutil
 
     from safetensors.numpy import load_file, save_file
@@ -134,21 +134,41 @@ def _as_old_image_folder(folder, target, cls_name, params):
     shutil.copytree(folder, target)
     config = json.loads((target / "config.json").read_text())
     state = config["state"]
-    layout = {k: v for k, v in state.pop("codec").items() if k != "kind"}
-    layout["z_dim"] = state.pop("z_dim")
     arrays = load_file(str(target / "weights.safetensors"))
-    if cls_name == "ImageFairVAE":
-        state = {"layout": layout, "history": state["history"], "fit_seconds": 1.0}
-        arrays = {"net." + k[len("vae."):]: v for k, v in arrays.items()}
-    else:
+    vae = {"ImageFairVAE": state, "ImageFLDGM": state.get("vae"),
+           "ImageFairDistill": state.get("teacher"), "ImageFair4Free": state}[cls_name]
+    layout = {k: v for k, v in vae.pop("codec").items() if k != "kind"}
+    layout["z_dim"] = vae.pop("z_dim")
+    prefix = "teacher.vae." if cls_name == "ImageFairDistill" else "vae."
+    arrays = {("net." + k[len(prefix):] if k.startswith(prefix) else k): v
+              for k, v in arrays.items()}
+    if cls_name == "ImageFair4Free":
         for key in ("decoder_hidden", "decoder_width"):
             state.pop(key)
         state["layout"] = layout
+    else:
+        old = {"layout": layout, "history": vae["history"], "fit_seconds": 1.0}
+        if cls_name == "ImageFLDGM":
+            old.update(latent=state["latent"], latent_seconds=1.0)
+        if cls_name == "ImageFairDistill":
+            old.update(gmm_components=state["gmm_components"])
+        state = old
     config.update({"class": f"fairx.models.fair_latent.images:{cls_name}", "params": params,
                    "state": state})
     (target / "config.json").write_text(json.dumps(config))
     save_file(arrays, str(target / "weights.safetensors"))
     return target
+
+
+#: the conv fair VAE's parameters, flat in the old image classes
+_OLD_VAE = ("z_dim", "beta", "epochs", "batch_size", "lr", "v2_rows", "label_weight",
+            "s_injection", "max_images")
+
+
+def _old_params(model, **own):
+    teacher = model.teacher.get_params()
+    return {**own, **{k: teacher[k] for k in _OLD_VAE}, "s_sampling": "marginal",
+            "patience": None, "device": "cpu", "random_state": 0, "verbose": None}
 
 
 def test_folders_of_the_old_image_classes_still_load(saved, digits, tmp_path):
@@ -173,6 +193,21 @@ def test_folders_of_the_old_image_classes_still_load(saved, digits, tmp_path):
     assert (loaded.distill_epochs, loaded.distill_batch, loaded.teacher.epochs) == (30, 256, 2)
     np.testing.assert_array_equal(loaded.sample(32, seed=3).to_numpy(),
                                   student.sample(32, seed=3).to_numpy())
+    model, folder = saved["fldgm"]
+    old = _old_params(model, latent_model="ddpm", latent_preset="fast",
+                      latent_params={"epochs": 4, "eval_every": 4})
+    loaded = load_method(_as_old_image_folder(folder, tmp_path / "fldgm", "ImageFLDGM", old))
+    assert type(loaded) is FLDGM and loaded.teacher.label_weight == model.teacher.label_weight
+    np.testing.assert_array_equal(loaded.sample(32, seed=3).to_numpy(),
+                                  model.sample(32, seed=3).to_numpy())
+    model, folder = saved["fairdistill"]
+    old = _old_params(model, width=0.25, student_epochs=1, lambda_u=1.0, max_components=4)
+    loaded = load_method(_as_old_image_folder(folder, tmp_path / "fd", "ImageFairDistill", old))
+    assert type(loaded) is FairDistill and loaded.distill_epochs == 1  # renamed student_epochs
+    np.testing.assert_array_equal(loaded.student_posterior(digits)[0],
+                                  model.student_posterior(digits)[0])
+    np.testing.assert_array_equal(loaded.sample(32, seed=3).to_numpy(),
+                                  model.sample(32, seed=3).to_numpy())
 
 
 def test_tabular_files_without_kind_still_load(tmp_path):
