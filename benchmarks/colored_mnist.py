@@ -44,7 +44,8 @@ def compare_latents(args: argparse.Namespace, sd: float, seed: int) -> list[dict
     controlled (the VAE is the one ``--model fairdisco`` / ``fldgm`` fit with the same seed)."""
     from fairx.data import load_dataset
     from fairx.metrics._images import image_utility, label_group_dependence, painted_colour
-    from fairx.models.fair_latent.images import ImageFair4Free, ImageFairVAE, ImageFLDGM
+    from fairx.models import get
+    from fairx.models.fair_latent.fair4free import Fair4Free
 
     train = load_dataset("colored_mnist", bias=1.0, sd=sd, split="train", n=args.n,
                          seed=seed).materialize()
@@ -59,17 +60,15 @@ def compare_latents(args: argparse.Namespace, sd: float, seed: int) -> list[dict
                 "clf_seconds": time.perf_counter() - start}
 
     rows = [{"generator": "real (biased)", "fit_seconds": 0.0, **score(train)}]
-    fldgm = ImageFLDGM(beta=args.beta, epochs=args.epochs, random_state=seed).fit(train)
-    vae_seconds = fldgm.fit_seconds_
-    vae = ImageFairVAE(**{k: v for k, v in fldgm.get_params().items()
-                          if k in ImageFairVAE().get_params()})
-    vae._set_state(*ImageFairVAE._get_state(fldgm))  # the FLDGM's own VAE, as FairDisCo
-    runs = [("FairDisCo (prior)", vae, vae_seconds),
-            ("FLDGM-DDPM", fldgm, vae_seconds + fldgm.latent_seconds_)]
+    fldgm = get("fldgm", kind="image", random_state=seed, teacher__beta=args.beta,
+                teacher__epochs=args.epochs).fit(train)
+    vae = fldgm.vae_  # the FLDGM's own fitted fair VAE, as FairDisCo
+    vae_seconds = vae.fit_seconds_
+    runs = [("FairDisCo (prior)", vae, vae_seconds), ("FLDGM-DDPM", fldgm, fldgm.fit_seconds_)]
     for k in args.f4f_k or [-1]:  # -1: k chosen by the latent-quality score
         k = None if k < 0 else k
         start = time.perf_counter()
-        student = ImageFair4Free.distill(vae, chain_steps=k, random_state=seed)
+        student = Fair4Free.distill(vae, chain_steps=k, random_state=seed)
         label = f"Fair4Free (k={student.chain_steps_}{', chosen' if k is None else ''})"
         runs.append((label, student, vae_seconds + time.perf_counter() - start))
         if k is None:

@@ -1,4 +1,4 @@
-"""Image Fair4Free (methods.md §4 on images): chain length chosen by latent quality, data-free
+"""Fair4Free on images (methods.md §4 through the image codec): chain length chosen by latent quality, data-free
 two-party distillation from a saved teacher, compact student decoder, student-only files."""
 
 from __future__ import annotations
@@ -17,7 +17,9 @@ torch = pytest.importorskip("torch")
 
 from fairx.data import load_dataset  # noqa: E402
 from fairx.data.images import ImageDataset  # noqa: E402
-from fairx.models.fair_latent.images import ImageFair4Free, ImageFairVAE  # noqa: E402
+from fairx.models import get_for  # noqa: E402
+from fairx.models.fair_latent.fair4free import Fair4Free  # noqa: E402
+from fairx.models.fair_latent.fair_vae import FairVAE  # noqa: E402
 from fairx.models.persist import load_method  # noqa: E402
 from fairx.nn import count_parameters  # noqa: E402
 
@@ -27,7 +29,7 @@ def teacher_dir(tmp_path_factory):
     """The data owner's side: a fair conv VAE trained on biased colour digits and saved."""
     train = load_dataset("digits_colored", split="train", bias=0.95, seed=0)
     folder = tmp_path_factory.mktemp("owner") / "teacher"
-    ImageFairVAE(epochs=5, device="cpu", random_state=0).fit(train).save(folder)
+    get_for(train, "fairdisco", epochs=5, device="cpu", random_state=0).fit(train).save(folder)
     return folder
 
 
@@ -45,21 +47,20 @@ def student(teacher_dir):
     """The second party: only the teacher folder; every way to read images is disabled."""
     with pytest.MonkeyPatch.context() as mp:
         _no_image_access(mp)
-        return ImageFair4Free.distill(ImageFairVAE.load(teacher_dir), preset="fast",
-                                      random_state=0)
+        return Fair4Free.distill(FairVAE.load(teacher_dir), preset="fast", random_state=0)
 
 
 def test_distill_takes_no_data_argument(teacher_dir):
-    assert set(inspect.signature(ImageFair4Free.distill).parameters) == \
-        {"teacher", "chain_steps", "distill_steps", "random_state", "preset", "params"}
-    with pytest.raises(TypeError, match="fitted ImageFairVAE"):
-        ImageFair4Free.distill(load_dataset("digits_colored", split="train", n=50))
+    assert set(inspect.signature(Fair4Free.distill).parameters) == \
+        {"teacher", "chain_steps", "distill_epochs", "random_state", "preset", "params"}
+    with pytest.raises(TypeError, match="fitted FairVAE"):
+        Fair4Free.distill(load_dataset("digits_colored", split="train", n=50))
 
 
 def test_chain_length_is_chosen_as_on_tables(teacher_dir, student):
     from fairx.nn._distill import chain_stationarity
 
-    teacher = ImageFairVAE.load(teacher_dir)
+    teacher = FairVAE.load(teacher_dir)
     ratios = student.chain_scores_
     assert student.chain_steps_ in range(6) and len(ratios) == 6
     # the tabular rule (shared code): the first stationary step (ratio <= 2), else the least moving
@@ -67,28 +68,29 @@ def test_chain_length_is_chosen_as_on_tables(teacher_dir, student):
         assert student.chain_steps_ == int(np.argmin(ratios))
     else:
         assert ratios[student.chain_steps_] <= 2.0 and all(r > 2.0 for r in ratios[: student.chain_steps_])
-    chain = teacher.latent_chain(student.chain_samples, 6, seed=0)
-    np.testing.assert_allclose(ratios, chain_stationarity(chain, np.random.default_rng(0)))
+    rng = np.random.default_rng(0)  # one generator: the chain, then the stationarity score
+    chain = teacher.latent_chain(student.chain_samples, 6, seed=rng)
+    np.testing.assert_allclose(ratios, chain_stationarity(chain, rng))
     entropy = np.array(student.chain_label_entropy_)
     assert entropy.shape == (7,) and np.all((entropy > 0) & (entropy <= np.log(10) + 1e-6))
-    fixed = ImageFair4Free.distill(teacher, chain_steps=2, distill_steps=20, preset="fast", random_state=0,
-                                   student_decoder=False)
+    fixed = Fair4Free.distill(teacher, chain_steps=2, distill_epochs=5, preset="fast", random_state=0,
+                              student_decoder=False)
     assert fixed.chain_steps_ == 2 and len(fixed.chain_scores_) == 2
     with pytest.raises(ValueError, match="chain_steps"):
-        ImageFair4Free.distill(teacher, chain_steps=-1)
+        Fair4Free.distill(teacher, chain_steps=-1)
 
 
 def test_student_latents_match_the_teacher_chain(teacher_dir, student):
-    chain = ImageFairVAE.load(teacher_dir).latent_chain(2000, student.chain_steps_, seed=5)
+    chain = FairVAE.load(teacher_dir).latent_chain(2000, student.chain_steps_, seed=5)
     target, z = chain[-1], student.sample_latent(2000, seed=5)
     assert np.abs(z.mean(0) - target.mean(0)).max() < 0.35
     assert np.abs(z.std(0) - target.std(0)).max() < 0.35
 
 
 def test_student_decoder_reproduces_the_teacher_decoder(teacher_dir, student):
-    teacher = ImageFairVAE.load(teacher_dir)
+    teacher = FairVAE.load(teacher_dir)
     z = student.sample_latent(1000, seed=7)  # fresh latents, not the distillation batches
-    s = np.random.default_rng(0).integers(0, teacher.n_groups_, len(z))
+    s = np.random.default_rng(0).integers(0, teacher.codec_.n_groups, len(z))
     ours, theirs = student.decode_latent(z, s=s), teacher.decode_latent(z, s=s)
     mae = np.abs(ours.to_numpy() - theirs.to_numpy()).mean()
     # scale of a wrong answer: the teacher's own images for other latents
@@ -135,9 +137,10 @@ def test_distill_in_a_fresh_process_without_data_matches(teacher_dir, tmp_path):
     script = textwrap.dedent(f"""
         import torch
         torch.set_num_threads(1)
-        from fairx.models.fair_latent.images import ImageFair4Free, ImageFairVAE
-        teacher = ImageFairVAE.load({str(teacher_dir)!r})
-        ImageFair4Free.distill(teacher, preset="fast", distill_steps=40, random_state=3).save(
+        from fairx.models.fair_latent.fair4free import Fair4Free
+        from fairx.models.fair_latent.fair_vae import FairVAE
+        teacher = FairVAE.load({str(teacher_dir)!r})
+        Fair4Free.distill(teacher, preset="fast", distill_epochs=10, random_state=3).save(
             {str(tmp_path / 'student')!r})
     """)
     env = {**os.environ, "FAIRX_DATA_HOME": str(tmp_path / "no-data-here")}
@@ -148,8 +151,8 @@ def test_distill_in_a_fresh_process_without_data_matches(teacher_dir, tmp_path):
     old = torch.get_num_threads()
     torch.set_num_threads(1)
     try:
-        local = ImageFair4Free.distill(ImageFairVAE.load(teacher_dir), preset="fast", distill_steps=40,
-                                       random_state=3)
+        local = Fair4Free.distill(FairVAE.load(teacher_dir), preset="fast", distill_epochs=10,
+                                  random_state=3)
     finally:
         torch.set_num_threads(old)
     assert remote.chain_steps_ == local.chain_steps_
@@ -158,21 +161,21 @@ def test_distill_in_a_fresh_process_without_data_matches(teacher_dir, tmp_path):
 
 
 def test_without_student_decoder_the_teacher_decoder_is_copied(teacher_dir):
-    teacher = ImageFairVAE.load(teacher_dir)
-    m = ImageFair4Free.distill(teacher, distill_steps=20, preset="fast", student_decoder=False)
+    teacher = FairVAE.load(teacher_dir)
+    m = Fair4Free.distill(teacher, distill_epochs=5, preset="fast", student_decoder=False)
     z = m.sample_latent(200, seed=0)
-    s = np.arange(200) % teacher.n_groups_
+    s = np.arange(200) % teacher.codec_.n_groups
     np.testing.assert_array_equal(m.decode_latent(z, s=s).to_numpy(),
                                   teacher.decode_latent(z, s=s).to_numpy())
 
 
 def test_fit_is_teacher_fit_then_data_free_distill():
     train = load_dataset("digits_colored", split="train", bias=0.95, seed=0)
-    m = ImageFair4Free(epochs=2, distill_steps=40, chain_samples=512, chain_steps=1,
-                       device="cpu").fit(train)
-    assert isinstance(m.teacher_, ImageFairVAE) and m.chain_steps_ == 1
-    again = ImageFair4Free.distill(m.teacher_, chain_steps=1, distill_steps=40, random_state=0,
-                                   chain_samples=512)
+    m = get_for(train, "fair4free", teacher__epochs=2, distill_epochs=20, chain_samples=512,
+                chain_steps=1, device="cpu").fit(train)
+    assert isinstance(m.teacher_, FairVAE) and m.chain_steps_ == 1 and m.distill_batch == 256
+    again = Fair4Free.distill(m.teacher_, chain_steps=1, distill_epochs=20, random_state=0,
+                              chain_samples=512)
     np.testing.assert_array_equal(m.sample(30, seed=2).to_numpy(),
                                   again.sample(30, seed=2).to_numpy())
     # after fit the in-memory teacher still encodes (counterfactuals of real images)

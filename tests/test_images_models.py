@@ -1,4 +1,5 @@
-"""Conv fair VAE and the image generators behind the registry names (tiny 8×8 colour digits)."""
+"""Conv fair VAE and the fair-latent classes on images (tiny 8×8 colour digits): the same
+classes as on tables, through the image codec."""
 
 from __future__ import annotations
 
@@ -11,11 +12,10 @@ from fairx.data import load_dataset  # noqa: E402
 from fairx.data.images import PALETTE  # noqa: E402
 from fairx.metrics._images import label_group_dependence  # noqa: E402
 from fairx.models import get  # noqa: E402
-from fairx.models.fair_latent.images import (  # noqa: E402
-    ImageFair4Free,
-    ImageFairVAE,
-    ImageFLDGM,
-)
+from fairx.models.fair_latent.fair4free import Fair4Free  # noqa: E402
+from fairx.models.fair_latent.fair_vae import FairVAE  # noqa: E402
+from fairx.models.fair_latent.fairdistill import FairDistill  # noqa: E402
+from fairx.models.fair_latent.fldgm import FLDGM  # noqa: E402
 from fairx.models.registry import get_for, method_class  # noqa: E402
 from fairx.nn._conv_vae import ConvFairVAENet, flatten_rows  # noqa: E402
 
@@ -27,8 +27,8 @@ def biased_digits():
 
 @pytest.fixture(scope="module")
 def fitted(biased_digits):
-    return ImageFairVAE(epochs=10, beta=1e6, lr=3e-3, random_state=0,
-                        device="cpu").fit(biased_digits)
+    return get_for(biased_digits, "fairdisco", epochs=10, beta=1e6, lr=3e-3, random_state=0,
+                   device="cpu").fit(biased_digits)
 
 
 @pytest.mark.parametrize("size", [8, 28, 32, 64])
@@ -58,25 +58,32 @@ def test_v2_removes_colour_from_latent():
     ds = load_dataset("digits_colored", split="train", bias=0.0, seed=0)
     acc = {}
     for beta in (0.0, 1e7):
-        m = ImageFairVAE(epochs=4, beta=beta, lr=1e-3, random_state=0, device="cpu").fit(ds)
+        m = get_for(ds, "fairdisco", epochs=4, beta=beta, lr=1e-3, random_state=0,
+                    device="cpu").fit(ds)
         acc[beta] = m.latent_s_accuracy(ds)
-        assert m.history_.v2[-1] >= 0
+        assert m.history_["v2"][-1] >= 0
     assert acc[0.0] > 0.5  # a plain conditional VAE keeps the colour in z
     assert acc[1e7] < 0.25  # chance is 0.10 for 10 colours
     assert acc[1e7] < acc[0.0] - 0.3
 
 
 def test_registry_dispatch(biased_digits):
-    assert type(get("fldgm", "fast", kind="image")) is ImageFLDGM
-    assert type(get_for(biased_digits, "fair4free")) is ImageFair4Free
-    assert type(get_for(biased_digits, "fairdisco")) is ImageFairVAE
+    # one class per method; kind="image" picks the image presets (no preset: the image default)
+    fldgm = get("fldgm", "fast", kind="image")
+    assert type(fldgm) is FLDGM and fldgm.teacher.get_params() == \
+        FairVAE(**FairVAE.image_presets["fast"]).get_params()
+    assert type(get_for(biased_digits, "fair4free")) is Fair4Free
+    vae = get_for(biased_digits, "fairdisco")
+    assert type(vae) is FairVAE and (vae.beta, vae.epochs, vae.batch_size) == (1e6, 40, 64)
+    assert (FairVAE().beta, FairVAE().batch_size) == (1e7, 2048)  # the tables' values
     variant = get("fldgm-wgan-gp", kind="image")
-    assert isinstance(variant, ImageFLDGM) and variant.latent_model == "wgan-gp"
-    assert method_class("fairdisco", "image") is ImageFairVAE
+    assert isinstance(variant, FLDGM) and variant.latent_model == "wgan-gp"
+    assert method_class("fairdisco", "image") is FairVAE
+    assert method_class("fairdistill", "image") is FairDistill
     with pytest.raises(KeyError, match="image"):
         method_class("reweighing", "image")
     with pytest.raises(TypeError, match="ImageDataset"):
-        ImageFairVAE(epochs=1).fit(np.zeros((4, 3, 8, 8)))
+        FairVAE(epochs=1).fit(np.zeros((4, 3, 8, 8)))
 
 
 def test_sample_is_seeded_and_decouples_colour_from_label(fitted, biased_digits):
@@ -104,7 +111,7 @@ def test_counterfactuals_change_colour_with_s(fitted, biased_digits):
 
 
 def test_fldgm_image_latent_generator(biased_digits):
-    m = get("fldgm", "fast", kind="image", epochs=2, latent_model="lsgan",
+    m = get("fldgm", "fast", kind="image", teacher__epochs=2, latent_model="lsgan",
             latent_params={"epochs": 5, "eval_every": 5}, device="cpu").fit(biased_digits)
     z = m.sample_latent(200, seed=0)
     assert z.shape == (200, m.z_dim_) and np.isfinite(z).all()
@@ -123,18 +130,16 @@ def test_fair_generated_beats_real_on_debiased_test():
     train = load_dataset("digits_colored", split="train", bias=0.95, seed=0)
     test = load_dataset("digits_colored", split="test", bias=0.0, seed=0)
     real = image_utility(train, test, epochs=30, min_group_size=10)["accuracy"]
-    model = ImageFairVAE(epochs=40, beta=1e6, random_state=0, device="cpu").fit(train)
+    model = get_for(train, "fairdisco", epochs=40, beta=1e6, random_state=0, device="cpu").fit(train)
     fair = image_utility(model.sample(len(train), seed=0), test, epochs=30,
                          min_group_size=10)["accuracy"]
     assert fair > real + 0.05
 
 
 def test_fairdistill_image_student(biased_digits):
-    from fairx.models.fair_latent.images import ImageFairDistill
-
-    m = get_for(biased_digits, "fairdistill", "fast", epochs=2, distill_epochs=2,
+    m = get_for(biased_digits, "fairdistill", "fast", teacher__epochs=2, distill_epochs=2,
                 device="cpu").fit(biased_digits)
-    assert isinstance(m, ImageFairDistill)
+    assert isinstance(m, FairDistill) and m.data_kind == "image"
     assert m.n_parameters_student_ < m.n_parameters_teacher_encoder_ / 4
     assert 1 <= m.gmm_components_ <= 4 and m.gmm_["means"].shape == (m.gmm_components_, m.z_dim_)
     gen = m.sample(40, seed=0)

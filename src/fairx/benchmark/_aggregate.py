@@ -6,12 +6,14 @@ The std is the sample standard deviation (``ddof=1``; undefined, shown as blank,
 
 from __future__ import annotations
 
+import html
 from collections.abc import Sequence
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 
+from .._io import atomic_path, safe_csv_cells, write_text
 from ._metric_names import COUNT_METRICS, expand_metrics, metric_group
 from ._spec import STAGE_ORDER
 
@@ -197,7 +199,6 @@ def excluded_note(excluded: pd.DataFrame, min_group_size: int) -> str:
 def to_markdown(table: pd.DataFrame, *, notes: Sequence[str] = ()) -> str:
     """A GitHub-flavoured Markdown table (pipes and HTML in cells escaped), then each of
     ``notes`` as a paragraph under it (e.g. the intersection groups left out of the headline)."""
-    import html
 
     cols = [str(c) for c in table.columns]
 
@@ -248,7 +249,6 @@ def export_table(table: pd.DataFrame, path: str | Path, *, notes: Sequence[str] 
     """Write ``table`` as Markdown (.md), LaTeX (.tex) or CSV (.csv), chosen by the suffix.
 
     ``notes`` go under the Markdown and LaTeX tables; a CSV holds the numbers only."""
-    from .._io import atomic_path, safe_csv_cells, write_text
 
     p = Path(path)
     suffix = p.suffix.lower()

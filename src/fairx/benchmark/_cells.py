@@ -7,16 +7,21 @@ import os
 import platform
 import socket
 import sys
+import threading
 import time
 import traceback
 from collections.abc import Callable
 from dataclasses import asdict, dataclass
 from datetime import datetime, timezone
+from importlib.metadata import PackageNotFoundError, version
 from typing import Any
 
 import numpy as np
+from threadpoolctl import threadpool_limits
 
+from ..progress import quiet
 from ._spec import BenchmarkSpec, DatasetSpec, MethodSpec, ProtocolSpec, config_hash
+from ._store import frame_to_json
 
 logger = logging.getLogger(__name__)
 
@@ -61,7 +66,6 @@ def expand_grid(spec: BenchmarkSpec) -> list[Cell]:
 
 
 def _versions() -> dict[str, str]:
-    from importlib.metadata import PackageNotFoundError, version
 
     out = {"python": platform.python_version()}
     for pkg in ("fairx", "numpy", "pandas", "scikit-learn", "torch", "fairlearn", "shap"):
@@ -91,6 +95,7 @@ def _set_torch_threads(n_threads: int | None) -> None:
 
 def _dask_worker_threads() -> int | None:
     try:
+        # heavy (distributed): imported when used, so `import fairx` stays light
         from distributed import get_worker
 
         nthreads = get_worker().state.nthreads
@@ -111,7 +116,6 @@ def _watch_coordinator(pid: int, interval: float = 0.5) -> None:
     if pid in _WATCHED or pid == os.getpid():
         return
     _WATCHED.add(pid)
-    import threading
 
     def watch() -> None:
         while True:
@@ -151,9 +155,7 @@ def execute_cell(cell: Cell, cell_fn: CellFn | None = None, torch_threads: int |
         if torch_threads is None:
             payload = fn(cell)
         else:  # BLAS/OpenMP pools (HistGradientBoosting, numpy) get the same per-worker share
-            from threadpoolctl import threadpool_limits
 
-            from ..progress import quiet
 
             with threadpool_limits(torch_threads), quiet():  # only the coordinator draws bars
                 payload = fn(cell)
@@ -177,6 +179,7 @@ def execute_cell(cell: Cell, cell_fn: CellFn | None = None, torch_threads: int |
 
 def _stage_of(name: str) -> str | None:
     try:
+        # heavy (sklearn): imported when used, so `import fairx` stays light
         from ..models.registry import entry
 
         return entry(name).stage
@@ -193,9 +196,9 @@ def _subsample(frame, n: int, seed: int):
 
 def run_cell(cell: Cell) -> dict[str, Any]:
     """The default cell: load, split, ``fairx.evaluation.protocol.evaluate_method``, keep what the store needs."""
+    # heavy (scipy, sklearn): imported when used, so `import fairx` stays light
     from ..data import train_test_split
     from ..evaluation.protocol import evaluate_method
-    from ._store import frame_to_json
 
     ds = cell.dataset.load(list(cell.sensitive))
     p = cell.protocol
@@ -220,6 +223,7 @@ def run_cell(cell: Cell) -> dict[str, Any]:
                           "rows": frame_to_json(_subsample(synthetic, p.sample_rows, cell.seed + 1))},
         }
     if p.explain and synthetic is not None:
+        # heavy (scipy): imported when used, so `import fairx` stays light
         from ..evaluation.explain import explain_frames, shap_available
 
         if not shap_available():

@@ -3,6 +3,7 @@ fair generator that is registered, ``fast`` presets, 2 seeds."""
 
 from __future__ import annotations
 
+import importlib.util
 from typing import Any
 
 from ._spec import BenchmarkSpec, parse_spec
@@ -20,7 +21,6 @@ ADULT_EQUIVALENT = "fairx benchmark examples/adult_benchmark.yaml --db adult.db 
 
 def _has_shap() -> bool:
     """Whether shap is installed (without importing it: that takes seconds)."""
-    import importlib.util
 
     try:
         return importlib.util.find_spec("shap") is not None
@@ -30,6 +30,7 @@ def _has_shap() -> bool:
 
 def demo_spec(n_samples: int = 1200, seeds: tuple[int, ...] = (0, 1)) -> tuple[BenchmarkSpec, list[str]]:
     """The demo spec and notes about methods left out (not registered in this install)."""
+    # heavy (sklearn): imported when used, so `import fairx` stays light
     from ..models.registry import entry, method_class
 
     notes: list[str] = []

@@ -42,6 +42,7 @@ COUNT_METRICS = ("n_parameters", "n_groups_excluded", "n_groups_merged")
 def _info() -> dict[str, tuple[str, str]]:
     table = dict(_CONTRACT)
     try:
+        # heavy (scipy): imported when used, so `import fairx` stays light
         from ..metrics import METRIC_INFO
     except ImportError:
         METRIC_INFO = {}

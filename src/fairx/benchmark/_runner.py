@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Any, Literal
 
 import pandas as pd
+from joblib import Parallel, delayed
 
 from ..progress import progress as progress_bar
 from ..progress import verbosity
@@ -50,7 +51,6 @@ def _iter_local(cells: list[Cell], cell_fn: CellFn | None, n_jobs: int) -> Itera
         for cell in cells:  # in-process: no worker start-up, torch threads left as they are
             yield execute_cell(cell, cell_fn, None)
         return
-    from joblib import Parallel, delayed
 
     threads = _torch_threads(n_jobs)
     parallel = Parallel(n_jobs=n_jobs, backend="loky", return_as="generator_unordered")
@@ -74,6 +74,7 @@ def _iter_dask(cells: list[Cell], cell_fn: CellFn | None, scheduler: Any) -> Ite
 
 def _dask_client(scheduler: Any) -> tuple[Any, bool]:
     try:
+        # heavy (distributed): imported when used, so `import fairx` stays light
         from distributed import Client
     except ImportError as exc:  # pragma: no cover - depends on the install
         raise ImportError('the Dask backend needs distributed: pip install "fairx[dask]"') from exc
@@ -94,6 +95,7 @@ def _dask_client(scheduler: Any) -> tuple[Any, bool]:
 
 def _dask_records(client: Any, own: bool, cells: list[Cell],
                   cell_fn: CellFn | None) -> Iterator[dict[str, Any]]:
+    # heavy (distributed): imported when used, so `import fairx` stays light
     from distributed import as_completed
 
     try:

@@ -8,12 +8,18 @@ from __future__ import annotations
 
 import difflib
 import hashlib
+import importlib
+import inspect
 import json
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import yaml
+
+from ..data import _files
+from ._metric_names import known_metrics
 
 FILE_SUFFIXES = (".csv", ".txt", ".tsv", ".parquet", ".pq")
 SEED_MAX = 2**32 - 1  # numpy / scikit-learn seeds: 0 .. 2**32 - 1
@@ -55,6 +61,7 @@ class DatasetSpec:
 
     def load(self, sensitive: list[str]):
         """The dataset with the given sensitive attribute set (a ``TabularDataset``)."""
+        # heavy (scipy): imported when used, so `import fairx` stays light
         from ..data import DatasetError, load_dataset
 
         if self.path is None:
@@ -71,7 +78,6 @@ class DatasetSpec:
         if ds.name != self.name:
             ds = ds.replace(name=self.name)
         if self.max_rows is not None and len(ds) > self.max_rows:
-            import numpy as np
 
             rows = np.sort(np.random.default_rng(0).choice(len(ds), self.max_rows, replace=False))
             ds = ds.subset(rows)
@@ -228,6 +234,7 @@ def _parse_dataset(ctx: _Ctx, raw: Any, path: tuple) -> DatasetSpec:
     if sens_raw is None:
         if file is not None:
             raise ctx.error(path, f"dataset {name!r} is a file: it needs 'sensitive'")
+        # heavy (scipy): imported when used, so `import fairx` stays light
         from ..data import dataset_info
 
         sensitive = [list(dataset_info(name).default_sensitive)]
@@ -240,6 +247,7 @@ def _parse_dataset(ctx: _Ctx, raw: Any, path: tuple) -> DatasetSpec:
         raise ctx.error(path + ("sensitive",),
                         "expected a column name or a list of attribute sets, e.g. [sex, [sex, race]]")
     if file is None:
+        # heavy (scipy): imported when used, so `import fairx` stays light
         from ..data import dataset_info
 
         info = dataset_info(name)
@@ -285,12 +293,9 @@ def _check_file(ctx: _Ctx, file: str, name: str, path: tuple) -> None:
 def _check_options(ctx: _Ctx, options: dict[str, Any], name: str, file: str | None,
                    path: tuple) -> None:
     """Loader options must be parameters the loader (built-in) or the file reader accepts."""
-    import importlib
-    import inspect
 
     fixed = {"sensitive", "target", "positive_label", "categorical", "numerical", "name", "path"}
     if file is not None:
-        from ..data import _files
 
         reader = (_files.load_parquet if Path(file).suffix.lower() in (".parquet", ".pq")
                   else _files.load_csv)
@@ -330,6 +335,7 @@ def _parse_method(ctx: _Ctx, raw: Any, path: tuple, validate_registry: bool) -> 
     if label is not None:
         label = str(label)
     if validate_registry:
+        # heavy (sklearn): imported when used, so `import fairx` stays light
         from ..models.presets import UnknownPresetError, preset_params
         from ..models.registry import entry, method_class, parameter_names
 
@@ -420,7 +426,6 @@ def parse_spec(data: Any, *, marks: dict[tuple, int] | None = None, source: str 
         raise ctx.error(("protocol", "sample_rows"), "sample_rows must be >= 0")
     metrics_raw = top.get("metrics", ["utility", "fairness"])
     metrics = ctx.str_list(metrics_raw, ("metrics",))
-    from ._metric_names import known_metrics
 
     known = set(known_metrics())
     for i, m in enumerate(metrics):

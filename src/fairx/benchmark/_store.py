@@ -20,6 +20,8 @@ import os
 import socket
 import sqlite3
 from collections.abc import Iterable
+from datetime import datetime, timezone
+from io import StringIO
 from pathlib import Path
 from typing import Any
 
@@ -165,7 +167,6 @@ class ResultStore:
         A record left by a process that no longer runs (killed with -9) is taken over.
         """
         me, host = os.getpid(), socket.gethostname()
-        from datetime import datetime, timezone
 
         now = datetime.now(timezone.utc).isoformat(timespec="seconds")
         with self.conn:
@@ -303,7 +304,6 @@ class ResultStore:
 
 
 def _io(text: str):
-    from io import StringIO
 
     return StringIO(text)
 

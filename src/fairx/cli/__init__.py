@@ -11,6 +11,7 @@ import logging
 import typer
 
 from .._version import __version__
+from ..progress import set_verbosity
 from . import _benchmark, _datasets, _doctor, _evaluate, _images, _latent, _models
 
 app = typer.Typer(
@@ -38,7 +39,6 @@ def _root(
                                help="No progress bars (they are also off when stdout is not a "
                                     "terminal)."),
 ) -> None:
-    from ..progress import set_verbosity
 
     logging.basicConfig(level=logging.INFO if verbose else logging.WARNING,
                         format="%(levelname)s %(name)s: %(message)s")

@@ -8,6 +8,20 @@ from typing import Literal
 import typer
 from rich.markup import escape
 
+from .._io import atomic_path, check_output, check_output_dir, write_text
+from ..benchmark import (
+    EXAMPLE_SPEC,
+    ResultStore,
+    aggregate,
+    export_table,
+    load_results,
+    load_spec,
+    run_benchmark,
+    summary_table,
+)
+from ..benchmark._aggregate import excluded_groups, excluded_note
+from ..benchmark._demo import demo_spec
+from ..report import _min_group_size, build_report
 from ._common import console, err_console, print_frame, user_errors
 from ._options import Classifier, Preset, opt, output
 
@@ -29,9 +43,6 @@ def _print_table(table, title: str, notes: dict | None = None) -> None:
 
 def _excluded_notes(db) -> dict:
     """(dataset, sensitive) -> the note on intersection groups left out of the headline."""
-    from ..benchmark import ResultStore
-    from ..benchmark._aggregate import excluded_groups, excluded_note
-    from ..report import _min_group_size
 
     with ResultStore(db, readonly=True) as store:
         groups, meta = store.groups(), store.meta()
@@ -56,7 +67,6 @@ def _print_failures(failures, n_cells: int, db: Path) -> None:
 
 
 def _check_exports(paths: list[Path], inputs: list) -> None:
-    from .._io import check_output
 
     for p in paths:
         if p.suffix.lower() not in (".md", ".tex", ".csv"):
@@ -66,7 +76,6 @@ def _check_exports(paths: list[Path], inputs: list) -> None:
 
 def _export(table_long, table, paths: list[Path], notes: dict | None = None) -> None:
     """Write the printed table to each path; Markdown/LaTeX carry the excluded-groups notes."""
-    from ..benchmark import export_table, summary_table
 
     several = len(table[["dataset", "sensitive"]].drop_duplicates()) > 1 if len(table) else False
     lines = [f"{ds} · {sens}: {note}" if several else note
@@ -98,15 +107,6 @@ def benchmark(
                                   help="Progress bars (default: on a terminal, off with --quiet)."),
 ) -> None:
     """Run a benchmark grid (datasets x sensitive sets x methods x seeds) and print mean ± std."""
-    from .._io import write_text
-    from ..benchmark import (
-        EXAMPLE_SPEC,
-        aggregate,
-        load_results,
-        load_spec,
-        run_benchmark,
-        summary_table,
-    )
 
     if init:
         target = spec or Path("benchmark.yaml")
@@ -147,8 +147,6 @@ def report(
     tsne: bool = typer.Option(True, "--tsne/--no-tsne", help="Include t-SNE plots (slower)."),
 ) -> None:
     """Write a self-contained HTML report (tables and figures) of a results database."""
-    from .._io import check_output, check_output_dir
-    from ..report import build_report
 
     check_output(output, what="--output", inputs=[db])
     if figures_dir is not None:
@@ -172,7 +170,7 @@ def explain(
     encoding: str = opt("encoding"),
 ) -> None:
     """SHAP importances of the downstream classifier on real data vs on the method's output."""
-    from .._io import atomic_path, check_output
+    # heavy (scipy): imported when the command runs, so `fairx --help` stays fast
     from ..evaluation.explain import explain as run_explain
     from ..evaluation.explain import shap_available
 
@@ -207,6 +205,7 @@ def explain(
 
 def _load_any(dataset: str, sensitive: list[str] | None, target: str | None,
               encoding: str | None = None):
+    # heavy (scipy): imported when the command runs, so `fairx --help` stays fast
     from ..data import load_dataset, load_file
 
     p = Path(dataset)
@@ -225,14 +224,10 @@ def demo(
     force: bool = opt("force", False),
 ) -> None:
     """A small benchmark on the built-in synthetic table (no downloads), its table and report."""
-    from ..benchmark import aggregate, load_results, run_benchmark, summary_table
-    from ..benchmark._demo import demo_spec
-    from ..report import build_report
 
     spec, notes = demo_spec()
     for note in notes:
         console.print(note, markup=False, highlight=False)
-    from .._io import check_output_dir, write_text
 
     check_output_dir(outdir, what="--output")
     outdir.mkdir(parents=True, exist_ok=True)

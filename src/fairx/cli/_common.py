@@ -14,6 +14,8 @@ from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
 
+from ..benchmark._metric_names import COUNT_METRICS
+
 console = Console()
 err_console = Console(stderr=True)
 
@@ -139,7 +141,6 @@ def print_frame(frame: pd.DataFrame, title: str | None = None, floatfmt: str = "
     the first ``fixed`` columns (or the named ones) repeat in front of each further table.
     Cells are never cut; float columns named in ``integer`` print without decimals. User
     strings are not interpreted as markup."""
-    from ..benchmark._metric_names import COUNT_METRICS
 
     cols = [str(c) for c in frame.columns]
     ints = {c for c in cols if c in integer or c in COUNT_METRICS}

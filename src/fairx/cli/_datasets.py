@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+import pandas as pd
 import typer
 
 from ._common import console, print_frame, user_errors
@@ -48,6 +49,7 @@ def _list(ctx: typer.Context) -> None:
     """Without a sub-command: the table of built-in datasets."""
     if ctx.invoked_subcommand is not None:
         return
+    # heavy (scipy): imported when the command runs, so `fairx --help` stays fast
     from ..data import available_datasets
 
     table = available_datasets()[["name", "kind", "target", "sensitive", "description"]].copy()
@@ -74,6 +76,7 @@ def show(
                                           help="Force these file columns to be categorical."),
 ) -> None:
     """Rows, columns (with types), group sizes and positive rates per sensitive group."""
+    # heavy (scipy): imported when the command runs, so `fairx --help` stays fast
     from ..data import dataset_info, load_csv, load_dataset, load_openml, load_parquet
 
     sources = [x for x in (name, csv, parquet, openml) if x is not None]
@@ -106,6 +109,7 @@ def show(
 
 def _with_files() -> list[str]:
     """Built-in datasets that have files to fetch (not generated, not a local folder)."""
+    # heavy (scipy): imported when the command runs, so `fairx --help` stays fast
     from ..data import available_datasets, dataset_info
 
     return [n for n in available_datasets()["name"]
@@ -120,6 +124,7 @@ def fetch(
 ) -> None:
     """Download the raw files of built-in datasets into the cache once and verify their pinned
     checksums (files already there are only verified). Progress bars on a terminal."""
+    # heavy (scipy): imported when the command runs, so `fairx --help` stays fast
     from ..data import data_home, dataset_info, download_dataset
 
     if bool(names) == all_:
@@ -146,13 +151,13 @@ def download(names: list[str] = typer.Argument(None)) -> None:
 @datasets_app.command("where")
 def where() -> None:
     """Print the dataset cache folder ($FAIRX_DATA_HOME, else the user cache dir)."""
+    # heavy (scipy): imported when the command runs, so `fairx --help` stays fast
     from ..data import data_home
 
     typer.echo(str(data_home()))
 
 
 def _print_dataset(ds) -> None:
-    import pandas as pd
 
     meta = ds.meta
     console.print(f"[bold]{ds.name}[/]: {len(ds):,} rows, {ds.frame.shape[1]} columns", highlight=False)

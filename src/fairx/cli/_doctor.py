@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import platform
 import sys
 from importlib import metadata
@@ -27,6 +28,7 @@ def _version(dist: str) -> str:
 
 def _torch_line() -> str:
     try:
+        # heavy (torch): imported when the command runs, so `fairx --help` stays fast
         import torch
     except ImportError:
         return "not installed (needed by the torch models: pip install -c constraints.txt -e .)"
@@ -39,8 +41,8 @@ def _torch_line() -> str:
 
 
 def _cache_lines() -> list[str]:
-    import os
 
+    # heavy (scipy): imported when the command runs, so `fairx --help` stays fast
     from ..data import available_datasets, data_home, dataset_info
 
     home = data_home()

@@ -9,19 +9,21 @@ from typing import Any, Literal
 
 import typer
 
+from .._io import check_output, write_text
+from ..data._files import read_frame
 from ._common import console, print_frame, user_errors
 from ._options import Classifier, opt
 
 
 def _read_raw(path: str, encoding: str | None = None) -> Any:
     """A file as a raw DataFrame (no schema inference): the one reader of every table."""
-    from ..data._files import read_frame
 
     return read_frame(path, encoding=encoding)
 
 
 def _load_real(path: str, target: str, sensitive: list[str], positive_label: str | None,
                encoding: str | None = None) -> Any:
+    # heavy (scipy): imported when the command runs, so `fairx --help` stays fast
     from ..data import load_file
 
     return load_file(path, target=target, sensitive=sensitive, positive_label=positive_label,
@@ -63,7 +65,7 @@ def register(app: typer.Typer) -> None:
         encoding: str = opt("encoding"),
     ) -> None:
         """Fairness, utility (TSTR vs TRTR reference) and quality of a synthetic table."""
-        from .._io import check_output, write_text
+        # heavy (scipy): imported when the command runs, so `fairx --help` stays fast
         from ..metrics import METRIC_INFO, evaluate
 
         if json_out:

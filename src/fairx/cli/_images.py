@@ -12,9 +12,14 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import numpy as np
+import pandas as pd
 import typer
 
-from ._common import console, print_frame, user_errors
+from .._io import atomic_path, check_output, check_output_dir
+from ..metrics._images import label_group_dependence
+from ..report._images import save_group_grid, write_image_experiment
+from ._common import bytes_per_row, check_rows_fit, console, print_frame, user_errors
 from ._options import Preset, count, opt
 from ._options import output as output_opt
 
@@ -54,14 +59,13 @@ def run(
 ) -> None:
     """Train a fair image generator on a biased set; compare TSTR on a colour-debiased test set
     with a CNN trained on the real biased set."""
-    from .._io import check_output_dir
 
     for folder, what in ((out, "--out"), (save, "--save")):  # before any training
         if folder is not None:
             check_output_dir(folder, what=what)
 
+    # heavy (scipy): imported when the command runs, so `fairx --help` stays fast
     from ..evaluation.images import evaluate_image_method
-    from ..report._images import write_image_experiment
 
     params = {k: v for k, v in (("epochs", epochs), ("beta", beta)) if v is not None}
     exp = evaluate_image_method(dataset=dataset, model=model, bias=bias, sd=sd, preset=preset,
@@ -70,7 +74,6 @@ def run(
     result = exp.result
     if out is not None:
         result["files"] = [str(p) for p in write_image_experiment(exp, out)]
-    import pandas as pd
 
     cols = ["train_on", "accuracy", "balanced_accuracy", "dpr", "eor", "normalized_mi",
             "pixel_colour_nmi", "seconds"]
@@ -84,23 +87,9 @@ def run(
         console.print(f"saved the model to {save}", highlight=False)
 
 
-def _student_steps(epochs: int | None, preset: str | None) -> int | None:
-    """``--epochs`` (passes over the teacher-made latent pool) as the image student's optimiser
-    steps: one pass is ``chain_samples // batch`` steps (batch 256, as in the student)."""
-    if epochs is None:
-        return None
-    if epochs < 1:
-        raise ValueError(f"--epochs {epochs}: give a positive number of passes")
-    from ..models.fair_latent.images import ImageFair4Free
-    from ..models.presets import preset_params
-
-    pool = {**ImageFair4Free().get_params(),
-            **preset_params(ImageFair4Free, preset)}["chain_samples"]
-    return epochs * max(pool // min(256, pool), 1)
-
-
 def load_image_generator(model_dir: Path):
     """A saved image generator, or a clear error (missing folder, tabular or non-generator)."""
+    # heavy (sklearn): imported when the command runs, so `fairx --help` stays fast
     from ..models import FairGenerator
     from ..models.persist import load_method
 
@@ -115,7 +104,6 @@ def load_image_generator(model_dir: Path):
 
 def check_image_output(out: Path) -> Path:
     """An image output must be a writable ``.npz`` or ``.png`` file (checked before sampling)."""
-    from .._io import check_output
 
     out = Path(out)
     if out.suffix.lower() not in (".npz", ".png"):
@@ -128,15 +116,12 @@ def write_images(ds, out: Path) -> list[Path]:
     """Write generated images: ``.npz`` (arrays ``images`` (N, C, H, W) float32 in [0, 1], ``y``,
     ``s``, and the names ``classes``, ``groups``, ``target``, ``sensitive``) or ``.png`` (a grid
     with one row per group)."""
-    import numpy as np
 
     out = check_image_output(out)
     suffix = out.suffix.lower()
     if suffix == ".png":
-        from ..report._images import save_group_grid
 
         return [save_group_grid(ds, out, title=f"{ds.name}: samples by {ds.sensitive}")]
-    from .._io import atomic_path
 
     with atomic_path(out) as tmp:
         np.savez_compressed(tmp, images=ds.to_numpy(), y=ds.y, s=ds.s,
@@ -154,7 +139,6 @@ def generate(
     seed: int = opt("seed", 0),
 ) -> None:
     """Sample a saved image generator (no data needed)."""
-    from ._common import bytes_per_row, check_rows_fit
 
     if n <= 0:
         raise ValueError(f"-n {n}: the number of images must be a positive integer")
@@ -177,17 +161,21 @@ def distill(
     epochs: int = opt("epochs"),
 ) -> None:
     """Distil an image Fair4Free student from a saved teacher, without any training images."""
-    from .._io import check_output_dir
-    from ..models.fair_latent.images import ImageFair4Free, ImageFairVAE
+    # heavy (sklearn, scipy): imported when the command runs, so `fairx --help` stays fast
+    from ..models.fair_latent.fair4free import Fair4Free
+    from ..models.fair_latent.fair_vae import FairVAE
 
     check_output_dir(output, what="--output")
+    if epochs is not None and epochs < 1:
+        raise ValueError(f"--epochs {epochs}: give a positive number of passes")
     teacher = load_image_generator(teacher_dir)
-    if type(teacher) is not ImageFairVAE:
+    if not isinstance(teacher, FairVAE):
         raise ValueError(f"{teacher_dir} holds a {type(teacher).__name__}; 'fairx images distill'"
                          " needs a saved image fair VAE (fairx images run --model fairdisco "
                          "--save-model DIR)")
-    student = ImageFair4Free.distill(teacher, chain_steps=k, distill_steps=_student_steps(epochs, preset),
-                                     random_state=seed, preset=preset)
+    # --epochs: passes over the teacher-made latents (distill_epochs, as on tables)
+    student = Fair4Free.distill(teacher, chain_steps=k, distill_epochs=epochs, random_state=seed,
+                                preset=preset)
     student.save(output)
     console.print(f"distilled an image Fair4Free student (k = {student.chain_steps_}; parameters: teacher "
                   f"{student.n_parameters_teacher_:,}, student {student.n_parameters_student_:,})"
@@ -204,9 +192,8 @@ def show(
     out: Path = output_opt(Path("images_grid.png"), "PNG grid of images per group."),
 ) -> None:
     """Summarise an image dataset (group × class counts) and save a grid per group."""
+    # heavy (scipy): imported when the command runs, so `fairx --help` stays fast
     from ..data import load_dataset
-    from ..metrics._images import label_group_dependence
-    from ..report._images import save_group_grid
 
     opts = {} if dataset == "celeba" else {"bias": bias, "sd": sd}
     ds = load_dataset(dataset, n=n, **opts)

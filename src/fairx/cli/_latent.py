@@ -28,6 +28,7 @@ def distill(
     epochs: int = opt("epochs"),
 ) -> None:
     """Distil a Fair4Free student from a saved teacher, without any training data."""
+    # heavy (sklearn, scipy): imported when the command runs, so `fairx --help` stays fast
     from ..models.fair_latent.fair4free import Fair4Free
     from ..models.fair_latent.fair_vae import FairVAE
     from ..models.persist import load_method

@@ -5,9 +5,13 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
+import pandas as pd
 import typer
 
+from .._io import atomic_path, check_output, check_output_dir, safe_csv_cells
+from ..benchmark._aggregate import excluded_groups, excluded_note
 from ._common import bytes_per_row, check_rows_fit, console, print_frame, user_errors
+from ._images import write_images
 from ._options import Classifier, Preset, count, opt
 from ._options import output as output_opt
 
@@ -42,6 +46,7 @@ def _parse_params(items: list[str] | None) -> dict[str, Any]:
 def _load(dataset: str | None, csv: str | None, target: str | None,
           sensitive: list[str] | None, positive_label: str | None,
           options: dict[str, Any] | None = None, encoding: str | None = None) -> Any:
+    # heavy (scipy): imported when the command runs, so `fairx --help` stays fast
     from ..data import load_dataset, load_file
 
     if (dataset is None) == (csv is None):
@@ -58,6 +63,7 @@ def _load(dataset: str | None, csv: str | None, target: str | None,
 
 def models() -> None:
     """List every registered method: name, stage, kind, description."""
+    # heavy (sklearn): imported when the command runs, so `fairx --help` stays fast
     from ..models import available
 
     print_frame(available(), title="fairx methods")
@@ -86,7 +92,7 @@ def run(
     encoding: str = opt("encoding"),
 ) -> None:
     """Evaluate methods over seeds and print mean ± std (std over seeds; n = seeds)."""
-    from .._io import atomic_path, check_output, safe_csv_cells
+    # heavy (scipy, sklearn): imported when the command runs, so `fairx --help` stays fast
     from ..data import train_test_split
     from ..evaluation.protocol import evaluate_method, mean_std_table, summarize
     from ..models.registry import entry
@@ -120,7 +126,6 @@ def run(
                 fixed=["method", "stage", "n"])
     _print_excluded(results, ds, min_group_size)
     if output is not None:
-        import pandas as pd
 
         with atomic_path(output) as tmp:
             rows = pd.concat([r.to_frame() for r in results], ignore_index=True)
@@ -130,9 +135,7 @@ def run(
 
 def _print_excluded(results: list, ds: Any, min_group_size: int) -> None:
     """Under the table: the intersection groups left out of the headline, sizes per seed."""
-    import pandas as pd
 
-    from ..benchmark._aggregate import excluded_groups, excluded_note
 
     groups = pd.concat([r.group_table.assign(dataset=ds.name, sensitive="+".join(ds.sensitive),
                                              method=r.method, seed=r.seed)
@@ -143,6 +146,7 @@ def _print_excluded(results: list, ds: Any, min_group_size: int) -> None:
 
 
 def _param_names(name: str) -> set[str]:
+    # heavy (sklearn): imported when the command runs, so `fairx --help` stays fast
     from ..models import method_class
 
     return set(method_class(name)().get_params())
@@ -165,7 +169,7 @@ def generate(
     encoding: str = opt("encoding"),
 ) -> None:
     """Train a generator on DATA and write N synthetic rows, or sample a saved one (--model-dir)."""
-    from .._io import atomic_path, check_output, check_output_dir
+    # heavy (sklearn): imported when the command runs, so `fairx --help` stays fast
     from ..models import FairGenerator, get
     from ..models.persist import load_method
 
@@ -200,8 +204,6 @@ def generate(
         check_rows_fit(n, bytes_per_row(probe), what=f"-n {n:,}")
     syn = gen.sample(n, seed=seed)
     if getattr(syn, "kind", "tabular") == "image":  # a saved image generator: .npz or .png
-        from ._images import write_images
-
         for f in write_images(syn, out):
             console.print(f"wrote {len(syn):,} images to {f}", highlight=False)
         return

@@ -17,7 +17,7 @@ import numpy as np
 from ..data import load_dataset
 from ..data.images import ImageDataset
 from ..metrics._images import image_utility, label_group_dependence, painted_colour
-from ..models import FairGenerator, get
+from ..models import FairGenerator, get, method_class
 
 
 @dataclass
@@ -49,7 +49,9 @@ def evaluate_image_method(*, dataset: str, model: str, bias: float | None, sd: f
     Parameters
     ----------
     dataset : ``"colored_mnist"``, ``"digits_colored"`` or ``"celeba"``.
-    model, preset, params : the registry name, preset and parameter overrides of the generator.
+    model, preset, params : the registry name, preset and parameter overrides of the generator
+        (a fair VAE parameter such as ``epochs`` or ``beta`` goes to the ``teacher`` of the
+        models that have one).
     bias, sd : colour bias and jitter of the training set (the test set has ``bias=0``).
     n, n_test : training / test images (seeded subsets; ``None``: all, CelebA 5000 / 2000).
     seed : seeds the split subsets, the generator, its samples and the CNNs.
@@ -61,7 +63,8 @@ def evaluate_image_method(*, dataset: str, model: str, bias: float | None, sd: f
     -------
     ImageExperiment
     """
-    method = get(model, preset, kind="image", random_state=seed, **(params or {}))
+    method = get(model, preset, kind="image", random_state=seed,
+                 **_to_teacher(method_class(model, "image"), params or {}))
     opts: dict[str, Any] = {"seed": seed}
     if dataset == "celeba":
         opts.update({"root": root} if root else {})
@@ -97,3 +100,12 @@ def evaluate_image_method(*, dataset: str, model: str, bias: float | None, sd: f
         result["saved"] = str(save)
     result["gain"] = float(np.subtract(synth["accuracy"], real["accuracy"]))
     return ImageExperiment(result=result, train=train, generated=generated, method=method)
+
+
+def _to_teacher(cls: type, params: dict[str, Any]) -> dict[str, Any]:
+    """``params`` with the teacher's parameters that ``cls`` lacks as ``teacher__<name>``."""
+    teacher = getattr(cls, "nested_params", {}).get("teacher")
+    if teacher is None:
+        return dict(params)
+    own, inner = set(cls().get_params(deep=False)), set(teacher().get_params(deep=False))
+    return {(f"teacher__{k}" if k not in own and k in inner else k): v for k, v in params.items()}

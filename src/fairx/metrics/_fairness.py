@@ -106,6 +106,7 @@ def _rates_block(y_true: np.ndarray, y_pred: np.ndarray, groups: np.ndarray) -> 
 
     TPR (FPR) is NaN for a group without positive (negative) rows instead of fairlearn's 0.
     """
+    # heavy (fairlearn): imported when used, so `import fairx` stays light
     from fairlearn.metrics import (
         MetricFrame,
         count,

@@ -21,7 +21,9 @@ from typing import Any
 
 import numpy as np
 
-from ..data.images import ImageDataset
+from ..data.images import PALETTE, ImageDataset
+from ._neighbours import cross_pass, knn_self
+from ._threads import thread_limit
 
 logger = logging.getLogger(__name__)
 
@@ -39,6 +41,7 @@ class ImageClassifier:
         self.device = device
 
     def _run(self, ds: ImageDataset, features: bool, batch_size: int = 512) -> np.ndarray:
+        # heavy (torch): imported when used, so `import fairx` stays light
         import torch
 
         if tuple(ds.shape) != self.shape:
@@ -62,6 +65,7 @@ class ImageClassifier:
 
 
 def _cnn(channels: int, n_classes: int) -> Any:
+    # heavy (torch): imported when used, so `import fairx` stays light
     from torch import nn
 
     return nn.Sequential(
@@ -75,6 +79,7 @@ def _cnn(channels: int, n_classes: int) -> Any:
 def fit_image_classifier(train: ImageDataset, *, epochs: int = 5, batch_size: int = 128,
                          lr: float = 1e-3, seed: int = 0, device: str = "auto") -> ImageClassifier:
     """Train the small downstream CNN on ``train`` (images → ``y``); seeded, s never used."""
+    # heavy (torch): imported when used, so `import fairx` stays light
     import torch
     import torch.nn.functional as F
 
@@ -113,6 +118,7 @@ def image_prediction_metrics(y_true: np.ndarray, y_pred: np.ndarray, s: np.ndarr
                              n_classes: int | None = None, min_group_size: int = 30
                              ) -> dict[str, float]:
     """accuracy, balanced_accuracy, dpr, eor of class predictions over the groups of ``s``."""
+    # heavy (sklearn): imported when used, so `import fairx` stays light
     from sklearn.metrics import balanced_accuracy_score
 
     y_true, y_pred, s = (np.asarray(a).astype(int) for a in (y_true, y_pred, s))
@@ -161,7 +167,6 @@ def painted_colour(images: np.ndarray, palette: np.ndarray | None = None,
     of the stroke pixels (max channel > ``threshold``), scaled to max 1, nearest palette colour
     (scaled the same way; grey and white are then the same colour and share the first index).
     For generated images this is the colour they show, whatever s they were decoded with."""
-    from ..data.images import PALETTE
 
     pal = np.asarray(PALETTE if palette is None else palette, dtype=np.float32)
     pal = pal / pal.max(axis=1, keepdims=True)
@@ -224,7 +229,7 @@ def feature_quality(real_features: np.ndarray, synthetic_features: np.ndarray, *
     """PRDC (k = ``nearest_k``), α-precision, β-recall and authenticity of two feature matrices,
     computed with the tabular building blocks of :mod:`fairx.metrics` (same formulas as
     ``synthetic_quality``; ``embedding`` "oneclass" (Deep-SVDD Φ, seeded) or "naive")."""
-    from ._neighbours import cross_pass, knn_self
+    # heavy (scipy): imported when used, so `import fairx` stays light
     from ._quality import (
         _embedding,
         _prdc_values,
@@ -232,7 +237,6 @@ def feature_quality(real_features: np.ndarray, synthetic_features: np.ndarray, *
         authenticity_score,
         beta_recall_score,
     )
-    from ._threads import thread_limit
 
     xr = np.asarray(real_features, dtype=np.float32)
     xs = np.asarray(synthetic_features, dtype=np.float32)

@@ -18,9 +18,13 @@ reference code even for boundary ties, and nearest-neighbour ties go to the lowe
 
 from __future__ import annotations
 
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 
 import numpy as np
+from threadpoolctl import threadpool_limits
+
+from ._threads import current_threads
 
 DEFAULT_CHUNK_ELEMENTS = 1 << 22  # 4.2M float32 = 16 MiB per distance tile
 _FAR = 1e38  # tile value of padding columns (float32 max is 3.4e38)
@@ -37,16 +41,13 @@ def _as2d(x: np.ndarray, name: str) -> np.ndarray:
 def _map_tiles(fn, starts, n_jobs: int | None):
     """``fn`` over the tile starts, results in order; ``n_jobs`` tiles at once in threads (numpy
     releases the GIL), each with single-threaded BLAS so that threads stay ≤ ``n_jobs``."""
-    from ._threads import current_threads
 
     starts = list(starts)
     jobs = current_threads() if n_jobs is None else int(n_jobs)
     if jobs <= 1 or len(starts) <= 1:
         yield from map(fn, starts)
         return
-    from concurrent.futures import ThreadPoolExecutor
 
-    from threadpoolctl import threadpool_limits
 
     with threadpool_limits(limits=1, user_api="blas"), ThreadPoolExecutor(min(jobs, len(starts))) as pool:
         yield from pool.map(fn, starts)

@@ -32,6 +32,7 @@ def oneclass_embed(
     final loss. The centre is ``c = 10·1`` (see :data:`CENTRE_VALUE`). ``n_threads`` sets
     torch's intra-op threads for this call only (restored afterwards).
     """
+    # heavy (torch): imported when used, so `import fairx` stays light
     import torch
 
     from ..nn import EarlyStopping
@@ -64,6 +65,7 @@ def oneclass_embed(
 
 def _train(torch, x, centre, batch, stopper, seed, epochs, lr, weight_decay, rel_tol):
     """The Deep-SVDD loop (inside :func:`fairx.nn.seeded`); returns (net, epochs run, loss)."""
+    # heavy (torch): imported when used, so `import fairx` stays light
     from ..nn import mlp, seeded
 
     n, dim = x.shape

@@ -22,7 +22,9 @@ import numpy as np
 import pandas as pd
 
 from ..data import DatasetError, TabularDataset, TabularEncoder
+from ..progress import progress
 from ._neighbours import DEFAULT_CHUNK_ELEMENTS, CrossResult, cross_pass, knn, knn_self
+from ._oneclass import CENTRE_VALUE, oneclass_embed
 from ._threads import thread_limit
 
 logger = logging.getLogger(__name__)
@@ -96,7 +98,6 @@ def _embedding(xr: np.ndarray, xs: np.ndarray, embedding: str, seed: int, epochs
                n_threads: int | None = None) -> tuple[np.ndarray, np.ndarray, np.ndarray, dict[str, float]]:
     """(Φ(real), Φ(synthetic), centre c, info)."""
     if embedding == "oneclass":
-        from ._oneclass import CENTRE_VALUE, oneclass_embed
 
         er, (es,), info = oneclass_embed(xr, [xs], seed=seed, epochs=epochs, n_threads=n_threads)
         return er, es, np.full(xr.shape[1], CENTRE_VALUE), info
@@ -222,6 +223,7 @@ def correlation_similarity(real: TabularDataset, synthetic: TabularDataset) -> f
 def c2st_auc(real: TabularDataset, synthetic: TabularDataset, *, seed: int = 0, folds: int = 5) -> float:
     """Cross-validated AUC of a HistGradientBoosting classifier telling real (0) from
     synthetic (1) rows; categoricals as native categorical codes (real categories; unseen = missing)."""
+    # heavy (sklearn): imported when used, so `import fairx` stays light
     from sklearn.ensemble import HistGradientBoostingClassifier
     from sklearn.metrics import roc_auc_score
     from sklearn.model_selection import StratifiedKFold
@@ -430,7 +432,6 @@ def _n_passes(metrics: Sequence[str] | None, holdout: object) -> int:
 
 @contextlib.contextmanager
 def _pass_bar(metrics, holdout, verbose, timings):
-    from ..progress import progress
 
     with progress(_n_passes(metrics, holdout), "quality metrics", verbose=verbose) as bar:
         yield _PassTimings(bar, timings)

@@ -15,6 +15,8 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
 
+from threadpoolctl import threadpool_limits
+
 _CURRENT: ContextVar[int] = ContextVar("fairx_metric_threads", default=1)
 
 
@@ -58,7 +60,6 @@ def thread_limit(n_threads: int | None) -> Iterator[int]:
     torch is not imported here; code that imports it inside the block sets its own threads from
     the yielded value (as :func:`~fairx.metrics._oneclass.oneclass_embed` does).
     """
-    from threadpoolctl import threadpool_limits
 
     n = resolve_threads(n_threads)
     torch = sys.modules.get("torch")

@@ -43,11 +43,13 @@ def _make_estimator(classifier: str, *, seed: int, categorical: list[str], numer
     (``cardinality``, counted on the training rows) keep their codes as ordered numbers.
     Unknown categories at prediction time are missing values.
     """
+    # heavy (sklearn): imported when used, so `import fairx` stays light
     from sklearn.compose import ColumnTransformer
     from sklearn.pipeline import Pipeline
     from sklearn.preprocessing import OneHotEncoder, OrdinalEncoder, StandardScaler
 
     if classifier == "hgb":
+        # heavy (sklearn): imported when used, so `import fairx` stays light
         from sklearn.ensemble import HistGradientBoostingClassifier
 
         sizes = cardinality or {}
@@ -61,17 +63,20 @@ def _make_estimator(classifier: str, *, seed: int, categorical: list[str], numer
                                     remainder="drop")
         return Pipeline([("columns", columns), ("model", model)])
     elif classifier == "logreg":
+        # heavy (sklearn): imported when used, so `import fairx` stays light
         from sklearn.linear_model import LogisticRegression
 
         model = LogisticRegression(max_iter=2000, random_state=seed)
         num = StandardScaler()
     elif classifier == "rf":
+        # heavy (sklearn): imported when used, so `import fairx` stays light
         from sklearn.ensemble import RandomForestClassifier
 
         model = RandomForestClassifier(n_estimators=200, min_samples_leaf=2, random_state=seed)
         num = "passthrough"
     elif classifier == "xgboost":
         try:
+            # heavy (xgboost): imported when used, so `import fairx` stays light
             from xgboost import XGBClassifier
         except ImportError:
             raise ValueError(

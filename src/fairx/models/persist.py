@@ -50,6 +50,7 @@ def _restore(value: Any) -> Any:
 
 
 def save_method(method: FairMethod, path: str | Path) -> Path:
+    # heavy (safetensors): imported when used, so `import fairx` stays light
     from safetensors.numpy import save_file
 
     path = Path(path)
@@ -79,6 +80,7 @@ def read_saved(path: str | Path) -> tuple[dict[str, Any], dict[str, np.ndarray]]
     empty or non-finite (NaN/inf) weights file, negative sizes, and sizes larger than the
     weights could hold.
     """
+    # heavy (safetensors): imported when used, so `import fairx` stays light
     from safetensors.numpy import load_file
 
     path = Path(path)

@@ -58,7 +58,8 @@ class UnknownPresetError(KeyError, ValueError):
         return str(self.args[0]) if self.args else ""
 
 
-def preset_params(owner: Any, preset: str | None, *, what: str | None = None) -> dict[str, Any]:
+def preset_params(owner: Any, preset: str | None, *, what: str | None = None,
+                  kind: str = "tabular") -> dict[str, Any]:
     """The hyper-parameter overrides of ``preset``.
 
     Parameters
@@ -69,6 +70,9 @@ def preset_params(owner: Any, preset: str | None, *, what: str | None = None) ->
         e.g. ``unmitigated``) takes every standard name (:data:`PRESET_NAMES`) as its defaults,
         so one ``--preset fast`` can serve several methods.
     what : how to name ``owner`` in the error message (default: its class name).
+    kind : ``"tabular"`` (the class's ``presets``) or ``"image"`` (its ``image_presets``: the
+        fair-latent models' values for images; there ``preset=None`` means ``"default"``,
+        the image values of the constructor defaults).
 
     Returns
     -------
@@ -81,13 +85,18 @@ def preset_params(owner: Any, preset: str | None, *, what: str | None = None) ->
     UnknownPresetError
         When ``preset`` is not in the table; the message lists the allowed names.
     """
+    if kind not in ("tabular", "image"):
+        raise ValueError(f"kind={kind!r}; allowed: 'tabular', 'image'")
+    if preset is None and kind == "image":
+        preset = "default"
     if preset is None:
         return {}
     if isinstance(owner, Mapping):
         table, name = owner, what or "this model"
     else:
         cls = owner if isinstance(owner, type) else type(owner)
-        table, name = getattr(cls, "presets", {}), what or cls.__name__
+        attr = "image_presets" if kind == "image" else "presets"
+        table, name = getattr(cls, attr, {}), what or cls.__name__
     if preset not in table:
         if preset == "default" or (not table and preset in PRESET_NAMES):
             return {}  # nothing to size (no training budget): every standard name means defaults

@@ -44,16 +44,17 @@ def register(name: str, target: str, *, stage: str, description: str, kind: str 
     _ENTRIES[name] = MethodEntry(name, target, stage, kind, description, dict(fixed), image_target)
 
 
-# image classes of the fair-latent family (methods.md §9), used when an entry has no
-# image_target of its own (the catalogue entries are owned by other areas)
+# the fair-latent methods that train on images (methods.md §9): the same classes as on tables
+# (their codec follows the training data), with the classes' ``image_presets``; used when an
+# entry has no image_target of its own
 _IMAGE_DEFAULTS = {
-    "fairdisco": "fairx.models.fair_latent.images:ImageFairVAE",
-    "fldgm": "fairx.models.fair_latent.images:ImageFLDGM",
-    "fldgm-wgan-gp": "fairx.models.fair_latent.images:ImageFLDGM",
-    "fldgm-lsgan": "fairx.models.fair_latent.images:ImageFLDGM",
-    "fldgm-ddpm": "fairx.models.fair_latent.images:ImageFLDGM",
-    "fair4free": "fairx.models.fair_latent.images:ImageFair4Free",
-    "fairdistill": "fairx.models.fair_latent.images:ImageFairDistill",
+    "fairdisco": "fairx.models.fair_latent.fair_vae:FairVAE",
+    "fldgm": "fairx.models.fair_latent.fldgm:FLDGM",
+    "fldgm-wgan-gp": "fairx.models.fair_latent.fldgm:FLDGM",
+    "fldgm-lsgan": "fairx.models.fair_latent.fldgm:FLDGM",
+    "fldgm-ddpm": "fairx.models.fair_latent.fldgm:FLDGM",
+    "fair4free": "fairx.models.fair_latent.fair4free:Fair4Free",
+    "fairdistill": "fairx.models.fair_latent.fairdistill:FairDistill",
 }
 
 
@@ -83,7 +84,8 @@ def image_target(name: str) -> str | None:
 
 
 def method_class(name: str, kind: str = "tabular") -> type[FairMethod]:
-    """The class of ``name``; ``kind="image"`` gives its image variant (KeyError if none)."""
+    """The class of ``name``; ``kind="image"`` checks that it trains on images (KeyError if
+    not) and gives the class that does (the fair-latent classes serve both kinds)."""
     target = entry(name).target
     if kind == "image":
         target = image_target(name)
@@ -105,10 +107,11 @@ def get_for(dataset: Any, name: str, preset: str | None = None, **params: Any) -
 def get(name: str, preset: str | None = None, *, kind: str = "tabular", **params: Any) -> FairMethod:
     """A new, unfitted method. ``preset`` (``"paper"``, ``"default"``, ``"fast"``) applies the
     class's preset overrides; explicit ``params`` win over both preset and variant.
-    ``kind="image"`` returns the method's image class (see :func:`get_for`)."""
+    ``kind="image"`` applies the class's image presets (no preset: the image ``default``), see
+    :func:`get_for`."""
     e = entry(name)
     cls = method_class(name, kind)
-    merged = preset_params(cls, preset, what=f"method {name!r}")
+    merged = preset_params(cls, preset, what=f"method {name!r}", kind=kind)
     valid = parameter_names(cls)
     # a variant's pinned parameters apply to the image class only where it has them
     merged.update(e.fixed if kind == "tabular" else {k: v for k, v in e.fixed.items() if k in valid})

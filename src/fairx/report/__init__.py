@@ -17,6 +17,7 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
+import yaml
 
 from .._io import atomic_path, write_text
 from ..benchmark import ResultStore, aggregate, summary_table
@@ -118,6 +119,7 @@ def build_report(db: str | Path, output: str | Path = "report.html", *,
                  title: str | None = None) -> Path:
     """Write the HTML report of the results in ``db`` to ``output``; optionally also save every
     figure to ``figures_dir`` as PNG or PDF."""
+    # heavy (scipy): imported when used, so `import fairx` stays light
     from . import _figures as F
 
     figs = _Figures(None if figures_dir is None else Path(figures_dir), fmt)
@@ -228,7 +230,6 @@ def build_report(db: str | Path, output: str | Path = "report.html", *,
 
 def _min_group_size(spec_text: str) -> int:
     """``protocol.min_group_size`` of the stored spec (30 when absent or unreadable)."""
-    import yaml
 
     try:
         data = yaml.safe_load(spec_text) or {}
@@ -240,6 +241,7 @@ def _min_group_size(spec_text: str) -> int:
 def _direction_text(metric: str) -> str:
     direction = metric_direction(metric)
     if direction == "target":
+        # heavy (scipy): imported when used, so `import fairx` stays light
         from ..metrics import METRIC_INFO
 
         target = getattr(METRIC_INFO.get(metric), "target", None)

@@ -7,6 +7,9 @@ from typing import Any
 import numpy as np
 import pandas as pd
 from matplotlib.figure import Figure
+from threadpoolctl import threadpool_limits
+
+from ..benchmark._metric_names import metric_direction
 
 COLORS = ["#4c72b0", "#dd8452", "#55a868", "#c44e52", "#8172b3", "#937860", "#da8bc3",
           "#8c8c8c", "#ccb974", "#64b5cd"]
@@ -72,7 +75,6 @@ def quality_figure(agg: pd.DataFrame, metrics: list[str], title: str) -> Figure 
     """Grouped bars (one group per quality metric, one bar per generator, ±std over seeds) in two
     panels: metrics where higher is better, and target-valued metrics (e.g. C2ST AUC → 0.5,
     density → 1) with their target drawn as a dashed line."""
-    from ..benchmark._metric_names import metric_direction
 
     sub = agg[(agg["stage"] == "generator") & agg["metric"].isin(metrics)]
     if sub.empty:
@@ -112,6 +114,7 @@ def quality_figure(agg: pd.DataFrame, metrics: list[str], title: str) -> Figure 
 
 def _target(metric: str) -> float:
     try:
+        # heavy (scipy): imported when used, so `import fairx` stays light
         from ..metrics import METRIC_INFO
 
         value = getattr(METRIC_INFO.get(metric), "target", None)
@@ -125,6 +128,7 @@ def embedding_figure(real: pd.DataFrame, synthetic: dict[str, pd.DataFrame], sch
                      title: str, *, kind: str = "pca", seed: int = 0,
                      tsne_rows: int = 200) -> Figure | None:
     """Real vs synthetic rows in 2-D (PCA fitted on real, or t-SNE of both), same encoding."""
+    # heavy (scipy): imported when used, so `import fairx` stays light
     from ..data import TabularEncoder
 
     if not synthetic or real.empty:
@@ -138,6 +142,7 @@ def embedding_figure(real: pd.DataFrame, synthetic: dict[str, pd.DataFrame], sch
     fig = Figure(figsize=(4 * cols, 3.6 * rows))
     axes = np.atleast_1d(fig.subplots(rows, cols)).ravel()
     if kind == "pca":
+        # heavy (sklearn): imported when used, so `import fairx` stays light
         from sklearn.decomposition import PCA
 
         pca = PCA(n_components=2, random_state=seed).fit(Xr)
@@ -148,7 +153,6 @@ def embedding_figure(real: pd.DataFrame, synthetic: dict[str, pd.DataFrame], sch
             Zr, Zs = pca.transform(Xr), pca.transform(Xs)
         else:
             from sklearn.manifold import TSNE
-            from threadpoolctl import threadpool_limits
 
             Xr_t, Xs_t = Xr[:tsne_rows], Xs[:tsne_rows]  # the samples are already random
             both = np.vstack([Xr_t, Xs_t])

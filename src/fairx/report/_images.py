@@ -12,7 +12,7 @@ from typing import Any
 
 import numpy as np
 
-from .._io import write_text
+from .._io import atomic_path, write_text
 from ..data.images import ImageDataset
 
 
@@ -34,6 +34,7 @@ def tile(images: np.ndarray, ncol: int, pad: int = 1) -> np.ndarray:
 
 def _save(arr: np.ndarray, path: str | Path, title: str | None, ylabels: Sequence[str] | None,
           cell: int, xlabels: Sequence[str] | None = None) -> Path:
+    # heavy (matplotlib): imported when used, so `import fairx` stays light
     from matplotlib.backends.backend_agg import FigureCanvasAgg
     from matplotlib.figure import Figure
 
@@ -59,7 +60,6 @@ def _save(arr: np.ndarray, path: str | Path, title: str | None, ylabels: Sequenc
     if title:
         ax.set_title(title, fontsize=9)
     fig.tight_layout()
-    from .._io import atomic_path
 
     with atomic_path(path) as tmp:
         fig.savefig(tmp, format="png", bbox_inches="tight")
@@ -88,7 +88,7 @@ def save_group_grid(ds: ImageDataset, path: str | Path, *, per_group: int = 8, s
 def save_counterfactual_grid(images: np.ndarray, groups: Sequence[str], path: str | Path, *,
                              title: str | None = None) -> Path:
     """Counterfactual swaps ``(n, G, C, H, W)`` (same z, every s): one row per z, one column per
-    group (see ``ImageFairVAE.counterfactuals``)."""
+    group (see ``FairVAE.counterfactuals``)."""
     images = np.asarray(images)
     if images.ndim != 5 or images.shape[1] != len(groups):
         raise ValueError(f"expected (n, {len(groups)}, C, H, W) images, got {images.shape}")

@@ -21,6 +21,11 @@ from the teacher's decoder and label head on (g(ε), s) pairs (KL per categorica
 numerical column). Generation: x̂ = D_student(g(ε), s), the label from the student's label head on
 z alone. ``source="data"`` (registry ``fair4free-data``) is the paper-literal ablation in which the
 teacher encodes the real training rows for the student: **not data-free**.
+
+One class for tables and images: the teacher's codec (:mod:`.codec`) decodes, re-encodes and
+builds the student decoder (an MLP of width ``student_hidden`` for tables; a conv decoder with
+``student_width`` × the teacher's channels for images, distilled by per-pixel Bernoulli KL + the
+label head's KL). Saved students hold the codec's state, the generator and the decoder only.
 """
 
 from __future__ import annotations
@@ -32,16 +37,27 @@ from typing import Any, ClassVar
 import numpy as np
 from sklearn.base import clone
 
-from ...data import TabularDataset
-from ..base import FairGenerator
 from ..presets import preset_params
-from .fair_vae import FairVAE
+from .codec import codec_state
+from .fair_vae import FairVAE, saved_codec
+from .latent import FairLatentGenerator, Parts
 from .teacher import build_teacher, teacher_from_flat
 
 logger = logging.getLogger(__name__)
 
-class Fair4Free(FairGenerator):
-    """Fair VAE teacher + data-free distilled student (latent generator and compact decoder).
+#: the student's batch on images (ImageFair4Free's fixed batch before the codec layer)
+_IMAGE_BATCH = 256
+
+
+def _image_student(chain_samples: int, distill_steps: int) -> dict[str, int]:
+    """ImageFair4Free's ``distill_steps`` (optimiser steps, batch 256) as ``distill_epochs``."""
+    per_epoch = max(chain_samples // min(_IMAGE_BATCH, chain_samples), 1)
+    return {"distill_epochs": int(np.ceil(distill_steps / per_epoch)), "distill_batch": _IMAGE_BATCH,
+            "chain_samples": chain_samples}
+
+class Fair4Free(FairLatentGenerator):
+    """Fair VAE teacher + data-free distilled student (latent generator and compact decoder),
+    on tables or images.
 
     Parameters
     ----------
@@ -52,7 +68,9 @@ class Fair4Free(FairGenerator):
     chain_steps : length k of the prior→decode→re-encode chain (``None``: the first stationary
         step in 0..``max_chain_steps``).
     chain_samples : teacher latents per chain step (the student's training set).
-    student_hidden, noise_dim : width of the student decoder and size of the generator's noise.
+    student_hidden, noise_dim : width of the student decoder (images: of its label head) and
+        size of the generator's noise.
+    student_width : the student conv decoder's channels as a share of the teacher's (images).
     student_decoder : distil a compact decoder (else keep a copy of the teacher's decoder).
     distill_epochs, distill_batch, distill_lr : passes over the latents, batch size, Adam rate.
     moment_weight : weight of the Gaussian moment KL next to the MMD.
@@ -62,6 +80,9 @@ class Fair4Free(FairGenerator):
     Attributes
     ----------
     chain_steps_, chain_scores_ : the chain length used and the stationarity ratio per step.
+    chain_label_entropy_ : entropy (nats) of the teacher's mean label prediction per chain step
+        (a data-free diversity diagnostic, not used to choose the step).
+    codec_ : the teacher's codec (what the student decodes with).
     generator_, decoder_ : the student; ``teacher_`` after ``fit`` only.
     n_parameters_ : the student's parameter count (what generation uses);
         ``n_parameters_teacher_`` and ``n_parameters_student_`` beside it.
@@ -69,7 +90,8 @@ class Fair4Free(FairGenerator):
 
     name: ClassVar[str] = "fair4free"
     renamed_params: ClassVar[dict[str, str]] = {"k": "chain_steps", "max_k": "max_chain_steps",
-                                                "pool_size": "chain_samples"}
+                                                "pool_size": "chain_samples",
+                                                "student_lr": "distill_lr"}
     nested_params: ClassVar[dict[str, type]] = {"teacher": FairVAE}
     presets: ClassVar[dict[str, dict[str, Any]]] = {
         "paper": {"teacher": FairVAE(**FairVAE.presets["paper"]), "distill_epochs": 200},
@@ -77,10 +99,17 @@ class Fair4Free(FairGenerator):
         "fast": {"teacher": FairVAE(**FairVAE.presets["fast"]), "chain_samples": 4096,
                  "distill_epochs": 30, "distill_batch": 512},
     }
+    #: the image values: ImageFair4Free's 3000 / 1500 / 300 optimiser steps of batch 256
+    image_presets: ClassVar[dict[str, dict[str, Any]]] = {
+        "paper": {"teacher": FairVAE(**FairVAE.image_presets["paper"]), **_image_student(4096, 3000)},
+        "default": {"teacher": FairVAE(**FairVAE.image_presets["default"]),
+                    **_image_student(4096, 1500)},
+        "fast": {"teacher": FairVAE(**FairVAE.image_presets["fast"]), **_image_student(1024, 300)},
+    }
 
     def __init__(self, *, teacher: FairVAE | None = None, source: str = "prior",
                  chain_steps: int | None = None, max_chain_steps: int = 5, chain_samples: int = 16384,
-                 student_hidden: int = 32,
+                 student_hidden: int = 32, student_width: float = 0.5,
                  noise_dim: int = 8, student_decoder: bool = True, distill_epochs: int = 20,
                  distill_batch: int = 512, distill_lr: float = 3e-3, moment_weight: float = 1.0,
                  decode: str = "sample", s_sampling: str = "marginal", device: str = "auto",
@@ -91,6 +120,7 @@ class Fair4Free(FairGenerator):
         self.max_chain_steps = max_chain_steps
         self.chain_samples = chain_samples
         self.student_hidden = student_hidden
+        self.student_width = student_width
         self.noise_dim = noise_dim
         self.student_decoder = student_decoder
         self.distill_epochs = distill_epochs
@@ -109,7 +139,14 @@ class Fair4Free(FairGenerator):
 
     @classmethod
     def _params_from_saved(cls, params: dict[str, Any]) -> dict[str, Any]:
-        return teacher_from_flat(super()._params_from_saved(params))
+        params = teacher_from_flat(super()._params_from_saved(params))
+        if "student_steps" in params:  # ImageFair4Free's name before "distill_steps"
+            params["distill_steps"] = params.pop("student_steps")
+        if "distill_steps" in params:  # an ImageFair4Free folder (before the codec layer)
+            params.pop("decoder_steps", None)
+            params.update(_image_student(int(params.get("chain_samples", 4096)),
+                                         int(params.pop("distill_steps"))))
+        return params
 
     def _teacher(self) -> FairVAE:
         return build_teacher(self.teacher, decode=self.decode, s_sampling=self.s_sampling,
@@ -117,9 +154,19 @@ class Fair4Free(FairGenerator):
                              verbose=self.verbose)
 
     # ------------------------------------------------------------------ the two entry points
-    def fit(self, train: TabularDataset) -> Fair4Free:
+    def fit(self, train: Any) -> Fair4Free:
         """Train the teacher on ``train`` and distil the student (both steps, for benchmarks).
-        With ``source="prior"`` the distillation itself never sees ``train``."""
+        With ``source="prior"`` the distillation itself never sees ``train``.
+
+        Parameters
+        ----------
+        train : a ``TabularDataset`` or an ``ImageDataset``.
+
+        Returns
+        -------
+        Fair4Free
+            ``self``, fitted (``teacher_`` kept in memory, not saved).
+        """
         if self.source not in ("prior", "data"):
             raise ValueError(f"source={self.source!r}; allowed: 'prior' (data-free), 'data' (ablation)")
         teacher = self._teacher().fit(train)
@@ -135,12 +182,12 @@ class Fair4Free(FairGenerator):
 
         Parameters
         ----------
-        teacher : a fitted :class:`FairVAE`.
+        teacher : a fitted :class:`FairVAE` (of a table or of images).
         chain_steps : length of the teacher's prior→decode→re-encode chain (``None``: chosen).
         distill_epochs : passes over the teacher-made latents (``None``: the preset's or default).
         random_state : seeds the chain and the student's training.
         preset, params : the other student options (teacher parameters are copied from
-            ``teacher``).
+            ``teacher``); the preset's values for the teacher's modality.
 
         Returns
         -------
@@ -152,7 +199,8 @@ class Fair4Free(FairGenerator):
         teacher._check_fitted("net_")
         if params.get("source", "prior") != "prior":
             raise ValueError("Fair4Free.distill is the data-free path; source='data' needs fit(train)")
-        settings = preset_params(cls, preset)
+        settings = preset_params(cls, preset, kind=teacher.data_kind)
+        settings.pop("teacher", None)
         settings.update(params)
         settings["teacher"] = clone(teacher)  # its configuration, for the record (not fitted)
         settings.update(chain_steps=chain_steps, random_state=random_state, source="prior")
@@ -164,10 +212,12 @@ class Fair4Free(FairGenerator):
         return student
 
     # ------------------------------------------------------------------ distillation
-    def _latent_pool(self, teacher: FairVAE, data: TabularDataset | None, rng: np.random.Generator):
+    def _latent_pool(self, teacher: FairVAE, data: Any, rng: np.random.Generator):
         """Teacher latents the student learns from: the prior→decode→re-encode chain (data-free)
         or, for ``source="data"``, samples of q(z | x, s) on the real rows."""
-        import torch
+        import torch  # heavy: keeps ``import fairx`` light
+
+        from ...nn._distill import select_chain_step  # heavy (torch)
 
         if data is not None:
             mu, logvar = teacher.posterior(data)
@@ -175,26 +225,17 @@ class Fair4Free(FairGenerator):
             mu = np.tile(mu, (reps, 1))[: self.chain_samples]
             logvar = np.tile(logvar, (reps, 1))[: self.chain_samples]
             z = mu + np.exp(0.5 * logvar) * rng.standard_normal(mu.shape)
-            return torch.as_tensor(z, dtype=torch.float32, device=teacher.device_), None, []
-        from ...nn._distill import prior_chain, select_chain_step
+            return torch.as_tensor(z, dtype=torch.float32, device=self.device_), None, [], z
+        chain, k, ratios = select_chain_step(
+            lambda steps: teacher.latent_chain(self.chain_samples, steps, seed=rng),
+            self.chain_steps, self.max_chain_steps, rng)
+        self.chain_label_entropy_ = self._label_entropy(teacher, chain)
+        return torch.as_tensor(chain[k], dtype=torch.float32, device=self.device_), k, ratios, None
 
-        def reencode(z: np.ndarray, rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray]:
-            s_idx = teacher.sample_s(len(z), rng)
-            x_t = teacher.decode_encoded(z, s_idx, rng)
-            with torch.no_grad():
-                mu, logvar = teacher.net_.encode(torch.as_tensor(x_t, dtype=torch.float32, device=teacher.device_),
-                                                 teacher._onehot(s_idx))
-            return mu.cpu().numpy(), logvar.cpu().numpy()
+    def _distill(self, teacher: FairVAE, data: Any) -> None:
+        import torch  # heavy: keeps ``import fairx`` light
 
-        z0 = rng.standard_normal((self.chain_samples, teacher.z_dim_))
-        chain, k, ratios = select_chain_step(lambda steps: prior_chain(z0, reencode, steps, rng),
-                                             self.chain_steps, self.max_chain_steps, rng)
-        return torch.as_tensor(chain[k], dtype=torch.float32, device=teacher.device_), k, ratios
-
-    def _distill(self, teacher: FairVAE, data: TabularDataset | None) -> None:
-        import torch
-
-        from ...nn import (
+        from ...nn import (  # heavy (torch)
             count_parameters,
             distill_decoder,
             load_numpy_state,
@@ -209,12 +250,12 @@ class Fair4Free(FairGenerator):
                              "(None chooses from 0..max_chain_steps)")
         t0 = time.perf_counter()
         rng = np.random.default_rng(self.random_state)
-        self.layout_ = FairVAE(decode=self.decode, s_sampling=self.s_sampling, device=self.device,
-                               z_dim=teacher.z_dim_)
-        self.layout_._set_layout_state(teacher._layout_state())
-        self.device_ = self.layout_.device_
+        parts = teacher.decoding_parts()
+        self.codec_ = parts.codec
+        self.device_ = parts.device
+        self.chain_label_entropy_: list[float] = []
         with seeded(self.random_state):
-            pool, self.chain_steps_, self.chain_scores_ = self._latent_pool(teacher, data, rng)
+            pool, self.chain_steps_, self.chain_scores_, _ = self._latent_pool(teacher, data, rng)
             self.generator_ = mlp([self.noise_dim, 32, teacher.z_dim_]).to(self.device_)
             gen_losses = train_latent_generator(
                 self.generator_, pool, noise_dim=self.noise_dim, epochs=self.distill_epochs,
@@ -222,91 +263,154 @@ class Fair4Free(FairGenerator):
                 moment_weight=self.moment_weight, verbose=self.verbose)
             self.generator_.eval()
             if self.student_decoder:
-                self.decoder_ = self.layout_._build_net(hidden=self.student_hidden, with_encoder=False)
-                blocks, _ = self.layout_._layout()
+                self.decoder_ = teacher.build_net(self.codec_, hidden=self.student_hidden,
+                                                  encoder=False, width=self.student_width)
 
                 def latents(m: int) -> torch.Tensor:
                     return self.generator_(torch.randn(m, self.noise_dim, device=self.device_))
 
                 def groups(m: int) -> torch.Tensor:
-                    p = torch.as_tensor(np.asarray(self.layout_.s_marginal_), dtype=torch.float32)
-                    return self.layout_._onehot(torch.multinomial(p, m, replacement=True).numpy())
+                    p = torch.as_tensor(np.asarray(self.codec_.s_marginal_), dtype=torch.float32)
+                    return self.codec_.onehot(torch.multinomial(p, m, replacement=True).numpy(),
+                                              self.device_)
 
                 steps = self.distill_epochs * max(len(pool) // self.distill_batch, 1)
-                dec_losses = distill_decoder(self.decoder_, teacher.net_, latents, groups, blocks,
-                                             steps=steps, batch_size=self.distill_batch, lr=self.distill_lr,
-                                             verbose=self.verbose)
+                dec_losses = distill_decoder(self.decoder_, parts.net, latents, groups,
+                                             steps=steps, batch_size=self.distill_batch,
+                                             lr=self.distill_lr, verbose=self.verbose,
+                                             **self.codec_.distill_kwargs(self.decoder_))
             else:
-                self.decoder_ = self.layout_._build_net(hidden=teacher.hidden, with_encoder=False)
-                arrays = {k: v for k, v in state_to_numpy(teacher.net_, "t").items()
+                self.decoder_ = teacher.build_net(self.codec_, encoder=False)
+                arrays = {k: v for k, v in state_to_numpy(parts.net, "t").items()
                           if not k.startswith("t.encoder.")}
                 load_numpy_state(self.decoder_, arrays, "t")
                 dec_losses = []
         self.decoder_.eval()
         self.decoder_hidden_ = self.student_hidden if self.student_decoder else teacher.hidden
+        self.decoder_width_ = self.student_width if self.student_decoder else 1.0
         self.z_dim_ = teacher.z_dim_
         self.distill_seconds_ = time.perf_counter() - t0
         self.history_ = {"generator": gen_losses, "decoder": dec_losses[-50:]}
         self.n_parameters_teacher_ = int(teacher.n_parameters_)
+        self.n_parameters_teacher_decoder_ = count_parameters(parts.net) - count_parameters(
+            parts.net.encoder)
         self.n_parameters_student_ = count_parameters(self.generator_, self.decoder_)
         self.n_parameters_ = self.n_parameters_student_  # what generation uses
         logger.info("Fair4Free: chain_steps=%s, teacher %d / student %d parameters", self.chain_steps_,
                     self.n_parameters_teacher_, self.n_parameters_student_)
 
+    @staticmethod
+    def _label_entropy(teacher: FairVAE, chain: list[np.ndarray]) -> list[float]:
+        """Data-free diversity diagnostic per chain step: entropy (nats) of the mean label-head
+        distribution of the step's latents (log(#classes) = balanced classes; a chain drifting
+        toward a few classes loses entropy although its stationarity score may improve)."""
+        import torch  # heavy: keeps ``import fairx`` light
+
+        p = teacher.decoding_parts()
+        out = []
+        with torch.no_grad():
+            for z in chain:
+                zt = torch.as_tensor(np.asarray(z), dtype=torch.float32, device=p.device)
+                probs = torch.softmax(p.net.label_logits(zt), 1).mean(0).clamp_min(1e-12)
+                out.append(float(-(probs * probs.log()).sum()))
+        return out
+
     # ------------------------------------------------------------------ generation
+    def decoding_parts(self) -> Parts:
+        self._check_fitted("generator_")
+        return Parts(self.codec_, self.decoder_, self.device_, self.decode,
+                     self.s_sampling == "uniform")
+
+    def encoding_parts(self) -> Parts:
+        if hasattr(self, "teacher_"):
+            return self.teacher_.encoding_parts()
+        raise ValueError("this Fair4Free student holds no encoder (only the latent generator and "
+                         "decoder are distilled or saved); encode with the teacher instead")
+
     def sample_latent(self, n: int, *, seed: int | None = None) -> np.ndarray:
-        """``n`` student latents g(ε), ε ~ N(0, I), shape (n, z_dim)."""
+        """``n`` student latents g(ε), ε ~ N(0, I), shape (n, z_dim).
+
+        Parameters
+        ----------
+        n : number of latents.
+        seed : seeds the draw.
+
+        Returns
+        -------
+        numpy.ndarray
+        """
         self._check_fitted("generator_")
         return self._draw_latent(self._check_n(n), np.random.default_rng(seed))
 
     def _draw_latent(self, n: int, rng: np.random.Generator) -> np.ndarray:
-        import torch
+        import torch  # heavy: keeps ``import fairx`` light
 
         eps = torch.as_tensor(rng.standard_normal((n, self.noise_dim)), dtype=torch.float32, device=self.device_)
         with torch.no_grad():
             return self.generator_(eps).cpu().numpy()
 
-    def sample(self, n: int, *, seed: int | None = None) -> TabularDataset:
-        """``n`` rows x̂ = D_student(g(ε), s), s ~ P(S); only the student is used."""
-        self._check_fitted("generator_")
+    def sample(self, n: int, *, seed: int | None = None) -> Any:
+        """``n`` rows (or images) x̂ = D_student(g(ε), s), s ~ P(S); only the student is used.
+
+        Parameters
+        ----------
+        n : rows (or images) to generate.
+        seed : seeds the latents, the groups and (tables) ``decode="sample"``.
+
+        Returns
+        -------
+        TabularDataset or ImageDataset
+            In the training schema.
+        """
+        p = self.decoding_parts()
         n = self._check_n(n)
         rng = np.random.default_rng(seed)
         z = self._draw_latent(n, rng)
-        s_idx = self.layout_.sample_s(n, rng)
-        out = self.layout_.to_dataset(self.layout_.decode_encoded(z, s_idx, rng, net=self.decoder_), s_idx)
-        out.meta["generator"] = self.display_name
-        return out
+        s_idx = p.codec.sample_s(n, rng, p.uniform)
+        return p.codec.decode(p.net, z, s_idx, rng, p.mode, p.device, self.display_name)
 
     # ------------------------------------------------------------------ persistence (student only)
     def _get_state(self) -> tuple[dict[str, Any], dict[str, np.ndarray]]:
-        from ...nn import state_to_numpy
+        from ...nn import state_to_numpy  # heavy (torch)
 
         self._check_fitted("generator_")
-        state = {"layout": self.layout_._layout_state(), "z_dim": self.z_dim_,
+        state = {"codec": codec_state(self.codec_), "z_dim": self.z_dim_,
                  "chain_steps": self.chain_steps_,
-                 "chain_scores": self.chain_scores_, "n_parameters": {"teacher": self.n_parameters_teacher_,
-                                                          "student": self.n_parameters_student_},
-                 "decoder_hidden": self.decoder_hidden_,
+                 "chain_scores": self.chain_scores_,
+                 "chain_label_entropy": [float(v) for v in self.chain_label_entropy_],
+                 "n_parameters": {"teacher": self.n_parameters_teacher_,
+                                  "student": self.n_parameters_student_},
+                 "n_parameters_teacher_decoder": int(self.n_parameters_teacher_decoder_),
+                 "decoder_hidden": self.decoder_hidden_, "decoder_width": self.decoder_width_,
+                 "distill_seconds": float(self.distill_seconds_),
                  "data_free": self.source == "prior"}
         arrays = {**state_to_numpy(self.generator_, "generator"), **state_to_numpy(self.decoder_, "decoder")}
         return state, arrays
 
     def _set_state(self, config: dict[str, Any], arrays: dict[str, np.ndarray]) -> None:
-        from ...nn import load_numpy_state, mlp
+        from ...nn import load_numpy_state, mlp, resolve_device  # heavy (torch)
 
-        self.layout_ = FairVAE(decode=self.decode, s_sampling=self.s_sampling, device=self.device,
-                               z_dim=int(config["z_dim"]))
-        self.layout_._set_layout_state(config["layout"])
-        self.device_ = self.layout_.device_
+        self.codec_ = saved_codec(config)
+        self.device_ = resolve_device(self.device)
+        if "z_dim" not in config:  # an ImageFair4Free folder (before the codec layer)
+            config = {**config, "z_dim": config["layout"]["z_dim"],
+                      "decoder_hidden": self.student_hidden if self.student_decoder else 64,
+                      "decoder_width": self.student_width if self.student_decoder else 1.0}
         self.z_dim_ = int(config["z_dim"])
         self.chain_steps_ = config.get("chain_steps", config.get("k"))  # "k" before 0.2
         self.chain_scores_ = config["chain_scores"]
+        self.chain_label_entropy_ = list(config.get("chain_label_entropy", []))
         self.n_parameters_teacher_ = int(config["n_parameters"]["teacher"])
         self.n_parameters_student_ = self.n_parameters_ = int(config["n_parameters"]["student"])
+        self.n_parameters_teacher_decoder_ = config.get("n_parameters_teacher_decoder")
+        self.distill_seconds_ = float(config.get("distill_seconds", float("nan")))
         self.generator_ = mlp([self.noise_dim, 32, self.z_dim_]).to(self.device_)
         load_numpy_state(self.generator_, arrays, "generator")
         self.decoder_hidden_ = int(config["decoder_hidden"])
-        self.decoder_ = self.layout_._build_net(hidden=self.decoder_hidden_, with_encoder=False)
+        self.decoder_width_ = float(config.get("decoder_width", 1.0))
+        teacher = build_teacher(self.teacher, device=self.device).set_params(z_dim=self.z_dim_)
+        self.decoder_ = teacher.build_net(self.codec_, hidden=self.decoder_hidden_, encoder=False,
+                                          width=self.decoder_width_)
         load_numpy_state(self.decoder_, arrays, "decoder")
         self.generator_.eval()
         self.decoder_.eval()

@@ -1,6 +1,10 @@
-"""FairDisCo's fair VAE as a generator (methods.md §1 and §5): ``FairVAE`` (registry ``fairdisco``).
+"""FairDisCo's fair VAE as a generator (methods.md §1, §5 and §9): ``FairVAE`` (``fairdisco``).
 
-The encoded table (``TabularEncoder``, sensitive columns removed, the target kept as a
+One class for tables and images: the codec (:mod:`.codec`, chosen from the type of the
+training data) turns rows into the network's tensors and back and builds the matching network
+(an MLP fair VAE for a ``TabularDataset``, the conv fair VAE for an ``ImageDataset``).
+
+Tables: the encoded table (``TabularEncoder``, sensitive columns removed, the target kept as a
 categorical block) goes through q(z | x, s); the loss is reconstruction + KL + β·V²(z, s). The
 papers' "α = 7" is the log10 grid: **β = 10^α = 10^7**.
 
@@ -9,6 +13,11 @@ Generation (**Decision**, methods.md §1): z ~ N(0, I) (or any latent the caller
 from the head on z alone, the other columns from (z, s). ``decode="sample"`` (default) draws each
 categorical value from its softmax and adds the training residual noise to numericals, which
 keeps the marginals (and coverage) of the data; ``decode="mode"`` takes the argmax and the mean.
+
+Images: BCE over pixels + label_weight · CE(label) + KL + β·V²(z, s); generated images are the
+pixel probabilities sigmoid(D(z, s)), labels the argmax of the label head on z alone. The
+image values of the hyper-parameters are the ``image_presets`` (``fairx.models.get_for(images,
+"fairdisco")`` applies their ``default``).
 
 V² is estimated on a random ``v2_rows``-row sub-batch of every batch (default 512 of 2048): the
 penalty costs O(n²·z_dim), so this is 16× less work per batch than the full-batch estimator.
@@ -28,26 +37,44 @@ from typing import Any, ClassVar
 import numpy as np
 import pandas as pd
 
-from ...data import TabularDataset, TabularEncoder
-from ..base import FairGenerator
+from .codec import Codec, TabularCodec, codec_from_state, codec_state, make_codec
+from .codec import finish_decoding as finish_decoding  # noqa: F401 - its old import path
+from .latent import FairLatentGenerator, Parts
 
 logger = logging.getLogger(__name__)
 
+#: the image values of FairVAE's hyper-parameters (its ``image_presets["default"]``)
+IMAGE_DEFAULTS: dict[str, Any] = {"hidden": 64, "z_dim": 8, "beta": 1e6, "epochs": 40,
+                                  "batch_size": 64, "lr": 3e-3, "v2_rows": 64}
 
-class FairVAE(FairGenerator):
+
+class FairVAE(FairLatentGenerator):
     """FairDisCo: a VAE whose latent is made independent of s by the V² penalty.
+
+    Works on a ``TabularDataset`` (MLP) or an ``ImageDataset`` (conv net); the codec is chosen
+    from the type of the training data.
 
     Parameters
     ----------
-    hidden, z_dim : encoder/decoder width and latent size (paper: 64, 8).
-    beta : weight of V² (paper: 1e7; β = 0 is a plain conditional VAE).
+    hidden : encoder/decoder width (tables); the label head's width (images). Paper: 64.
+    z_dim : latent size (paper: 8).
+    beta : weight of V² (tables, paper: 1e7; images 1e6; β = 0 is a plain conditional VAE).
     epochs, batch_size, lr : Adam training (paper: 1000, 2048, 1e-3).
     v2_rows : rows of each batch used to estimate V² (``None``: all of them).
     patience : early stopping on the epoch loss (``None``: train all epochs).
-    decode : ``"sample"`` or ``"mode"`` (see the module docstring).
+    decode : ``"sample"`` or ``"mode"`` (tables; see the module docstring).
     s_sampling : ``"marginal"`` (P(S) of the training rows) or ``"uniform"``.
-    numerical : scaling of numerical columns in the ``TabularEncoder``.
+    numerical : scaling of numerical columns in the ``TabularEncoder`` (tables).
+    label_weight : weight of the label head's cross-entropy (images).
+    s_injection : ``"output"`` (s scales/shifts the output channels: it can colour, not draw)
+        or ``"input"`` (s concatenated to z at the decoder input, the §9 layout) (images).
+    max_images : refuse to train on more images than this in memory (images).
     device : ``"auto"``, ``"cpu"`` or ``"cuda"``; random_state seeds init, batches and noise.
+
+    Attributes
+    ----------
+    codec_ : the fitted :class:`~.codec.TabularCodec` or :class:`~.codec.ImageCodec`.
+    net_ : the fair VAE network. z_dim_, history_, n_parameters_, fit_seconds_.
     """
 
     name: ClassVar[str] = "fairdisco"
@@ -57,12 +84,18 @@ class FairVAE(FairGenerator):
         "default": {},
         "fast": {"epochs": 30, "batch_size": 256, "v2_rows": 256},
     }
+    image_presets: ClassVar[dict[str, dict[str, Any]]] = {
+        "paper": {**IMAGE_DEFAULTS, "epochs": 200, "batch_size": 256},
+        "default": dict(IMAGE_DEFAULTS),
+        "fast": {**IMAGE_DEFAULTS, "epochs": 15, "batch_size": 64, "v2_rows": 64},
+    }
 
     def __init__(self, *, hidden: int = 64, z_dim: int = 8, beta: float = 1e7, epochs: int = 200,
                  batch_size: int = 2048, lr: float = 1e-3, v2_rows: int | None = 512,
                  patience: int | None = None, decode: str = "sample", s_sampling: str = "marginal",
-                 numerical: str = "standard", device: str = "auto", random_state: int | None = 0,
-                 verbose: bool | None = None) -> None:
+                 numerical: str = "standard", label_weight: float = 10.0,
+                 s_injection: str = "output", max_images: int = 100_000, device: str = "auto",
+                 random_state: int | None = 0, verbose: bool | None = None) -> None:
         self.hidden = hidden
         self.z_dim = z_dim
         self.beta = beta
@@ -74,6 +107,9 @@ class FairVAE(FairGenerator):
         self.decode = decode
         self.s_sampling = s_sampling
         self.numerical = numerical
+        self.label_weight = label_weight
+        self.s_injection = s_injection
+        self.max_images = max_images
         self.device = device
         self.random_state = random_state
         self.verbose = verbose
@@ -92,190 +128,143 @@ class FairVAE(FairGenerator):
             raise ValueError(f"beta={self.beta!r}; it must be a finite number ≥ 0 (paper: 1e7)")
         for name in ("hidden", "z_dim", "epochs", "batch_size"):
             v = getattr(self, name)
-            if not isinstance(v, (int, np.integer)) or v <= 0:
+            if isinstance(v, bool) or not isinstance(v, (int, np.integer)) or v <= 0:
                 raise ValueError(f"{name}={v!r}; it must be a positive integer")
 
-    # ------------------------------------------------------------------ data <-> tensors
-    def _fit_layout(self, train: TabularDataset) -> None:
-        columns = [c for c in train.frame.columns if c not in train.sensitive]
-        self.encoder_ = TabularEncoder(numerical=self.numerical, columns=columns).fit(train)
-        self.schema_ = train.schema()
-        sf = train.frame[train.sensitive]
-        self.s_dtypes_ = {c: str(sf[c].dtype) for c in train.sensitive}
-        keys = [tuple(_py(v) for v in row) for row in sf.itertuples(index=False, name=None)]
-        levels = sorted(set(keys), key=lambda t: tuple((str(type(v)), v) for v in t))
-        self.s_levels_ = [list(t) for t in levels]
-        lookup = {t: i for i, t in enumerate(levels)}
-        idx = np.array([lookup[k] for k in keys])
-        self.s_marginal_ = np.bincount(idx, minlength=len(levels)) / len(idx)
+    # ------------------------------------------------------------------ networks
+    def build_net(self, codec: Codec, *, hidden: int | None = None, encoder: bool = True,
+                  width: float = 1.0):
+        """This configuration's network for a fitted ``codec`` (``encoder=False``: the
+        generative half only, e.g. a distilled student decoder).
 
-    def _s_index(self, ds: TabularDataset) -> np.ndarray:
-        lookup = {tuple(t): i for i, t in enumerate(self.s_levels_)}
-        lookup_str = {tuple(str(v) for v in t): i for i, t in enumerate(self.s_levels_)}
-        sens = self.schema_["sensitive"]
-        missing = [c for c in sens if c not in ds.frame.columns]
-        if missing:
-            raise ValueError(f"sensitive column(s) {missing} are missing; the model was trained with {sens}")
-        out = []
-        for row in ds.frame[sens].itertuples(index=False, name=None):
-            key = tuple(_py(v) for v in row)
-            i = lookup.get(key, lookup_str.get(tuple(str(v) for v in key), -1))
-            if i < 0:
-                raise ValueError(f"sensitive value {key} was not seen in training; known: {self.s_levels_}")
-            out.append(i)
-        return np.asarray(out, dtype=int)
+        Parameters
+        ----------
+        codec : a fitted codec (its kind picks the MLP or the conv net).
+        hidden : width (``None``: ``self.hidden``).
+        encoder : build the encoder too.
+        width : the conv decoder's channels as a share of the full net's (images).
 
-    def _layout(self) -> tuple[list[tuple[str, int, int]], tuple[int, int]]:
-        blocks = [(b.kind, b.start, b.stop) for b in self.encoder_.blocks_]
-        t = self.encoder_.block(self.schema_["target"])
-        return blocks, (t.start, t.stop)
+        Returns
+        -------
+        torch.nn.Module
+        """
+        from ...nn import resolve_device  # heavy (torch): keeps ``import fairx`` light
 
-    def _tensors(self, ds: TabularDataset):
-        import torch
-
-        x = torch.as_tensor(self.encoder_.encode(ds), dtype=torch.float32, device=self.device_)
-        s = self._onehot(self._s_index(ds))
-        return x, s
-
-    def _onehot(self, idx: np.ndarray):
-        import torch
-
-        s = torch.zeros(len(idx), len(self.s_levels_), device=self.device_)
-        s[torch.arange(len(idx)), torch.as_tensor(idx, device=self.device_)] = 1.0
-        return s
-
-    def _build_net(self, hidden: int | None = None, with_encoder: bool = True):
-        from ...nn import FairVAENet
-
-        blocks, label = self._layout()
-        return FairVAENet(self.encoder_.dim_, len(self.s_levels_), blocks, label=label,
-                          hidden=self.hidden if hidden is None else hidden, z_dim=self.z_dim,
-                          with_encoder=with_encoder).to(self.device_)
+        return codec.build_net(z_dim=self.z_dim, hidden=self.hidden if hidden is None else hidden,
+                               device=resolve_device(self.device), encoder=encoder, width=width,
+                               s_injection=self.s_injection, label_weight=self.label_weight)
 
     # ------------------------------------------------------------------ fit
-    def fit(self, train: TabularDataset) -> FairVAE:
-        """Train the fair VAE on ``train`` (a ``TabularDataset``)."""
-        import torch
+    def fit(self, train: Any) -> FairVAE:
+        """Train the fair VAE.
 
-        from ...nn import count_parameters, resolve_device, seeded, train_fair_vae
+        Parameters
+        ----------
+        train : a ``TabularDataset`` or an ``ImageDataset``.
+
+        Returns
+        -------
+        FairVAE
+            ``self``, fitted.
+        """
+        from ...nn import count_parameters, resolve_device, seeded, train_fair_vae  # heavy (torch)
 
         self._check_params()
-        if not isinstance(train, TabularDataset):
-            raise TypeError(f"fit expects a TabularDataset, got {type(train).__name__}")
         self.device_ = resolve_device(self.device)
-        self._fit_layout(train)
-        x, s = self._tensors(train)
+        self.codec_ = make_codec(train, numerical=self.numerical, max_images=self.max_images)
+        x, s = self.codec_.tensors(train, self.device_)
         t0 = time.perf_counter()
         with seeded(self.random_state):
-            self.net_ = self._build_net()
+            self.net_ = self.build_net(self.codec_)
             history = train_fair_vae(self.net_, x, s, beta=float(self.beta), epochs=self.epochs,
                                      batch_size=self.batch_size, lr=self.lr, v2_rows=self.v2_rows,
                                      patience=self.patience, verbose=self.verbose)
-            with torch.no_grad():
-                mu, logvar = self.net_.encode(x, s)
-                out = self.net_.decode(mu, s)
+            self.codec_.calibrate(self.net_, x, s)
+        self.net_.eval()
         self.history_ = history.as_dict()
         self.fit_seconds_ = time.perf_counter() - t0
-        self.numerical_noise_ = self._residual_std(out, x)
         self.z_dim_ = self.z_dim
         self.n_parameters_ = count_parameters(self.net_)
         return self
 
-    def _residual_std(self, out, x) -> dict[str, float]:
-        """Per numerical column, the std of x − decode(μ): the noise ``decode="sample"`` adds."""
-        res = {}
-        for b in self.encoder_.numerical_blocks:
-            r = (x[:, b.start] - out[:, b.start]).detach().cpu().numpy()
-            res[b.name] = float(np.std(r))
-        return res
-
     # ------------------------------------------------------------------ latent
-    def posterior(self, ds: TabularDataset) -> tuple[np.ndarray, np.ndarray]:
-        """(μ, log σ²) of q(z | x, s) for every row of ``ds``, each of shape (n, z_dim)."""
-        import torch
-
+    def _parts(self) -> Parts:
         self._check_fitted("net_")
-        x, s = self._tensors(ds)
-        with torch.no_grad():
-            mu, logvar = self.net_.encode(x, s)
-        return mu.cpu().numpy(), logvar.cpu().numpy()
+        return Parts(self.codec_, self.net_, self.device_, self.decode, self.s_sampling == "uniform")
 
-    def transform(self, ds: TabularDataset, *, sample: bool = False, seed: int | None = None) -> pd.DataFrame:
-        """The fair representation, columns ``z0 … z{d-1}``, index of ``ds``: posterior means, or
-        with ``sample=True`` draws z = μ + σ·ε. V² constrains the distribution of z; latent
+    decoding_parts = encoding_parts = _parts
+
+    def transform(self, ds: Any, *, sample: bool = False, seed: int | None = None) -> pd.DataFrame:
+        """The fair representation, columns ``z0 … z{d-1}``: posterior means, or with
+        ``sample=True`` draws z = μ + σ·ε. V² constrains the distribution of z; latent
         dimensions the VAE leaves unused (σ ≈ 1) can still carry faint s information in their
         means, so audits of s-predictability should use ``sample=True``."""
         mu, logvar = self.posterior(ds)
         if sample:
             mu = mu + np.exp(0.5 * logvar) * np.random.default_rng(seed).standard_normal(mu.shape)
-        return pd.DataFrame(mu, columns=[f"z{i}" for i in range(mu.shape[1])], index=ds.frame.index)
+        index = ds.frame.index if hasattr(ds, "frame") else None
+        return pd.DataFrame(mu, columns=[f"z{i}" for i in range(mu.shape[1])], index=index)
 
-    def sample_s(self, n: int, rng: np.random.Generator) -> np.ndarray:
-        """Group indices for ``n`` generated rows: P(S) of training, or uniform."""
-        k = len(self.s_levels_)
-        p = np.full(k, 1.0 / k) if self.s_sampling == "uniform" else np.asarray(self.s_marginal_)
-        return rng.choice(k, size=n, p=p)
+    def sample_latent(self, n: int, *, seed: int | None = None) -> np.ndarray:
+        """``n`` latents z ~ N(0, I), shape (n, z_dim).
 
-    def _resolve_s(self, s: Any, n: int, rng: np.random.Generator) -> np.ndarray:
-        if s is None:
-            return self.sample_s(n, rng)
-        arr = np.asarray(s)
-        if arr.shape != (n,):
-            raise ValueError(f"s must hold one group per latent row ({n}); got shape {arr.shape}")
-        if np.issubdtype(arr.dtype, np.integer):
-            if arr.min() < 0 or arr.max() >= len(self.s_levels_):
-                raise ValueError(f"group indices must lie in 0..{len(self.s_levels_) - 1}")
-            return arr.astype(int)
-        labels = ["|".join(str(v) for v in t) for t in self.s_levels_]
-        lookup = {lab: i for i, lab in enumerate(labels)}
-        bad = sorted({str(v) for v in arr if str(v) not in lookup})
-        if bad:
-            raise ValueError(f"unknown sensitive group(s) {bad[:10]}; known: {labels}")
-        return np.array([lookup[str(v)] for v in arr], dtype=int)
+        Parameters
+        ----------
+        n : number of latents.
+        seed : seeds the draw.
 
-    def decode_encoded(self, z: np.ndarray, s_idx: np.ndarray, rng: np.random.Generator,
-                       net=None, mode: str | None = None) -> np.ndarray:
-        """Decode latents to the encoded feature matrix (one-hot categoricals, scaled numericals),
-        sampling or taking the mode as ``decode`` says. ``net`` defaults to this model's."""
-        import torch
-
-        net = self.net_ if net is None else net
-        mode = self.decode if mode is None else mode
-        with torch.no_grad():
-            zt = torch.as_tensor(np.asarray(z, dtype=np.float32), device=self.device_)
-            out = net.decode(zt, self._onehot(s_idx)).cpu().numpy().astype(np.float64)
-        return finish_decoding(out, self.encoder_, self.numerical_noise_, rng, mode)
-
-    def decode_latent(self, z: np.ndarray, *, seed: int | None = None, s: Any = None) -> TabularDataset:
-        """Generated table for latents ``z`` (n, z_dim); s ~ P(S) when ``s`` is None, else one
-        group per row (indices into ``s_levels_`` or labels joined with "|")."""
+        Returns
+        -------
+        numpy.ndarray
+        """
         self._check_fitted("net_")
-        z = np.asarray(z, dtype=np.float32)
-        if z.ndim != 2 or z.shape[1] != self.z_dim_:
-            raise ValueError(f"z must have shape (n, {self.z_dim_}); got {z.shape}")
+        n = self._check_n(n)
+        return np.random.default_rng(seed).standard_normal((n, self.z_dim_)).astype(np.float32)
+
+    def latent_chain(self, n: int, steps: int, *, seed: Any = 0) -> list[np.ndarray]:
+        """The model's self-generated latents (Fair4Free's data-free chain, methods.md §4):
+        z_0 ~ N(0, I), then ``steps`` times x̃ = D(z, s) with s ~ P(S), z ~ q(z | x̃, s)
+        (sampled, not the mean).
+
+        Parameters
+        ----------
+        n, steps : latents per step and number of steps.
+        seed : an int, ``None`` or a ``numpy.random.Generator`` (used as is).
+
+        Returns
+        -------
+        list of numpy arrays
+            The ``steps + 1`` arrays of every step.
+        """
+        from ...nn._distill import prior_chain  # heavy (torch)
+
+        p = self._parts()
+        for name, value, low in (("n", n, 1), ("steps", steps, 0)):
+            if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < low:
+                raise ValueError(f"{name}={value!r}; it must be an integer >= {low}")
         rng = np.random.default_rng(seed)
-        s_idx = self._resolve_s(s, len(z), rng)
-        return self.to_dataset(self.decode_encoded(z, s_idx, rng), s_idx)
 
-    def to_dataset(self, matrix: np.ndarray, s_idx: np.ndarray) -> TabularDataset:
-        """Encoded matrix + group indices -> ``TabularDataset`` in the training schema."""
-        frame = self.encoder_.decode(matrix)
-        for j, col in enumerate(self.schema_["sensitive"]):
-            values = pd.Series([self.s_levels_[i][j] for i in s_idx])
-            try:
-                values = values.astype(self.s_dtypes_[col])
-            except (TypeError, ValueError):
-                pass
-            frame[col] = values
-        frame = frame[self.schema_["columns"]]
-        sc = self.schema_
-        return TabularDataset(frame=frame, target=sc["target"], sensitive=list(sc["sensitive"]),
-                              positive_label=sc["positive_label"], categorical=list(sc["categorical"]),
-                              numerical=list(sc["numerical"]), integer=list(sc["integer"]),
-                              name=f"{sc['name']}-synthetic", meta={"generator": self.display_name})
+        def reencode(z: np.ndarray, rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray]:
+            s_idx = p.codec.sample_s(len(z), rng, p.uniform)
+            x_t = p.codec.reconstruct(p.net, z, s_idx, rng, p.mode, p.device)
+            return p.codec.encode_tensors(p.net, x_t, p.codec.onehot(s_idx, p.device))
 
-    def sample(self, n: int, *, seed: int | None = None) -> TabularDataset:
-        """``n`` rows decoded from z ~ N(0, I)."""
+        z0 = rng.standard_normal((int(n), self.z_dim_))
+        return prior_chain(z0, reencode, int(steps), rng)
+
+    def sample(self, n: int, *, seed: int | None = None) -> Any:
+        """``n`` rows (or images) decoded from z ~ N(0, I).
+
+        Parameters
+        ----------
+        n : rows (or images) to generate.
+        seed : seeds the latents, the groups and (tables) ``decode="sample"``.
+
+        Returns
+        -------
+        TabularDataset or ImageDataset
+            In the training schema.
+        """
         self._check_fitted("net_")
         n = self._check_n(n)
         rng = np.random.default_rng(seed)
@@ -283,69 +272,41 @@ class FairVAE(FairGenerator):
         return self.decode_latent(z, seed=int(rng.integers(2**31)))
 
     # ------------------------------------------------------------------ persistence
-    def _layout_state(self) -> dict[str, Any]:
-        return {"encoder": self.encoder_.get_state(), "schema": self.schema_, "s_levels": self.s_levels_,
-                "s_dtypes": self.s_dtypes_, "s_marginal": list(map(float, self.s_marginal_)),
-                "numerical_noise": self.numerical_noise_}
-
-    def _set_layout_state(self, config: dict[str, Any]) -> None:
-        from ...nn import resolve_device
-
-        self.device_ = resolve_device(self.device)
-        self.encoder_ = TabularEncoder.from_state(config["encoder"])
-        self.schema_ = config["schema"]
-        self.s_levels_ = [list(t) for t in config["s_levels"]]
-        self.s_dtypes_ = config["s_dtypes"]
-        self.s_marginal_ = np.asarray(config["s_marginal"], dtype=float)
-        self.numerical_noise_ = {k: float(v) for k, v in config["numerical_noise"].items()}
-
     def _get_state(self) -> tuple[dict[str, Any], dict[str, np.ndarray]]:
-        from ...nn import state_to_numpy
+        from ...nn import state_to_numpy  # heavy (torch)
 
         self._check_fitted("net_")
-        state = self._layout_state()
+        state = {"codec": codec_state(self.codec_)}
         state.update({"z_dim": self.z_dim_, "n_parameters": self.n_parameters_,
                       "fit_seconds": getattr(self, "fit_seconds_", None),
                       "history": {k: v for k, v in self.history_.items() if k != "seconds"}})
         return state, state_to_numpy(self.net_, "vae")
 
     def _set_state(self, config: dict[str, Any], arrays: dict[str, np.ndarray]) -> None:
-        from ...nn import load_numpy_state
+        from ...nn import count_parameters, load_numpy_state, resolve_device  # heavy (torch)
 
-        self._set_layout_state(config)
+        self.device_ = resolve_device(self.device)
+        self.codec_ = saved_codec(config)
+        if "layout" in config:  # an image model saved as ImageFairVAE (before the codec layer)
+            config = {**config, "z_dim": config["layout"]["z_dim"], "n_parameters": None}
+            arrays = {"vae." + k[len("net."):]: v for k, v in arrays.items() if k.startswith("net.")}
         self.z_dim_ = int(config["z_dim"])
-        self.net_ = self._build_net()
+        self.net_ = self.build_net(self.codec_)
         load_numpy_state(self.net_, arrays, "vae")
         self.net_.eval()
-        self.n_parameters_ = int(config["n_parameters"])
+        self.n_parameters_ = int(config["n_parameters"] or count_parameters(self.net_))
         self.history_ = config.get("history", {})
         if config.get("fit_seconds") is not None:
             self.fit_seconds_ = float(config["fit_seconds"])
 
 
-def finish_decoding(out: np.ndarray, encoder: TabularEncoder, noise: dict[str, float],
-                    rng: np.random.Generator, mode: str) -> np.ndarray:
-    """Raw decoder outputs -> encoded matrix: per categorical block a one-hot row (sampled from
-    the softmax, or the argmax when ``mode="mode"``); numericals plus N(0, noise²) when sampling."""
-    matrix = np.zeros_like(out)
-    for b in encoder.blocks_:
-        if b.kind == "categorical":
-            logits = out[:, b.slice]
-            if mode == "sample":
-                p = np.exp(logits - logits.max(1, keepdims=True))
-                cdf = np.cumsum(p / p.sum(1, keepdims=True), axis=1)
-                u = rng.random((len(out), 1))
-                idx = np.minimum((cdf < u).sum(1), b.width - 1)
-            else:
-                idx = logits.argmax(1)
-            matrix[np.arange(len(out)), b.start + idx] = 1.0
-        else:
-            col = out[:, b.start]
-            if mode == "sample":
-                col = col + noise.get(b.name, 0.0) * rng.standard_normal(len(out))
-            matrix[:, b.start] = col
-    return matrix
-
-
-def _py(value: Any) -> Any:
-    return value.item() if isinstance(value, np.generic) else value
+def saved_codec(state: dict[str, Any], key: str = "codec") -> Codec:
+    """The codec of a saved model's state: ``state[key]``, or the layouts written before the
+    codec layer (a table's encoder at the top level or under ``"layout"``; an image model's
+    ``"layout"`` of ImageFairVAE and its subclasses)."""
+    if key in state:
+        return codec_from_state(state[key])
+    layout = state.get("layout", state)
+    if "shape" in layout:
+        return codec_from_state({"kind": "image", **layout})
+    return TabularCodec.from_state(layout)

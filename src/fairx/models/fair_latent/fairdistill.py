@@ -17,6 +17,10 @@ at large β leaves most dimensions near the prior (σ ≈ 1, means ≈ 0), so th
 of the spread of the latents the decoder was trained on and the decoded rows lose variety (TSTR
 AUROC 0.67 vs 0.72 on the planted-bias table, fast preset). The default ``gmm_on="sample"`` fits the mixture on
 z = μ + σ·ε (the aggregate posterior); ``gmm_on="mean"`` is the literal variant.
+
+One class for tables and images (the teacher's codec, :mod:`.codec`): on images the student is a
+conv encoder ``student_width`` times the teacher's channels, and the image presets keep
+``gmm_on="mean"`` (what the image variant did before the codec layer).
 """
 
 from __future__ import annotations
@@ -28,23 +32,23 @@ from typing import Any, ClassVar
 import numpy as np
 import pandas as pd
 
-from ...data import TabularDataset
-from ..base import FairGenerator
 from .fair_vae import FairVAE
+from .latent import FairLatentGenerator, Parts
 from .teacher import build_teacher, teacher_from_flat
 
 logger = logging.getLogger(__name__)
 
 
-class FairDistill(FairGenerator):
-    """Fair VAE teacher + a small student encoder distilled from it.
+class FairDistill(FairLatentGenerator):
+    """Fair VAE teacher + a small student encoder distilled from it, on tables or images.
 
     Parameters
     ----------
     teacher : the fair VAE to train (``None``: ``FairVAE()``); a clone is fitted, with this
         model's ``device``, ``random_state``, ``verbose``, ``decode`` and ``s_sampling``. The
         student trains with the teacher's ``batch_size`` and ``v2_rows``.
-    student_hidden : width of the student encoder (16).
+    student_hidden : width of the student encoder (16; tables).
+    student_width : the student conv encoder's channels as a share of the teacher's (images).
     lambda_u : weight of the utility loss.
     student_beta : V² weight of the student (``None``: the teacher's β).
     distill_epochs, distill_lr : the student's training.
@@ -53,9 +57,19 @@ class FairDistill(FairGenerator):
         ``gmm_on``) or ``"prior"`` (z ~ N(0, I)).
     decode, s_sampling : generation, as in :class:`FairVAE`.
     device, random_state, verbose : run settings (also the teacher's).
+
+    Attributes
+    ----------
+    teacher_, student_ : the fitted teacher (its codec does the data side) and student encoder.
+    gmm_ : the mixture as arrays ``{"weights", "means", "covariances"}``; gmm_components_.
+    n_parameters_ : the student's count (``n_parameters_teacher_``,
+        ``n_parameters_teacher_encoder_`` beside it).
     """
 
     name: ClassVar[str] = "fairdistill"
+    #: ImageFairDistill's names (folders saved before the codec layer)
+    renamed_params: ClassVar[dict[str, str]] = {"width": "student_width",
+                                                "student_epochs": "distill_epochs"}
     nested_params: ClassVar[dict[str, type]] = {"teacher": FairVAE}
     presets: ClassVar[dict[str, dict[str, Any]]] = {
         "paper": {"teacher": FairVAE(**FairVAE.presets["paper"]), "distill_epochs": 200},
@@ -63,15 +77,24 @@ class FairDistill(FairGenerator):
         "fast": {"teacher": FairVAE(**FairVAE.presets["fast"]), "distill_epochs": 20,
                  "max_components": 3},
     }
+    image_presets: ClassVar[dict[str, dict[str, Any]]] = {
+        "paper": {"teacher": FairVAE(**FairVAE.image_presets["paper"]), "distill_epochs": 100,
+                  "gmm_on": "mean"},
+        "default": {"teacher": FairVAE(**FairVAE.image_presets["default"]), "distill_epochs": 20,
+                    "gmm_on": "mean"},
+        "fast": {"teacher": FairVAE(**FairVAE.image_presets["fast"]), "distill_epochs": 5,
+                 "max_components": 4, "gmm_on": "mean"},
+    }
 
     def __init__(self, *, teacher: FairVAE | None = None, student_hidden: int = 16,
-                 lambda_u: float = 1.0, student_beta: float | None = None, distill_epochs: int = 60,
+                 student_width: float = 0.25, lambda_u: float = 1.0, student_beta: float | None = None, distill_epochs: int = 60,
                  distill_lr: float = 3e-3, sampler: str = "gmm", gmm_on: str = "sample",
                  max_components: int = 10, gmm_rows: int = 10000,
                  decode: str = "sample", s_sampling: str = "marginal", device: str = "auto",
                  random_state: int | None = 0, verbose: bool | None = None) -> None:
         self.teacher = teacher
         self.student_hidden = student_hidden
+        self.student_width = student_width
         self.lambda_u = lambda_u
         self.student_beta = student_beta
         self.distill_epochs = distill_epochs
@@ -92,21 +115,31 @@ class FairDistill(FairGenerator):
 
     @classmethod
     def _params_from_saved(cls, params: dict[str, Any]) -> dict[str, Any]:
-        return teacher_from_flat(super()._params_from_saved(params))
+        return teacher_from_flat(super()._params_from_saved(params))  # also ImageFairDistill's
 
     def _teacher(self) -> FairVAE:
         return build_teacher(self.teacher, decode=self.decode, s_sampling=self.s_sampling,
                              device=self.device, random_state=self.random_state,
                              verbose=self.verbose)
 
-    def _student_net(self, x_dim: int, s_dim: int, z_dim: int):
-        from ...nn import mlp
+    def _student_net(self, teacher: FairVAE):
+        p = teacher.encoding_parts()
+        return p.codec.build_student_encoder(z_dim=teacher.z_dim_, hidden=self.student_hidden,
+                                             width=self.student_width, device=p.device)
 
-        return mlp([x_dim + s_dim, self.student_hidden, 2 * z_dim])
+    def fit(self, train: Any) -> FairDistill:
+        """Train the teacher, distil the student encoder on ``train``, fit the latent sampler.
 
-    def fit(self, train: TabularDataset) -> FairDistill:
-        """Train the teacher, distil the student encoder on ``train``, fit the latent sampler."""
-        from ...nn import count_parameters, seeded, train_student_encoder
+        Parameters
+        ----------
+        train : a ``TabularDataset`` or an ``ImageDataset``.
+
+        Returns
+        -------
+        FairDistill
+            ``self``, fitted.
+        """
+        from ...nn import seeded, train_student_encoder  # heavy (torch)
 
         if self.sampler not in ("gmm", "prior"):
             raise ValueError(f"sampler={self.sampler!r}; allowed: 'gmm', 'prior'")
@@ -114,10 +147,11 @@ class FairDistill(FairGenerator):
             raise ValueError(f"gmm_on={self.gmm_on!r}; allowed: 'sample', 'mean'")
         teacher = self._teacher().fit(train)
         t0 = time.perf_counter()
-        x, s = teacher._tensors(train)
+        p = teacher.encoding_parts()
+        x, s = p.codec.tensors(train, p.device)
         beta = teacher.beta if self.student_beta is None else self.student_beta
         with seeded(self.random_state):
-            self.student_ = self._student_net(x.shape[1], s.shape[1], teacher.z_dim_).to(teacher.device_)
+            self.student_ = self._student_net(teacher)
             losses = train_student_encoder(
                 self.student_, teacher.net_, x, s, z_dim=teacher.z_dim_, beta=float(beta),
                 lambda_u=self.lambda_u, epochs=self.distill_epochs, batch_size=teacher.batch_size,
@@ -133,26 +167,44 @@ class FairDistill(FairGenerator):
         self._fit_sampler(mu)
         self.distill_seconds_ = time.perf_counter() - t0
         self.n_parameters_teacher_ = int(teacher.n_parameters_)
-        self.n_parameters_student_ = self.n_parameters_ = count_parameters(self.student_)
+        self._set_counts()
         return self
 
-    def student_posterior(self, ds: TabularDataset) -> tuple[np.ndarray, np.ndarray]:
-        """(μ, log σ²) of the student encoder q_s(z | x, s)."""
-        import torch
+    def _set_counts(self) -> None:
+        from ...nn import count_parameters  # heavy (torch)
+
+        self.n_parameters_student_ = self.n_parameters_ = count_parameters(self.student_)
+        self.n_parameters_teacher_encoder_ = count_parameters(self.teacher_.net_.encoder)
+
+    def decoding_parts(self) -> Parts:
+        self._check_fitted("gmm_")
+        return self.teacher_.decoding_parts()
+
+    def encoding_parts(self) -> Parts:
+        self._check_fitted("teacher_")
+        return self.teacher_.encoding_parts()
+
+    def student_posterior(self, ds: Any) -> tuple[np.ndarray, np.ndarray]:
+        """(μ, log σ²) of the student encoder q_s(z | x, s) for every row (or image) of ``ds``."""
+        import torch  # heavy: keeps ``import fairx`` light
 
         self._check_fitted("student_")
-        x, s = self.teacher_._tensors(ds)
+        p = self.teacher_.encoding_parts()
+        x, s = p.codec.tensors(ds, p.device)
+        step = p.codec.encode_batch or max(len(x), 1)
         with torch.no_grad():
-            h = self.student_(torch.cat([x, s], 1))
+            h = torch.cat([self.student_(torch.cat([x[a:a + step], s[a:a + step]], 1))
+                           for a in range(0, len(x), step)])
         return h[:, : self.z_dim_].cpu().numpy(), h[:, self.z_dim_:].cpu().numpy()
 
-    def transform(self, ds: TabularDataset):
+    def transform(self, ds: Any):
         """The student's fair representation (latent means), columns ``z0 …``."""
         mu, _ = self.student_posterior(ds)
-        return pd.DataFrame(mu, columns=[f"z{i}" for i in range(mu.shape[1])], index=ds.frame.index)
+        index = ds.frame.index if hasattr(ds, "frame") else None
+        return pd.DataFrame(mu, columns=[f"z{i}" for i in range(mu.shape[1])], index=index)
 
     def _fit_sampler(self, mu: np.ndarray) -> None:
-        from sklearn.mixture import GaussianMixture
+        from sklearn.mixture import GaussianMixture  # scikit-learn estimator: loaded when used
 
         if self.sampler == "prior":
             self.gmm_ = {"weights": np.ones(1), "means": np.zeros((1, self.z_dim_)),
@@ -172,7 +224,17 @@ class FairDistill(FairGenerator):
         self.gmm_components_ = int(best.n_components)
 
     def sample_latent(self, n: int, *, seed: int | None = None) -> np.ndarray:
-        """``n`` latents from the fitted mixture, shape (n, z_dim) (numpy only)."""
+        """``n`` latents from the fitted mixture, shape (n, z_dim) (numpy only).
+
+        Parameters
+        ----------
+        n : number of latents.
+        seed : seeds the draw.
+
+        Returns
+        -------
+        numpy.ndarray
+        """
         self._check_fitted("gmm_")
         return self._draw_latent(self._check_n(n), np.random.default_rng(seed))
 
@@ -183,19 +245,28 @@ class FairDistill(FairGenerator):
         eps = rng.standard_normal((n, means.shape[1]))
         return means[comp] + np.einsum("nij,nj->ni", chol[comp], eps)
 
-    def sample(self, n: int, *, seed: int | None = None) -> TabularDataset:
-        """``n`` rows decoded by the shared teacher decoder from mixture latents."""
+    def sample(self, n: int, *, seed: int | None = None) -> Any:
+        """``n`` rows (or images) decoded by the shared teacher decoder from mixture latents.
+
+        Parameters
+        ----------
+        n : rows (or images) to generate.
+        seed : seeds the latents, the groups and (tables) ``decode="sample"``.
+
+        Returns
+        -------
+        TabularDataset or ImageDataset
+            In the training schema.
+        """
         self._check_fitted("student_")
         n = self._check_n(n)
         rng = np.random.default_rng(seed)
         z = self._draw_latent(n, rng).astype(np.float32)
-        out = self.teacher_.decode_latent(z, seed=int(rng.integers(2**31)))
-        out.meta["generator"] = self.display_name
-        return out
+        return self.decode_latent(z, seed=int(rng.integers(2**31)))
 
     # ------------------------------------------------------------------ persistence
     def _get_state(self) -> tuple[dict[str, Any], dict[str, np.ndarray]]:
-        from ...nn import state_to_numpy
+        from ...nn import state_to_numpy  # heavy (torch)
 
         self._check_fitted("student_")
         t_state, t_arrays = self.teacher_._get_state()
@@ -207,20 +278,23 @@ class FairDistill(FairGenerator):
         return state, arrays
 
     def _set_state(self, config: dict[str, Any], arrays: dict[str, np.ndarray]) -> None:
-        from ...nn import load_numpy_state
+        from ...nn import load_numpy_state  # heavy (torch)
 
         teacher = build_teacher(self.teacher, decode=self.decode, s_sampling=self.s_sampling,
                                 device=self.device)
-        teacher._set_state(config["teacher"], {k[len("teacher."):]: v for k, v in arrays.items()
-                                                if k.startswith("teacher.")})
+        if "layout" in config:  # an ImageFairDistill folder: the teacher's state is the top level
+            teacher._set_state(config, arrays)
+            config = {**config, "n_parameters": {"teacher": teacher.n_parameters_}}
+        else:
+            teacher._set_state(config["teacher"], {k[len("teacher."):]: v for k, v in arrays.items()
+                                                    if k.startswith("teacher.")})
         self.teacher_ = teacher
         self.z_dim_ = teacher.z_dim_
-        self.student_ = self._student_net(teacher.encoder_.dim_, len(teacher.s_levels_),
-                                          teacher.z_dim_).to(teacher.device_)
+        self.student_ = self._student_net(teacher)
         load_numpy_state(self.student_, arrays, "student")
         self.student_.eval()
         self.gmm_ = {k: arrays[f"gmm.{k}"] for k in ("weights", "means", "covariances")}
         self.gmm_components_ = int(config["gmm_components"])
         self.n_parameters_teacher_ = int(config["n_parameters"]["teacher"])
-        self.n_parameters_student_ = self.n_parameters_ = int(config["n_parameters"]["student"])
+        self._set_counts()
         self.history_ = config.get("history", {})

@@ -9,6 +9,9 @@
 4. Sample z' from the latent model and decode it with the frozen decoder: s ~ P(S), the label
    from the head on z alone, the other columns from (z', s).
 
+One class for tables and images: the teacher's codec (:mod:`.codec`) does the data side; the
+image values of the presets are ``FLDGM.image_presets``.
+
 Presets: ``paper`` (fair VAE paper preset; GAN 20000 / DDPM 5000 epochs, batch 2048, no early
 stopping — a GPU budget), ``default`` (CPU minutes; the latent model stops early on the MMD
 between generated and held-out latents and keeps its best checkpoint), ``fast`` (tests).
@@ -26,11 +29,10 @@ from typing import Any, ClassVar
 
 import numpy as np
 
-from ...data import TabularDataset
-from ..base import FairGenerator
 from ..presets import LATENT_MODEL_PRESETS, preset_params
 from .fair_vae import FairVAE
-from .teacher import build_teacher, teacher_from_preset
+from .latent import FairLatentGenerator, Parts
+from .teacher import build_teacher, teacher_from_flat, teacher_from_preset
 
 logger = logging.getLogger(__name__)
 
@@ -42,7 +44,7 @@ def make_latent_model(kind: str, preset: str = "default", params: dict[str, Any]
                       **common: Any):
     """A ``LatentGAN`` / ``LatentDDPM`` with the named preset, ``params`` overriding it and
     ``common`` (device, random_state, verbose) on top."""
-    from ...nn import LatentDDPM, LatentGAN
+    from ...nn import LatentDDPM, LatentGAN  # heavy (torch): keeps ``import fairx`` light
 
     if kind not in LATENT_MODELS:
         raise ValueError(f"latent_model={kind!r}; allowed: {', '.join(map(repr, LATENT_MODELS))}")
@@ -55,8 +57,8 @@ def make_latent_model(kind: str, preset: str = "default", params: dict[str, Any]
         raise ValueError(f"latent_params for {kind!r}: {err}") from err
 
 
-class FLDGM(FairGenerator):
-    """Fair VAE (frozen) + a generative model of its latent space.
+class FLDGM(FairLatentGenerator):
+    """Fair VAE (frozen) + a generative model of its latent space, on tables or images.
 
     Parameters
     ----------
@@ -67,6 +69,12 @@ class FLDGM(FairGenerator):
     latent_params : overrides of the latent model's hyper-parameters (e.g. ``{"epochs": 100}``,
         ``{"sampling_steps": 100}`` for a strided DDPM sampler).
     device : ``"auto"``, ``"cpu"`` or ``"cuda"``; random_state seeds both stages.
+
+    Attributes
+    ----------
+    vae_ : the fitted fair VAE (its codec does the data side). latent_ : the latent model.
+    n_parameters_ : generation-time parameters (decoder, label head, latent model);
+        ``n_parameters_vae_``, ``n_parameters_latent_``, ``n_parameters_total_`` beside it.
     """
 
     name: ClassVar[str] = "fldgm"
@@ -75,6 +83,10 @@ class FLDGM(FairGenerator):
         "paper": {"teacher": FairVAE(**FairVAE.presets["paper"]), "latent_preset": "paper"},
         "default": {"latent_preset": "default"},
         "fast": {"teacher": FairVAE(**FairVAE.presets["fast"]), "latent_preset": "fast"},
+    }
+    image_presets: ClassVar[dict[str, dict[str, Any]]] = {
+        p: {"teacher": FairVAE(**FairVAE.image_presets[p]), "latent_preset": p}
+        for p in ("paper", "default", "fast")
     }
 
     def __init__(self, *, latent_model: str = "ddpm", teacher: FairVAE | None = None,
@@ -95,7 +107,9 @@ class FLDGM(FairGenerator):
 
     @classmethod
     def _params_from_saved(cls, params: dict[str, Any]) -> dict[str, Any]:
-        return teacher_from_preset(super()._params_from_saved(params))
+        # ImageFLDGM folders (before the codec layer) hold the teacher's parameters flat
+        return teacher_from_flat(teacher_from_preset(super()._params_from_saved(params)),
+                                 extra=("s_sampling",))
 
     def _make_vae(self) -> FairVAE:
         return build_teacher(self.teacher, device=self.device, random_state=self.random_state,
@@ -107,10 +121,18 @@ class FLDGM(FairGenerator):
                                  verbose=self.verbose)
 
     # ------------------------------------------------------------------ fit
-    def fit(self, train: TabularDataset) -> FLDGM:
-        """Fit the fair VAE on ``train``, freeze it, then fit the latent model on its posteriors."""
-        if not isinstance(train, TabularDataset):
-            raise TypeError(f"fit expects a TabularDataset, got {type(train).__name__}")
+    def fit(self, train: Any) -> FLDGM:
+        """Fit the fair VAE on ``train``, freeze it, then fit the latent model on its posteriors.
+
+        Parameters
+        ----------
+        train : a ``TabularDataset`` or an ``ImageDataset``.
+
+        Returns
+        -------
+        FLDGM
+            ``self``, fitted.
+        """
         latent = self._make_latent()  # validates latent_model / latent_params before any work
         t0 = time.perf_counter()
         self.vae_ = self._make_vae().fit(train)
@@ -123,32 +145,65 @@ class FLDGM(FairGenerator):
         return self
 
     def _set_counts(self) -> None:
-        from ...nn import count_parameters
+        from ...nn import count_parameters  # heavy (torch)
 
         net = self.vae_.net_
-        decoding = [m for m in (net.decoder, net.label_head) if m is not None]
         self.n_parameters_vae_ = int(self.vae_.n_parameters_)
         self.n_parameters_latent_ = int(self.latent_.n_parameters_)
         #: generation-time parameters: the latent generator (or denoiser) + decoder and label head
-        self.n_parameters_ = count_parameters(*decoding) + self.n_parameters_latent_
+        self.n_parameters_ = (count_parameters(net) - count_parameters(net.encoder)
+                              + self.n_parameters_latent_)
         #: everything trained: full fair VAE + latent model (a GAN's critic included)
         self.n_parameters_total_ = self.n_parameters_vae_ + int(self.latent_.n_parameters_total_)
 
     # ------------------------------------------------------------------ sample
+    def decoding_parts(self) -> Parts:
+        self._check_fitted("latent_")
+        return self.vae_.decoding_parts()
+
+    def encoding_parts(self) -> Parts:
+        self._check_fitted("vae_")
+        return self.vae_.encoding_parts()
+
+    @property
+    def z_dim_(self) -> int:
+        return self.vae_.z_dim_
+
     def sample_latent(self, n: int, *, seed: int | None = None) -> np.ndarray:
-        """``n`` latents z' (n, z_dim) from the latent model."""
+        """``n`` latents z' (n, z_dim) from the latent model.
+
+        Parameters
+        ----------
+        n : number of latents.
+        seed : seeds the draw.
+
+        Returns
+        -------
+        numpy.ndarray
+        """
         self._check_fitted("latent_")
         return self.latent_.sample(self._check_n(n), seed=seed)
 
-    def sample(self, n: int, *, seed: int | None = None) -> TabularDataset:
-        """``n`` rows: z' from the latent model, decoded by the frozen fair VAE (s ~ P(S))."""
+    def sample(self, n: int, *, seed: int | None = None) -> Any:
+        """``n`` rows (or images): z' from the latent model, decoded by the frozen fair VAE
+        (s ~ P(S)).
+
+        Parameters
+        ----------
+        n : rows (or images) to generate.
+        seed : seeds the latents, the groups and (tables) ``decode="sample"``.
+
+        Returns
+        -------
+        TabularDataset or ImageDataset
+            In the training schema.
+        """
         self._check_fitted("latent_")
         n = self._check_n(n)
         rng = np.random.default_rng(seed)
         z_seed, d_seed = (int(v) for v in rng.integers(2**31, size=2))
         z = self.latent_.sample(n, seed=z_seed)
-        ds = self.vae_.decode_latent(z, seed=d_seed)
-        return ds.replace(meta={**ds.meta, "generator": self.display_name})
+        return self.decode_latent(z, seed=d_seed)
 
     # ------------------------------------------------------------------ persistence
     def _get_state(self) -> tuple[dict[str, Any], dict[str, np.ndarray]]:
@@ -164,10 +219,14 @@ class FLDGM(FairGenerator):
         return state, arrays
 
     def _set_state(self, config: dict[str, Any], arrays: dict[str, np.ndarray]) -> None:
-        from ...nn import LatentDDPM, LatentGAN
+        from ...nn import LatentDDPM, LatentGAN  # heavy (torch)
 
-        vae = FairVAE(**config["vae_params"])
-        vae._set_state(config["vae"], arrays)
+        if "layout" in config:  # an ImageFLDGM folder: the teacher's state is the top level
+            vae = build_teacher(self.teacher, device=self.device)
+            vae._set_state(config, arrays)
+        else:
+            vae = FairVAE(**config["vae_params"])
+            vae._set_state(config["vae"], arrays)
         self.vae_ = vae
         cls = LatentDDPM if config["latent"]["kind"] == "ddpm" else LatentGAN
         self.latent_ = cls.from_state(config["latent"], arrays, "latent")

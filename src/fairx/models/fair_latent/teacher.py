@@ -20,7 +20,10 @@ from .fair_vae import FairVAE
 #: the fair VAE parameters that FairDistill and Fair4Free had as flat parameters before the
 #: teacher became one nested estimator (saved folders of that time still load)
 FLAT_TEACHER_PARAMS = ("hidden", "z_dim", "beta", "epochs", "batch_size", "lr", "v2_rows",
-                       "patience", "numerical")
+                       "patience", "numerical",
+                       # the conv fair VAE's, flat in ImageFLDGM / ImageFair4Free /
+                       # ImageFairDistill folders saved before the codec layer
+                       "label_weight", "s_injection", "max_images")
 
 
 def build_teacher(teacher: FairVAE | None, **settings: Any) -> FairVAE:
@@ -41,10 +44,10 @@ def build_teacher(teacher: FairVAE | None, **settings: Any) -> FairVAE:
     return clone(FairVAE() if teacher is None else teacher).set_params(**settings)
 
 
-def teacher_from_flat(params: dict[str, Any]) -> dict[str, Any]:
+def teacher_from_flat(params: dict[str, Any], extra: tuple[str, ...] = ()) -> dict[str, Any]:
     """Saved parameters with the flat teacher parameters of older releases (``hidden``, ``beta``,
-    ``epochs`` …) folded into ``teacher=FairVAE(...)``."""
-    flat = {k: params.pop(k) for k in FLAT_TEACHER_PARAMS if k in params}
+    ``epochs`` …, and ``extra``) folded into ``teacher=FairVAE(...)``."""
+    flat = {k: params.pop(k) for k in FLAT_TEACHER_PARAMS + extra if k in params}
     if flat and params.get("teacher") is None:
         params["teacher"] = FairVAE(**flat)
     return params
