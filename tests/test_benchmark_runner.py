@@ -222,6 +222,7 @@ def test_cli_benchmark_with_the_real_protocol(tmp_path):
             options: {n_samples: 600, bias: 0.8}
         methods: [unmitigated, reweighing]
         seeds: [0, 1]
+        classifier: logreg
         protocol: {quality: false}
         """))
     db, md = tmp_path / "r.db", tmp_path / "t.md"
@@ -232,7 +233,7 @@ def test_cli_benchmark_with_the_real_protocol(tmp_path):
     assert "mean ± std over seeds" in result.output and "reweighing" in result.output
     assert len(md.read_text().strip().splitlines()) == 2 + 2
     ds = make_synthetic(600, bias=0.8)
-    direct = evaluate_method("reweighing", ds, seed=1, quality=False,
+    direct = evaluate_method("reweighing", ds, seed=1, quality=False, classifier="logreg",
                              split=train_test_split(ds, test_size=0.3, seed=1)).metrics
     stored = {r.metric: r.value for r in load_results(db).itertuples()
               if r.method == "reweighing" and r.seed == 1}

@@ -47,9 +47,11 @@ def tabfairgan(real):
 @pytest.fixture(scope="module")
 def decaf(real):
     torch.set_num_threads(1)
-    # 60 epochs: at the fast preset's 30 the planted structure is learned for some seeds only
-    return get("decaf", preset="fast", epochs=60, dag=DAG, admissible=["test_score"], device="cpu",
-               random_state=0).fit(real)
+    # 60 epochs: at the fast preset's 30 the planted structure is learned for some seeds only;
+    # hidden 32 (fast preset: 64) learns it as well at seed 0 in ~60 % of the time
+    # (observed: ND DPR 0.21, FTU 1.00, test_score gap 1.46 / 1.46, DP 0.93, proxy gap 1.56)
+    return get("decaf", preset="fast", epochs=60, hidden=32, dag=DAG, admissible=["test_score"],
+               device="cpu", random_state=0).fit(real)
 
 
 @pytest.fixture(params=["tabfairgan", "decaf"])
