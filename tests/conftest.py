@@ -73,3 +73,23 @@ def biased():
     from fairx.data import make_synthetic
 
     return make_synthetic(3000, bias=0.8, seed=0)
+
+
+HEAVY_MODULES = ("torch", "shap", "dask", "matplotlib")
+
+
+@pytest.fixture(scope="session")
+def fresh_import_modules() -> set[str]:
+    """Which of ``HEAVY_MODULES`` a fresh interpreter holds after the light entry points:
+    ``import fairx, fairx.data, fairx.models, fairx.metrics``, ``fairx.models.available()`` and
+    the ``fairx.evaluate`` attribute. One subprocess for every "import stays light" test: a
+    module absent after all of these is absent after any subset of them."""
+    import json
+    import subprocess
+    import sys
+
+    code = ("import json, sys, fairx, fairx.data, fairx.models, fairx.metrics\n"
+            "fairx.models.available(); fairx.evaluate\n"
+            f"print(json.dumps([m for m in {HEAVY_MODULES!r} if m in sys.modules]))")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    return set(json.loads(out.stdout.strip().splitlines()[-1]))

@@ -169,6 +169,26 @@ def test_resume_after_kill_loses_nothing(tmp_path, sig):
     assert _counts(db) == (8, 24, 16)
 
 
+def test_worker_side_of_a_cell_equals_the_in_process_cell(monkeypatch):
+    """What a local worker runs for a cell (execute_cell with the per-worker thread cap) gives the
+    numbers the sequential run stores; the worker processes themselves: the -m slow test below."""
+    from fairx.benchmark._cells import execute_cell
+
+    for var in ("OMP_NUM_THREADS", "MKL_NUM_THREADS"):  # the thread cap sets them; restored after
+        monkeypatch.setenv(var, os.environ.get(var, "1"))
+    spec = _spec("[lr, {name: lr, params: {C: 0.05}, label: lr2}]")
+    cells = expand_grid(spec)
+    assert len(cells) == 4
+    for cell in cells:
+        seq, worker = execute_cell(cell, toy_cell), execute_cell(cell, toy_cell, 1)
+        assert worker["status"] == seq["status"] == "ok"
+        assert worker["metrics"] == seq["metrics"] and worker["groups"] == seq["groups"]
+    by = {(c.method.display, c.seed): c for c in cells}
+    first, other_seed = (execute_cell(by[("lr", seed)], toy_cell)["metrics"] for seed in (0, 1))
+    assert first["accuracy"] != other_seed["accuracy"]  # seeds matter
+
+
+@pytest.mark.slow  # two fresh loky workers import fairx: ~13 s on a shared 2-core machine
 def test_local_parallel_equals_sequential(tmp_path):
     spec = _spec("[lr, {name: lr, params: {C: 0.05}, label: lr2}]")
     run_benchmark(spec, tmp_path / "seq.db", cell_fn=toy_cell, progress=False, n_jobs=1)
@@ -222,6 +242,7 @@ def test_cli_benchmark_with_the_real_protocol(tmp_path):
             options: {n_samples: 600, bias: 0.8}
         methods: [unmitigated, reweighing]
         seeds: [0, 1]
+        classifier: logreg
         protocol: {quality: false}
         """))
     db, md = tmp_path / "r.db", tmp_path / "t.md"
@@ -232,7 +253,7 @@ def test_cli_benchmark_with_the_real_protocol(tmp_path):
     assert "mean ± std over seeds" in result.output and "reweighing" in result.output
     assert len(md.read_text().strip().splitlines()) == 2 + 2
     ds = make_synthetic(600, bias=0.8)
-    direct = evaluate_method("reweighing", ds, seed=1, quality=False,
+    direct = evaluate_method("reweighing", ds, seed=1, quality=False, classifier="logreg",
                              split=train_test_split(ds, test_size=0.3, seed=1)).metrics
     stored = {r.metric: r.value for r in load_results(db).itertuples()
               if r.method == "reweighing" and r.seed == 1}

@@ -47,9 +47,11 @@ def tabfairgan(real):
 @pytest.fixture(scope="module")
 def decaf(real):
     torch.set_num_threads(1)
-    # 60 epochs: at the fast preset's 30 the planted structure is learned for some seeds only
-    return get("decaf", preset="fast", epochs=60, dag=DAG, admissible=["test_score"], device="cpu",
-               random_state=0).fit(real)
+    # at the fast preset's 30 epochs the planted structure is learned for some seeds only; 45
+    # epochs of hidden 32 (fast preset: 64) learn it at seed 0 in ~45 % of the time of 60 × 64
+    # (observed: ND DPR 0.26, FTU 0.99, test_score gap 0.95 / 0.95, DP 0.93, proxy gap 3.1)
+    return get("decaf", preset="fast", epochs=45, hidden=32, dag=DAG, admissible=["test_score"],
+               device="cpu", random_state=0).fit(real)
 
 
 @pytest.fixture(params=["tabfairgan", "decaf"])

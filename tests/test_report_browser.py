@@ -111,7 +111,8 @@ def _shot(html_path, width: int, tmp_path) -> tuple[dict, tuple[int, int]]:
     return json.loads(found.group(1).replace("&quot;", '"')), size
 
 
-@pytest.mark.parametrize("width", [1400, 900])
+# 900 px (the narrower, harder case) in the default run; 1400 px is one more browser start
+@pytest.mark.parametrize("width", [pytest.param(1400, marks=pytest.mark.slow), 900])
 def test_report_fits_the_window(report_html, width, tmp_path):
     measure, size = _shot(report_html, width, tmp_path)
     assert size == (width, 1800)

@@ -82,14 +82,19 @@ class ExponentiatedGradient(FairClassifier):
                                                    use_sensitive=self.use_sensitive,
                                                    seed=self.random_state)
         kwargs = {} if train.weights is None else {"sample_weight": train.weights}
-        self.model_ = _EG(estimator, moment, eps=self.eps, max_iter=self.max_iter,
-                          sample_weight_name="model__sample_weight")
+        # the column step (one-hot, scaling) is fitted on the unweighted features, the same in
+        # every iteration: fit it once and let the reduction refit only the model (identical
+        # predictions, and the reduction no longer re-encodes the table per iteration)
+        self.columns_ = estimator.named_steps["columns"]
+        x = self.columns_.fit_transform(train.frame[self.features_])
+        self.model_ = _EG(estimator.named_steps["model"], moment, eps=self.eps,
+                          max_iter=self.max_iter, sample_weight_name="sample_weight")
         with warnings.catch_warnings():
             # fairlearn's reductions set Series items pandas 3 deprecates (Pandas4Warning); they
             # are fairlearn's to fix, so exactly those are silenced, here only
             warnings.filterwarnings("ignore", category=DeprecationWarning, module=r"fairlearn\.")
-            self.model_.fit(self._x(train), train.y,
-                            sensitive_features=train.s.to_numpy().astype(str), **kwargs)
+            self.model_.fit(x, train.y, sensitive_features=train.s.to_numpy().astype(str),
+                            **kwargs)
         return self
 
     def predict_proba(self, dataset: TabularDataset) -> np.ndarray:
@@ -103,4 +108,4 @@ class ExponentiatedGradient(FairClassifier):
         return np.asarray(pred, dtype=int)
 
     def _x(self, dataset: TabularDataset) -> Any:
-        return dataset.frame[self.features_]
+        return self.columns_.transform(dataset.frame[self.features_])
