@@ -133,8 +133,20 @@ class FairDistill(FairGenerator):
         self._fit_sampler(mu)
         self.distill_seconds_ = time.perf_counter() - t0
         self.n_parameters_teacher_ = int(teacher.n_parameters_)
-        self.n_parameters_student_ = self.n_parameters_ = count_parameters(self.student_)
+        self.n_parameters_student_ = count_parameters(self.student_)
+        self.n_parameters_ = self._generation_parameters()
         return self
+
+    def _generation_parameters(self) -> int:
+        """What generation uses (``n_parameters_``): the latent mixture (weights, means, full
+        covariances) + the shared decoder and label head; the teacher's encoder and the student
+        encoder are counted in ``n_parameters_teacher_`` / ``n_parameters_student_``."""
+        from ...nn import count_parameters  # torch
+
+        net = self.teacher_.net_
+        k, d = np.asarray(self.gmm_["means"]).shape if self.sampler == "gmm" else (0, 0)
+        mixture = k + k * d + k * d * (d + 1) // 2
+        return mixture + count_parameters(*(m for m in (net.decoder, net.label_head) if m is not None))
 
     def student_posterior(self, ds: TabularDataset) -> tuple[np.ndarray, np.ndarray]:
         """(μ, log σ²) of the student encoder q_s(z | x, s)."""
@@ -222,5 +234,6 @@ class FairDistill(FairGenerator):
         self.gmm_ = {k: arrays[f"gmm.{k}"] for k in ("weights", "means", "covariances")}
         self.gmm_components_ = int(config["gmm_components"])
         self.n_parameters_teacher_ = int(config["n_parameters"]["teacher"])
-        self.n_parameters_student_ = self.n_parameters_ = int(config["n_parameters"]["student"])
+        self.n_parameters_student_ = int(config["n_parameters"]["student"])
+        self.n_parameters_ = self._generation_parameters()
         self.history_ = config.get("history", {})
