@@ -21,6 +21,17 @@ from the teacher's decoder and label head on (g(ε), s) pairs (KL per categorica
 numerical column). Generation: x̂ = D_student(g(ε), s), the label from the student's label head on
 z alone. ``source="data"`` (registry ``fair4free-data``) is the paper-literal ablation in which the
 teacher encodes the real training rows for the student: **not data-free**.
+
+What a saved student keeps about the data (``config.json``; the weights are the latent generator
+and the student decoder only, no per-row array): the schema (column names, target, sensitive
+columns, positive label, column kinds); the category vocabulary of every categorical column (a
+category seen once in training is stored like any other); the sensitive groups and their
+training shares P(S); per numerical column its dtype, integer flag, mean, standard deviation,
+min and max (the clipping range: two training values per column) and, with the quantile
+encoder, its knots — means of at least ``quantile_rows`` (10) consecutive sorted values, so no
+knot is one row's value unless ten or more rows share it (:func:`fairx.data._encoder.pooled_quantiles`);
+the residual noise scale per numerical column (std of x − decode(μ)); the chain step k and its
+scores. Tests read the files back and find no training row (``tests/latent_checks.py``).
 """
 
 from __future__ import annotations
