@@ -72,6 +72,26 @@ def test_encoder_state_round_trip(biased):
     np.testing.assert_array_equal(again.encode(biased), enc.encode(biased))
 
 
+def test_quantile_encoder_keeps_spikes_and_stores_no_single_row_value():
+    """Knots are means of ≥ quantile_rows sorted values (plus min / max): a spike shared by many
+    rows survives the round trip exactly, and no other stored knot is one row's value."""
+    rng = np.random.default_rng(0)
+    gain = np.where(rng.random(300) < 0.6, 0.0, rng.lognormal(8, 1, 300))
+    frame = pd.DataFrame({"gain": gain, "c": rng.choice(["a", "b"], 300)})
+    enc = TabularEncoder(numerical="quantile", quantile_rows=10).fit(frame, categorical=["c"])
+    knots = np.asarray(enc.stats_["gain"]["quantiles"])
+    assert len(knots) == 300 // 10 + 2
+    interior = set(knots[1:-1].round(6)) - {0.0}
+    assert not interior & set(gain.round(6))
+    back = enc.decode(enc.encode(frame))["gain"].to_numpy()
+    np.testing.assert_array_equal(back[gain == 0], 0.0)
+    # a decoded value anywhere inside the spike's share of [0, 1] lands exactly on the spike
+    m = enc.encode(frame.head(3))
+    m[:, enc.block("gain").start] = [0.05, 0.25, 0.45]
+    np.testing.assert_array_equal(enc.decode(m)["gain"], 0.0)
+    assert np.corrcoef(back, gain)[0, 1] > 0.95
+
+
 def test_split_is_stratified_and_seeded(biased):
     tr, te = train_test_split(biased, test_size=0.3, seed=5)
     assert len(tr) + len(te) == len(biased)

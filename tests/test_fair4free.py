@@ -113,6 +113,18 @@ def test_student_files_hold_no_training_rows_and_only_the_student(teacher_dir, s
     assert old.sample(50, seed=9).frame.equals(student.sample(50, seed=9).frame)
 
 
+def test_quantile_student_holds_no_training_row(split, tmp_path):
+    """With the quantile encoder on a small table the knots were once the sorted training values
+    themselves; pooled knots (means of ≥ 10 rows) keep every row out of the student's files."""
+    train, _ = split
+    small = train.subset(np.arange(300))
+    teacher = FairVAE(numerical="quantile", epochs=3, batch_size=128, random_state=0).fit(small)
+    student = Fair4Free.distill(teacher, chain_steps=1, chain_samples=1024, distill_epochs=2,
+                                random_state=0)
+    student.save(tmp_path / "q")
+    assert_no_training_rows(tmp_path / "q", small, max_single_hits=0)
+
+
 def test_chain_length_choice_and_fixed_k(teacher_dir):
     folder, _ = teacher_dir
     teacher = FairVAE.load(folder)

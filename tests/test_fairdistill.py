@@ -31,6 +31,15 @@ def test_student_is_a_quarter_width_encoder(model):
     assert 1 <= model.gmm_components_ <= 3
 
 
+def test_parameter_count_is_what_generation_uses(model):
+    """Generation = the Gaussian mixture (k weights, k·d means, k·d(d+1)/2 covariance entries)
+    + the teacher's decoder and label head; the student encoder is not used to sample."""
+    k, d = model.gmm_components_, model.z_dim_
+    net = model.teacher_.net_
+    decoding = sum(p.numel() for m in (net.decoder, net.label_head) for p in m.parameters())
+    assert int(model.n_parameters_) == k + k * d + k * d * (d + 1) // 2 + decoding
+
+
 def test_student_latent_stays_close_to_the_teacher(model, split):
     train, _ = split
     mu_t, _ = model.teacher_.posterior(train)
@@ -51,6 +60,8 @@ def test_save_load_round_trip_and_prior_option(model, split, tmp_path):
     loaded = load_method(tmp_path / "fd")
     assert isinstance(loaded, FairDistill)
     assert loaded.sample(200, seed=4).frame.equals(model.sample(200, seed=4).frame)
+    assert (loaded.n_parameters_, loaded.n_parameters_teacher_, loaded.n_parameters_student_) == (
+        model.n_parameters_, model.n_parameters_teacher_, model.n_parameters_student_)
     np.testing.assert_array_equal(loaded.student_posterior(train.subset(np.arange(5)))[0],
                                   model.student_posterior(train.subset(np.arange(5)))[0])
     prior = FairDistill(sampler="prior", teacher=FairVAE(epochs=2, batch_size=256), distill_epochs=1).fit(train.subset(np.arange(400)))

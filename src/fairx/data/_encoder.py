@@ -53,7 +53,12 @@ class TabularEncoder:
     columns : which columns to encode (default: all); their order is kept.
     handle_unknown : ``"error"`` raises on a category not seen in ``fit``; ``"ignore"`` encodes
         it as an all-zero block.
-    n_quantiles : quantiles stored for ``numerical="quantile"``.
+    n_quantiles : most quantile knots stored for ``numerical="quantile"``.
+    quantile_rows : fewest training rows behind one knot. Each knot is the mean of a run of at
+        least this many consecutive sorted values (plus the column's min and max, the clipping
+        range every scaling stores), so the saved state never holds one row's value unless at
+        least ``quantile_rows`` rows share it (a spike such as capital-gain = 0). On small tables
+        this caps the knots at ``n // quantile_rows``.
     """
 
     def __init__(
@@ -62,6 +67,7 @@ class TabularEncoder:
         columns: Sequence[str] | None = None,
         handle_unknown: Literal["error", "ignore"] = "error",
         n_quantiles: int = 1000,
+        quantile_rows: int = 10,
     ) -> None:
         if numerical not in ("standard", "minmax", "quantile"):
             raise ValueError(f"numerical={numerical!r}; allowed: 'standard', 'minmax', 'quantile'")
@@ -71,6 +77,7 @@ class TabularEncoder:
         self.columns = None if columns is None else list(columns)
         self.handle_unknown = handle_unknown
         self.n_quantiles = n_quantiles
+        self.quantile_rows = quantile_rows
 
     # ------------------------------------------------------------------ fit
     def fit(
@@ -120,8 +127,7 @@ class TabularEncoder:
                     "integer": c in ints,
                 }
                 if self.numerical == "quantile":
-                    q = np.linspace(0, 1, min(self.n_quantiles, len(values)))
-                    info["quantiles"] = np.quantile(values, q).tolist()
+                    info["quantiles"] = pooled_quantiles(values, self.n_quantiles, self.quantile_rows)
                 blocks.append(ColumnBlock(c, "numerical", pos, pos + 1))
                 pos += 1
                 stats_[c] = info
@@ -204,7 +210,10 @@ class TabularEncoder:
             span = (st["max"] - st["min"]) or 1.0
             return (x - st["min"]) / span
         q = np.asarray(st["quantiles"])
-        return np.interp(x, q, np.linspace(0, 1, len(q)))
+        levels = np.linspace(0, 1, len(q))
+        # tied knots (a spike) map to the middle of their run, so the inverse lands on the spike
+        knots, first, counts = np.unique(q, return_index=True, return_counts=True)
+        return np.interp(x, knots, levels[first] + (counts - 1) / 2 * (levels[1] - levels[0]))
 
     def _unscale(self, name: str, z: np.ndarray) -> np.ndarray:
         st = self.stats_[name]
@@ -249,19 +258,31 @@ class TabularEncoder:
         self._check_fitted()
         return {
             "numerical": self.numerical, "columns": self.columns, "handle_unknown": self.handle_unknown,
-            "n_quantiles": self.n_quantiles, "blocks": [asdict(b) for b in self.blocks_],
+            "n_quantiles": self.n_quantiles, "quantile_rows": self.quantile_rows,
+            "blocks": [asdict(b) for b in self.blocks_],
             "stats": self.stats_, "dim": self.dim_, "fitted_columns": self.columns_,
         }
 
     @classmethod
     def from_state(cls, state: dict[str, Any]) -> TabularEncoder:
         enc = cls(numerical=state["numerical"], columns=state["columns"],
-                  handle_unknown=state["handle_unknown"], n_quantiles=state["n_quantiles"])
+                  handle_unknown=state["handle_unknown"], n_quantiles=state["n_quantiles"],
+                  quantile_rows=state.get("quantile_rows", 1))
         enc.blocks_ = [ColumnBlock(**b) for b in state["blocks"]]
         enc.stats_ = state["stats"]
         enc.dim_ = state["dim"]
         enc.columns_ = state["fitted_columns"]
         return enc
+
+
+def pooled_quantiles(values: np.ndarray, n_quantiles: int, min_rows: int) -> list[float]:
+    """Quantile knots of ``values``: min, the means of at most ``n_quantiles − 2`` runs of
+    ≥ ``min_rows`` consecutive sorted values, max (non-decreasing; ties mark spikes)."""
+    v = np.sort(np.asarray(values, dtype=float))
+    runs = max(1, min(int(n_quantiles) - 2, len(v) // max(int(min_rows), 1)))
+    means = [part[0] if part[0] == part[-1] else part.mean() for part in np.array_split(v, runs)]
+    knots = np.maximum.accumulate(np.array([v[0], *means, v[-1]]))  # rounding never breaks order
+    return [float(k) for k in knots]
 
 
 def _restore_dtype(values: pd.Series, dtype: str) -> pd.Series:

@@ -26,6 +26,17 @@ One class for tables and images: the teacher's codec (:mod:`.codec`) decodes, re
 builds the student decoder (an MLP of width ``student_hidden`` for tables; a conv decoder with
 ``student_width`` × the teacher's channels for images, distilled by per-pixel Bernoulli KL + the
 label head's KL). Saved students hold the codec's state, the generator and the decoder only.
+
+What a saved student keeps about the data (``config.json``; the weights are the latent generator
+and the student decoder only, no per-row array): the schema (column names, target, sensitive
+columns, positive label, column kinds); the category vocabulary of every categorical column (a
+category seen once in training is stored like any other); the sensitive groups and their
+training shares P(S); per numerical column its dtype, integer flag, mean, standard deviation,
+min and max (the clipping range: two training values per column) and, with the quantile
+encoder, its knots — means of at least ``quantile_rows`` (10) consecutive sorted values, so no
+knot is one row's value unless ten or more rows share it (:func:`fairx.data._encoder.pooled_quantiles`);
+the residual noise scale per numerical column (std of x − decode(μ)); the chain step k and its
+scores. Tests read the files back and find no training row (``tests/latent_checks.py``).
 """
 
 from __future__ import annotations

@@ -173,8 +173,21 @@ class FairDistill(FairLatentGenerator):
     def _set_counts(self) -> None:
         from ...nn import count_parameters  # heavy (torch)
 
-        self.n_parameters_student_ = self.n_parameters_ = count_parameters(self.student_)
+        self.n_parameters_student_ = count_parameters(self.student_)
         self.n_parameters_teacher_encoder_ = count_parameters(self.teacher_.net_.encoder)
+        self.n_parameters_ = self._generation_parameters()
+
+    def _generation_parameters(self) -> int:
+        """What generation uses (``n_parameters_``): the latent mixture (weights, means, full
+        covariances) + the shared decoder and label head; the teacher's encoder and the student
+        encoder are counted in ``n_parameters_teacher_encoder_`` / ``n_parameters_student_``."""
+        from ...nn import count_parameters  # heavy (torch)
+
+        net = self.teacher_.net_
+        k, d = np.asarray(self.gmm_["means"]).shape if self.sampler == "gmm" else (0, 0)
+        mixture = k + k * d + k * d * (d + 1) // 2
+        parts = (getattr(net, "decoder", None), getattr(net, "label_head", None))
+        return mixture + count_parameters(*(m for m in parts if m is not None))
 
     def decoding_parts(self) -> Parts:
         self._check_fitted("gmm_")
