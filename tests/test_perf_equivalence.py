@@ -10,8 +10,9 @@ torch = pytest.importorskip("torch")
 
 @pytest.mark.parametrize("case", ["shifted", "scaled", "shared rows", "identical", "odd sizes"])
 def test_no_grad_mmd_equals_rbf_mmd2_bit_for_bit(case):
-    from fairx.nn._distill import _rbf_mmd2_no_grad
-    from fairx.nn._mmd import rbf_mmd2
+    """rbf_mmd2's in-place path (no gradient to record) equals its differentiable path, and
+    the partition median equals torch's masked median."""
+    from fairx.nn._mmd import _median_positive, rbf_mmd2
 
     rng = np.random.default_rng(len(case))
     x = torch.as_tensor(rng.standard_normal((300, 6)), dtype=torch.float32)
@@ -26,17 +27,20 @@ def test_no_grad_mmd_equals_rbf_mmd2_bit_for_bit(case):
         y = x.clone()
     else:
         x, y = x[:257], y[:131]
-    expected = float(rbf_mmd2(x, y))
-    assert _rbf_mmd2_no_grad(x, y) == expected
+    expected = float(rbf_mmd2(x.clone().requires_grad_(), y).detach())  # the loss path
+    assert float(rbf_mmd2(x, y)) == expected
     if case == "identical":
         assert expected == 0.0
+    d2 = torch.cdist(torch.cat([x, y]), torch.cat([x, y])).pow(2)
+    assert _median_positive(d2) == d2[d2 > 0].median().clamp_min(1e-6)
 
 
-def test_no_grad_mmd_of_constant_rows_is_zero():
-    from fairx.nn._distill import _rbf_mmd2_no_grad
+def test_mmd_of_constant_rows_is_zero():
+    from fairx.nn._mmd import rbf_mmd2
 
     x = torch.ones(20, 3)
-    assert _rbf_mmd2_no_grad(x, x.clone()) == 0.0
+    assert float(rbf_mmd2(x, x.clone())) == 0.0
+    assert float(rbf_mmd2(x.clone().requires_grad_(), x.clone()).detach()) == 0.0
 
 
 def test_chain_stationarity_known_ratios():
