@@ -20,6 +20,7 @@ def test_quick_start_is_two_commands_and_ci_runs_the_test_one():
     assert "constraints.txt" in install_demo and install_demo.endswith("fairx demo -o fairx-demo")
     assert '".[dev]"' in install_test and "pytest -m \"not slow\"" in install_test
     assert "--durations=" in install_test
+    assert "-n auto --dist loadfile" in install_test  # one worker per core, a module per worker
     ci = (ROOT / ".ci" / "run").read_text(encoding="utf-8").splitlines()
     assert install_test in ci
 
