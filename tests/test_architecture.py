@@ -28,11 +28,6 @@ LAYERS = {  # first matching prefix wins
     "fairx.cli": 6,
     "fairx": 7,  # the package root re-exports the public API
 }
-#: libraries whose import is slow, or optional, or only needed for one job: only these may be
-#: imported inside functions (torch and shap take seconds; the others are optional extras or
-#: large libraries that most calls never need)
-HEAVY = {"torch", "shap", "dask", "distributed", "matplotlib", "safetensors", "xgboost", "PIL",
-         "pooch", "pyarrow", "fairlearn", "rich", "sklearn", "scipy"}
 
 
 @dataclass(frozen=True)
@@ -145,33 +140,53 @@ def test_no_import_cycles():
     assert cycle is None, "import cycle: " + " -> ".join(cycle or [])
 
 
-def _heavy_at_module_level() -> set[str]:
-    """fairx modules that import a heavy library when they are imported (transitively)."""
-    direct = {i.source for i in ALL if not i.in_function and i.target.split(".")[0] in HEAVY}
-    edges = {(i.source, _fairx_target(i.target)) for i in INTERNAL if not i.in_function}
-    heavy = set(direct)
-    changed = True
-    while changed:
-        changed = False
-        for src, dst in edges:
-            if dst in heavy and src not in heavy:
-                heavy.add(src)
-                changed = True
-    return heavy
+#: optional extras: imported where used because they may be absent
+OPTIONAL = {"shap", "dask", "distributed", "xgboost", "pyarrow"}
 
 
-def test_function_level_imports_only_keep_import_light():
-    heavy = _heavy_at_module_level()
-    bad = []
+def _loaded_by_import_fairx() -> set[str]:
+    """Every module a fresh ``import fairx`` loads."""
+    import json
+    import subprocess
+    import sys
+
+    code = "import sys, json, fairx; print(json.dumps(sorted(sys.modules)))"
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    return set(json.loads(out.stdout))
+
+
+def _has_reason(lines: list[str], line: int) -> bool:
+    """A comment on the import's line, or above the block of imports it belongs to."""
+    if "#" in lines[line - 1]:
+        return True
+    j = line - 2
+    while j >= 0:
+        text = lines[j].strip()
+        if "#" in text:
+            return True
+        if not (text.startswith(("from ", "import ")) or text.endswith(",") or text == ")"
+                or text == "try:"):
+            return False
+        j -= 1
+    return False
+
+
+def test_function_level_imports_keep_import_fairx_light_and_say_why():
+    """An import inside a function is allowed only when it keeps ``import fairx`` light (its
+    module is not loaded by ``import fairx`` anyway) or is an optional extra, and it says why."""
+    loaded = _loaded_by_import_fairx()
+    needless, silent = [], []
     for i in ALL:
         if not i.in_function:
             continue
         internal = i.target == "fairx" or i.target.startswith("fairx.")
-        ok = _fairx_target(i.target) in heavy if internal else i.target.split(".")[0] in HEAVY
-        if not ok:
-            bad.append(f"{i.source}:{i.line} imports {i.target} inside a function")
-    assert not bad, ("function-level imports that do not keep `import fairx` light (move them to "
-                     "the top of the module):\n" + "\n".join(bad))
+        module = _fairx_target(i.target) if internal else i.target
+        if i.target.split(".")[0] not in OPTIONAL and module in loaded:
+            needless.append(f"{i.source}:{i.line} imports {i.target} (loaded by `import fairx`)")
+        elif not _has_reason(MODULES[i.source].read_text().splitlines(), i.line):
+            silent.append(f"{i.source}:{i.line} imports {i.target} without a reason comment")
+    assert not needless, "move these imports to the top of their module:\n" + "\n".join(needless)
+    assert not silent, "say why each function-level import is there:\n" + "\n".join(silent)
 
 
 def test_import_fairx_stays_light():

@@ -27,6 +27,17 @@ import threading
 from collections.abc import Callable, Iterator
 from typing import Any, TypeVar
 
+from rich.progress import (
+    BarColumn,
+    DownloadColumn,
+    MofNCompleteColumn,
+    Progress,
+    TextColumn,
+    TimeElapsedColumn,
+    TimeRemainingColumn,
+    TransferSpeedColumn,
+)
+
 __all__ = ["Bar", "is_enabled", "progress", "quiet", "set_verbosity", "uses_verbosity",
            "verbosity"]
 
@@ -137,16 +148,6 @@ class Bar:
 
 
 def _new_display(download: bool) -> Any:
-    from rich.progress import (
-        BarColumn,
-        DownloadColumn,
-        MofNCompleteColumn,
-        Progress,
-        TextColumn,
-        TimeElapsedColumn,
-        TimeRemainingColumn,
-        TransferSpeedColumn,
-    )
 
     counts = (DownloadColumn(), TransferSpeedColumn()) if download else (MofNCompleteColumn(),)
     return Progress(TextColumn("{task.description}"), BarColumn(), *counts, TimeElapsedColumn(),

@@ -19,6 +19,10 @@ from typing import Any
 import numpy as np
 from threadpoolctl import threadpool_limits
 
+from ..data import train_test_split
+from ..evaluation.explain import explain_frames, shap_available
+from ..evaluation.protocol import evaluate_method
+from ..models.registry import entry
 from ..progress import quiet
 from ._spec import BenchmarkSpec, DatasetSpec, MethodSpec, ProtocolSpec, config_hash
 from ._store import frame_to_json
@@ -179,8 +183,6 @@ def execute_cell(cell: Cell, cell_fn: CellFn | None = None, torch_threads: int |
 
 def _stage_of(name: str) -> str | None:
     try:
-        # heavy (sklearn): imported when used, so `import fairx` stays light
-        from ..models.registry import entry
 
         return entry(name).stage
     except KeyError:
@@ -196,9 +198,6 @@ def _subsample(frame, n: int, seed: int):
 
 def run_cell(cell: Cell) -> dict[str, Any]:
     """The default cell: load, split, ``fairx.evaluation.protocol.evaluate_method``, keep what the store needs."""
-    # heavy (scipy, sklearn): imported when used, so `import fairx` stays light
-    from ..data import train_test_split
-    from ..evaluation.protocol import evaluate_method
 
     ds = cell.dataset.load(list(cell.sensitive))
     p = cell.protocol
@@ -223,8 +222,6 @@ def run_cell(cell: Cell) -> dict[str, Any]:
                           "rows": frame_to_json(_subsample(synthetic, p.sample_rows, cell.seed + 1))},
         }
     if p.explain and synthetic is not None:
-        # heavy (scipy): imported when used, so `import fairx` stays light
-        from ..evaluation.explain import explain_frames, shap_available
 
         if not shap_available():
             logger.warning('explain: true needs shap (pip install "fairx[explain]"); skipped')

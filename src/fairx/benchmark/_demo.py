@@ -24,6 +24,7 @@ from __future__ import annotations
 import importlib.util
 from typing import Any
 
+from ..models.registry import entry, method_class
 from ._spec import BenchmarkSpec, parse_spec
 
 DEMO_BASELINES: list[dict[str, Any]] = [
@@ -57,8 +58,6 @@ def _has_shap() -> bool:
 
 def demo_spec(n_samples: int = 1200, seeds: tuple[int, ...] = (0, 1)) -> tuple[BenchmarkSpec, list[str]]:
     """The demo spec and notes about methods left out (not registered in this install)."""
-    # heavy (sklearn): imported when used, so `import fairx` stays light
-    from ..models.registry import entry, method_class
 
     notes: list[str] = []
     methods: list[dict[str, Any]] = []

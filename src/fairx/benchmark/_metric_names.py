@@ -6,6 +6,8 @@ The source of truth is ``fairx.metrics.METRIC_INFO``; the contract's names below
 
 from __future__ import annotations
 
+from ..metrics import METRIC_INFO
+
 _CONTRACT: dict[str, tuple[str, str]] = {
     # name: (group, direction)
     "accuracy": ("utility", "higher"), "balanced_accuracy": ("utility", "higher"),
@@ -41,11 +43,6 @@ COUNT_METRICS = ("n_parameters", "n_groups_excluded", "n_groups_merged")
 
 def _info() -> dict[str, tuple[str, str]]:
     table = dict(_CONTRACT)
-    try:
-        # heavy (scipy): imported when used, so `import fairx` stays light
-        from ..metrics import METRIC_INFO
-    except ImportError:
-        METRIC_INFO = {}
     for name, info in METRIC_INFO.items():
         table[name] = (getattr(info, "group", table.get(name, ("other",))[0]),
                        getattr(info, "direction", table.get(name, ("", "higher"))[1]))

@@ -18,7 +18,9 @@ from typing import Any
 import numpy as np
 import yaml
 
-from ..data import _files
+from ..data import DatasetError, _files, dataset_info, load_dataset, load_file
+from ..models.presets import UnknownPresetError, preset_params
+from ..models.registry import entry, method_class, parameter_names
 from ._metric_names import known_metrics
 
 FILE_SUFFIXES = (".csv", ".txt", ".tsv", ".parquet", ".pq")
@@ -61,14 +63,10 @@ class DatasetSpec:
 
     def load(self, sensitive: list[str]):
         """The dataset with the given sensitive attribute set (a ``TabularDataset``)."""
-        # heavy (scipy): imported when used, so `import fairx` stays light
-        from ..data import DatasetError, load_dataset
 
         if self.path is None:
             ds = load_dataset(self.name, sensitive=sensitive, target=self.target, **self.options)
         else:  # the same reader as `fairx evaluate` / `fairx generate` (separator sniffed, "?")
-            from ..data import load_file
-
             p = Path(self.path)
             if p.suffix.lower() not in FILE_SUFFIXES:
                 raise DatasetError(f"dataset {self.name!r}: file {str(p)!r} is neither CSV nor Parquet")
@@ -220,8 +218,6 @@ def _parse_dataset(ctx: _Ctx, raw: Any, path: tuple) -> DatasetSpec:
         if "target" not in d:
             raise ctx.error(path + ("path",), f"dataset {name!r} is a file: it needs 'target'")
     else:
-        from ..data import dataset_info
-
         try:
             dataset_info(name)
         except ValueError as exc:
@@ -234,9 +230,6 @@ def _parse_dataset(ctx: _Ctx, raw: Any, path: tuple) -> DatasetSpec:
     if sens_raw is None:
         if file is not None:
             raise ctx.error(path, f"dataset {name!r} is a file: it needs 'sensitive'")
-        # heavy (scipy): imported when used, so `import fairx` stays light
-        from ..data import dataset_info
-
         sensitive = [list(dataset_info(name).default_sensitive)]
     elif isinstance(sens_raw, str):
         sensitive = [[sens_raw]]
@@ -247,9 +240,6 @@ def _parse_dataset(ctx: _Ctx, raw: Any, path: tuple) -> DatasetSpec:
         raise ctx.error(path + ("sensitive",),
                         "expected a column name or a list of attribute sets, e.g. [sex, [sex, race]]")
     if file is None:
-        # heavy (scipy): imported when used, so `import fairx` stays light
-        from ..data import dataset_info
-
         info = dataset_info(name)
         for i, group in enumerate(sensitive):
             bad = [s for s in group if s not in info.sensitive]
@@ -300,8 +290,6 @@ def _check_options(ctx: _Ctx, options: dict[str, Any], name: str, file: str | No
         reader = (_files.load_parquet if Path(file).suffix.lower() in (".parquet", ".pq")
                   else _files.load_csv)
     else:
-        from ..data import dataset_info
-
         module, func = dataset_info(name).loader.split(":")
         reader = getattr(importlib.import_module(module), func)
     params = inspect.signature(reader).parameters
@@ -335,9 +323,6 @@ def _parse_method(ctx: _Ctx, raw: Any, path: tuple, validate_registry: bool) -> 
     if label is not None:
         label = str(label)
     if validate_registry:
-        # heavy (sklearn): imported when used, so `import fairx` stays light
-        from ..models.presets import UnknownPresetError, preset_params
-        from ..models.registry import entry, method_class, parameter_names
 
         try:
             entry(name)

@@ -21,6 +21,9 @@ from ..benchmark import (
 )
 from ..benchmark._aggregate import excluded_groups, excluded_note
 from ..benchmark._demo import demo_spec
+from ..data import load_dataset, load_file
+from ..evaluation.explain import explain as run_explain
+from ..evaluation.explain import shap_available
 from ..report import _min_group_size, build_report
 from ._common import console, err_console, print_frame, user_errors
 from ._options import Classifier, Preset, opt, output
@@ -170,9 +173,6 @@ def explain(
     encoding: str = opt("encoding"),
 ) -> None:
     """SHAP importances of the downstream classifier on real data vs on the method's output."""
-    # heavy (scipy): imported when the command runs, so `fairx --help` stays fast
-    from ..evaluation.explain import explain as run_explain
-    from ..evaluation.explain import shap_available
 
     if not shap_available():
         err_console.print('explain needs the optional shap package: pip install "fairx[explain]"',
@@ -205,8 +205,6 @@ def explain(
 
 def _load_any(dataset: str, sensitive: list[str] | None, target: str | None,
               encoding: str | None = None):
-    # heavy (scipy): imported when the command runs, so `fairx --help` stays fast
-    from ..data import load_dataset, load_file
 
     p = Path(dataset)
     if p.suffix.lower() in (".csv", ".tsv", ".txt", ".parquet", ".pq"):

@@ -7,6 +7,16 @@ from typing import Any
 import pandas as pd
 import typer
 
+from ..data import (
+    available_datasets,
+    data_home,
+    dataset_info,
+    download_dataset,
+    load_csv,
+    load_dataset,
+    load_openml,
+    load_parquet,
+)
 from ._common import console, print_frame, user_errors
 from ._options import opt
 
@@ -49,8 +59,6 @@ def _list(ctx: typer.Context) -> None:
     """Without a sub-command: the table of built-in datasets."""
     if ctx.invoked_subcommand is not None:
         return
-    # heavy (scipy): imported when the command runs, so `fairx --help` stays fast
-    from ..data import available_datasets
 
     table = available_datasets()[["name", "kind", "target", "sensitive", "description"]].copy()
     table["sensitive"] = table["sensitive"].map(_short_list)
@@ -76,8 +84,6 @@ def show(
                                           help="Force these file columns to be categorical."),
 ) -> None:
     """Rows, columns (with types), group sizes and positive rates per sensitive group."""
-    # heavy (scipy): imported when the command runs, so `fairx --help` stays fast
-    from ..data import dataset_info, load_csv, load_dataset, load_openml, load_parquet
 
     sources = [x for x in (name, csv, parquet, openml) if x is not None]
     if len(sources) != 1:
@@ -109,8 +115,6 @@ def show(
 
 def _with_files() -> list[str]:
     """Built-in datasets that have files to fetch (not generated, not a local folder)."""
-    # heavy (scipy): imported when the command runs, so `fairx --help` stays fast
-    from ..data import available_datasets, dataset_info
 
     return [n for n in available_datasets()["name"]
             if dataset_info(n).files and not any(f.endswith("/") for f in dataset_info(n).files)]
@@ -124,8 +128,6 @@ def fetch(
 ) -> None:
     """Download the raw files of built-in datasets into the cache once and verify their pinned
     checksums (files already there are only verified). Progress bars on a terminal."""
-    # heavy (scipy): imported when the command runs, so `fairx --help` stays fast
-    from ..data import data_home, dataset_info, download_dataset
 
     if bool(names) == all_:
         raise ValueError("give dataset names (e.g. 'fairx datasets fetch adult') or --all; "
@@ -151,8 +153,6 @@ def download(names: list[str] = typer.Argument(None)) -> None:
 @datasets_app.command("where")
 def where() -> None:
     """Print the dataset cache folder ($FAIRX_DATA_HOME, else the user cache dir)."""
-    # heavy (scipy): imported when the command runs, so `fairx --help` stays fast
-    from ..data import data_home
 
     typer.echo(str(data_home()))
 

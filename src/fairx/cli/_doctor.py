@@ -10,6 +10,7 @@ from importlib import metadata
 import typer
 
 from .._version import __version__
+from ..data import available_datasets, data_home, dataset_info
 from ._common import console
 
 CORE = ("numpy", "pandas", "scikit-learn", "scipy", "fairlearn", "rich", "typer", "pooch",
@@ -42,8 +43,6 @@ def _torch_line() -> str:
 
 def _cache_lines() -> list[str]:
 
-    # heavy (scipy): imported when the command runs, so `fairx --help` stays fast
-    from ..data import available_datasets, data_home, dataset_info
 
     home = data_home()
     source = "$FAIRX_DATA_HOME" if os.environ.get("FAIRX_DATA_HOME") else "user cache dir"

@@ -10,7 +10,9 @@ from typing import Any, Literal
 import typer
 
 from .._io import check_output, write_text
+from ..data import load_file
 from ..data._files import read_frame
+from ..metrics import METRIC_INFO, evaluate
 from ._common import console, print_frame, user_errors
 from ._options import Classifier, opt
 
@@ -23,8 +25,6 @@ def _read_raw(path: str, encoding: str | None = None) -> Any:
 
 def _load_real(path: str, target: str, sensitive: list[str], positive_label: str | None,
                encoding: str | None = None) -> Any:
-    # heavy (scipy): imported when the command runs, so `fairx --help` stays fast
-    from ..data import load_file
 
     return load_file(path, target=target, sensitive=sensitive, positive_label=positive_label,
                      name=Path(path).stem, encoding=encoding)
@@ -65,8 +65,6 @@ def register(app: typer.Typer) -> None:
         encoding: str = opt("encoding"),
     ) -> None:
         """Fairness, utility (TSTR vs TRTR reference) and quality of a synthetic table."""
-        # heavy (scipy): imported when the command runs, so `fairx --help` stays fast
-        from ..metrics import METRIC_INFO, evaluate
 
         if json_out:
             check_output(json_out, what="--json", inputs=[real, synthetic, *([test] if test else [])])

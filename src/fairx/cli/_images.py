@@ -17,7 +17,10 @@ import pandas as pd
 import typer
 
 from .._io import atomic_path, check_output, check_output_dir
+from ..data import load_dataset
 from ..metrics._images import label_group_dependence
+from ..models import FairGenerator
+from ..models.persist import load_method
 from ..report._images import save_group_grid, write_image_experiment
 from ._common import bytes_per_row, check_rows_fit, console, print_frame, user_errors
 from ._options import Preset, count, opt
@@ -89,9 +92,6 @@ def run(
 
 def load_image_generator(model_dir: Path):
     """A saved image generator, or a clear error (missing folder, tabular or non-generator)."""
-    # heavy (sklearn): imported when the command runs, so `fairx --help` stays fast
-    from ..models import FairGenerator
-    from ..models.persist import load_method
 
     if not Path(model_dir).is_dir():
         raise FileNotFoundError(f"model folder {model_dir} does not exist")
@@ -192,8 +192,6 @@ def show(
     out: Path = output_opt(Path("images_grid.png"), "PNG grid of images per group."),
 ) -> None:
     """Summarise an image dataset (group × class counts) and save a grid per group."""
-    # heavy (scipy): imported when the command runs, so `fairx --help` stays fast
-    from ..data import load_dataset
 
     opts = {} if dataset == "celeba" else {"bias": bias, "sd": sd}
     ds = load_dataset(dataset, n=n, **opts)

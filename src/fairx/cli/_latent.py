@@ -12,6 +12,7 @@ from pathlib import Path
 
 import typer
 
+from ..models.persist import load_method
 from ._common import console, user_errors
 from ._options import Preset, opt
 from ._options import output as output_opt
@@ -31,7 +32,6 @@ def distill(
     # heavy (sklearn, scipy): imported when the command runs, so `fairx --help` stays fast
     from ..models.fair_latent.fair4free import Fair4Free
     from ..models.fair_latent.fair_vae import FairVAE
-    from ..models.persist import load_method
 
     if not teacher_dir.is_dir():
         raise FileNotFoundError(f"teacher folder {teacher_dir} does not exist")

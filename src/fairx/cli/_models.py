@@ -10,6 +10,11 @@ import typer
 
 from .._io import atomic_path, check_output, check_output_dir, safe_csv_cells
 from ..benchmark._aggregate import excluded_groups, excluded_note
+from ..data import load_dataset, load_file, train_test_split
+from ..evaluation.protocol import evaluate_method, mean_std_table, summarize
+from ..models import FairGenerator, available, get, method_class
+from ..models.persist import load_method
+from ..models.registry import entry
 from ._common import bytes_per_row, check_rows_fit, console, print_frame, user_errors
 from ._images import write_images
 from ._options import Classifier, Preset, count, opt
@@ -46,8 +51,6 @@ def _parse_params(items: list[str] | None) -> dict[str, Any]:
 def _load(dataset: str | None, csv: str | None, target: str | None,
           sensitive: list[str] | None, positive_label: str | None,
           options: dict[str, Any] | None = None, encoding: str | None = None) -> Any:
-    # heavy (scipy): imported when the command runs, so `fairx --help` stays fast
-    from ..data import load_dataset, load_file
 
     if (dataset is None) == (csv is None):
         raise ValueError("give exactly one of --dataset NAME or --csv FILE")
@@ -63,8 +66,6 @@ def _load(dataset: str | None, csv: str | None, target: str | None,
 
 def models() -> None:
     """List every registered method: name, stage, kind, description."""
-    # heavy (sklearn): imported when the command runs, so `fairx --help` stays fast
-    from ..models import available
 
     print_frame(available(), title="fairx methods")
     console.print("Use: fairx run --dataset synthetic --model NAME [--preset fast]", highlight=False)
@@ -92,10 +93,6 @@ def run(
     encoding: str = opt("encoding"),
 ) -> None:
     """Evaluate methods over seeds and print mean ± std (std over seeds; n = seeds)."""
-    # heavy (scipy, sklearn): imported when the command runs, so `fairx --help` stays fast
-    from ..data import train_test_split
-    from ..evaluation.protocol import evaluate_method, mean_std_table, summarize
-    from ..models.registry import entry
 
     if seeds < 1:
         raise ValueError(f"--seeds {seeds}: need at least 1")
@@ -146,8 +143,6 @@ def _print_excluded(results: list, ds: Any, min_group_size: int) -> None:
 
 
 def _param_names(name: str) -> set[str]:
-    # heavy (sklearn): imported when the command runs, so `fairx --help` stays fast
-    from ..models import method_class
 
     return set(method_class(name)().get_params())
 
@@ -169,9 +164,6 @@ def generate(
     encoding: str = opt("encoding"),
 ) -> None:
     """Train a generator on DATA and write N synthetic rows, or sample a saved one (--model-dir)."""
-    # heavy (sklearn): imported when the command runs, so `fairx --help` stays fast
-    from ..models import FairGenerator, get
-    from ..models.persist import load_method
 
     if n <= 0:
         raise ValueError(f"-n {n}: the number of rows must be a positive integer")

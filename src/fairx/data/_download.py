@@ -60,6 +60,7 @@ def data_home(path: str | os.PathLike[str] | None = None) -> Path:
     env = os.environ.get(ENV_VAR)
     if env:
         return Path(env).expanduser()
+    # heavy (pooch): loaded when used; `import fairx` stays light
     import pooch
 
     return Path(pooch.os_cache("fairx"))

@@ -130,7 +130,7 @@ def read_frame(
 
 
 def _read_parquet(p: Path) -> pd.DataFrame:
-    try:
+    try:  # pyarrow is an optional extra (parquet): imported where a Parquet file is read
         import pyarrow as pa
         import pyarrow.parquet as pq
     except ImportError:  # pragma: no cover - pyarrow is in the parquet/dev extras

@@ -26,6 +26,8 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
+from scipy.stats import spearmanr
+from sklearn.preprocessing import OneHotEncoder, StandardScaler
 
 from ..data import TabularDataset, load_dataset, train_test_split
 from ..models import get
@@ -47,6 +49,7 @@ def shap_available() -> bool:
 
 def _shap():
     try:
+        # heavy (shap): loaded when used; `import fairx` stays light
         import shap
     except ImportError as exc:
         raise ImportError(INSTALL_HINT) from exc
@@ -91,18 +94,20 @@ class _Coder:
 def _fit(classifier: str, X: np.ndarray, y: np.ndarray, w: np.ndarray | None, cat_idx: list[int],
          seed: int):
     if classifier == "hgb":
+        # heavy (scikit-learn): loaded when used; `import fairx` stays light
         from sklearn.ensemble import HistGradientBoostingClassifier
 
         model = HistGradientBoostingClassifier(random_state=seed)
     elif classifier == "rf":
+        # heavy (scikit-learn): loaded when used; `import fairx` stays light
         from sklearn.ensemble import RandomForestClassifier
 
         model = RandomForestClassifier(n_estimators=100, min_samples_leaf=5, random_state=seed, n_jobs=1)
     elif classifier == "logreg":
+        # heavy (scikit-learn): loaded when used; `import fairx` stays light
         from sklearn.compose import ColumnTransformer
         from sklearn.linear_model import LogisticRegression
         from sklearn.pipeline import Pipeline
-        from sklearn.preprocessing import OneHotEncoder, StandardScaler
 
         num_idx = [j for j in range(X.shape[1]) if j not in cat_idx]
         prep = ColumnTransformer([("cat", OneHotEncoder(handle_unknown="ignore", sparse_output=False), cat_idx),
@@ -195,6 +200,7 @@ class ExplainResult:
     def plot_bars(self, ax=None):
         """Paired horizontal bars of mean |SHAP| per feature (real vs method)."""
         if ax is None:
+            # heavy (matplotlib): loaded when used; `import fairx` stays light
             from matplotlib.figure import Figure
 
             fig = Figure(figsize=(6, 0.4 * len(self.features) + 1.2))
@@ -219,6 +225,7 @@ class ExplainResult:
         if which not in self.shap_values:
             raise ValueError(f"which={which!r}; allowed: {sorted(self.shap_values)}")
         if ax is None:
+            # heavy (matplotlib): loaded when used; `import fairx` stays light
             from matplotlib.figure import Figure
 
             fig = Figure(figsize=(6, 0.4 * len(self.features) + 1.2))
@@ -254,6 +261,7 @@ def _shares(imp: np.ndarray, mask: np.ndarray) -> float:
 
 
 def _mutual_info(ds: TabularDataset, coder: _Coder, seed: int) -> pd.Series:
+    # heavy (scikit-learn): loaded when used; `import fairx` stays light
     from sklearn.feature_selection import mutual_info_classif
 
     candidates = [f for f in coder.features if f not in ds.sensitive]
@@ -314,7 +322,6 @@ def explain_frames(
         explainer += " / PermutationExplainer"
     imp_real = np.abs(shap_real).mean(axis=0)
     imp_m = np.abs(shap_m).mean(axis=0)
-    from scipy.stats import spearmanr
 
     rho = float(spearmanr(imp_real, imp_m).statistic) if len(features) > 1 else float("nan")
     mi = _mutual_info(real_train, coder, seed)

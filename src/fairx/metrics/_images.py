@@ -20,9 +20,17 @@ import logging
 from typing import Any
 
 import numpy as np
+from sklearn.metrics import balanced_accuracy_score
 
 from ..data.images import PALETTE, ImageDataset
 from ._neighbours import cross_pass, knn_self
+from ._quality import (
+    _embedding,
+    _prdc_values,
+    alpha_precision_score,
+    authenticity_score,
+    beta_recall_score,
+)
 from ._threads import thread_limit
 
 logger = logging.getLogger(__name__)
@@ -83,6 +91,7 @@ def fit_image_classifier(train: ImageDataset, *, epochs: int = 5, batch_size: in
     import torch
     import torch.nn.functional as F
 
+    # heavy (torch via fairx.nn): loaded when used; `import fairx` stays light
     from ..nn import resolve_device, seeded
 
     if len(train) == 0:
@@ -118,8 +127,6 @@ def image_prediction_metrics(y_true: np.ndarray, y_pred: np.ndarray, s: np.ndarr
                              n_classes: int | None = None, min_group_size: int = 30
                              ) -> dict[str, float]:
     """accuracy, balanced_accuracy, dpr, eor of class predictions over the groups of ``s``."""
-    # heavy (sklearn): imported when used, so `import fairx` stays light
-    from sklearn.metrics import balanced_accuracy_score
 
     y_true, y_pred, s = (np.asarray(a).astype(int) for a in (y_true, y_pred, s))
     k = int(n_classes or max(y_true.max(initial=0), y_pred.max(initial=0)) + 1)
@@ -229,14 +236,6 @@ def feature_quality(real_features: np.ndarray, synthetic_features: np.ndarray, *
     """PRDC (k = ``nearest_k``), α-precision, β-recall and authenticity of two feature matrices,
     computed with the tabular building blocks of :mod:`fairx.metrics` (same formulas as
     ``synthetic_quality``; ``embedding`` "oneclass" (Deep-SVDD Φ, seeded) or "naive")."""
-    # heavy (scipy): imported when used, so `import fairx` stays light
-    from ._quality import (
-        _embedding,
-        _prdc_values,
-        alpha_precision_score,
-        authenticity_score,
-        beta_recall_score,
-    )
 
     xr = np.asarray(real_features, dtype=np.float32)
     xs = np.asarray(synthetic_features, dtype=np.float32)

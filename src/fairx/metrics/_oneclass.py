@@ -35,6 +35,7 @@ def oneclass_embed(
     # heavy (torch): imported when used, so `import fairx` stays light
     import torch
 
+    # heavy (torch via fairx.nn): loaded when used; `import fairx` stays light
     from ..nn import EarlyStopping
 
     if epochs < 1:

@@ -20,6 +20,8 @@ from typing import Literal
 
 import numpy as np
 import pandas as pd
+from sklearn.metrics import roc_auc_score
+from sklearn.model_selection import StratifiedKFold
 
 from ..data import DatasetError, TabularDataset, TabularEncoder
 from ..progress import progress
@@ -225,8 +227,6 @@ def c2st_auc(real: TabularDataset, synthetic: TabularDataset, *, seed: int = 0, 
     synthetic (1) rows; categoricals as native categorical codes (real categories; unseen = missing)."""
     # heavy (sklearn): imported when used, so `import fairx` stays light
     from sklearn.ensemble import HistGradientBoostingClassifier
-    from sklearn.metrics import roc_auc_score
-    from sklearn.model_selection import StratifiedKFold
 
     cols, is_cat = [], []
     for c in real.frame.columns:

@@ -16,6 +16,7 @@ from sklearn.metrics import (
     recall_score,
     roc_auc_score,
 )
+from sklearn.preprocessing import OneHotEncoder, OrdinalEncoder, StandardScaler
 
 from ..data import DatasetError, TabularDataset, train_test_split
 from ._fairness import _binary, ftu, headline_fairness
@@ -46,7 +47,6 @@ def _make_estimator(classifier: str, *, seed: int, categorical: list[str], numer
     # heavy (sklearn): imported when used, so `import fairx` stays light
     from sklearn.compose import ColumnTransformer
     from sklearn.pipeline import Pipeline
-    from sklearn.preprocessing import OneHotEncoder, OrdinalEncoder, StandardScaler
 
     if classifier == "hgb":
         # heavy (sklearn): imported when used, so `import fairx` stays light

@@ -15,6 +15,7 @@ import numpy as np
 
 from ..data import DatasetError, TabularDataset, TabularEncoder
 from ..data._dataset import sensitive_groups_problem
+from ..metrics._utility import _make_estimator
 
 
 def make_estimator(classifier: str, train: TabularDataset, *, use_sensitive: bool = False,
@@ -22,8 +23,6 @@ def make_estimator(classifier: str, train: TabularDataset, *, use_sensitive: boo
     """A new, seeded, unfitted downstream classifier pipeline of the named type (the same one
     ``fairx.metrics.fit_downstream`` trains: one-hot + scaling where needed + model) and the
     feature columns it reads from ``dataset.frame``. Sample weights go to ``model__sample_weight``."""
-    from ..metrics._utility import _make_estimator
-
     features = train.features if use_sensitive else train.features_without_sensitive
     if not features:
         raise DatasetError(f"dataset {train.name!r} has no feature columns besides the target and "

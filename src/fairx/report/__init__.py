@@ -23,6 +23,7 @@ from .._io import atomic_path, write_text
 from ..benchmark import ResultStore, aggregate, summary_table
 from ..benchmark._aggregate import excluded_groups, excluded_note, headline_metrics, sub_tables
 from ..benchmark._metric_names import COUNT_METRICS, expand_metrics, metric_direction
+from ..metrics import METRIC_INFO
 
 logger = logging.getLogger(__name__)
 
@@ -241,8 +242,6 @@ def _min_group_size(spec_text: str) -> int:
 def _direction_text(metric: str) -> str:
     direction = metric_direction(metric)
     if direction == "target":
-        # heavy (scipy): imported when used, so `import fairx` stays light
-        from ..metrics import METRIC_INFO
 
         target = getattr(METRIC_INFO.get(metric), "target", None)
         return f"closest to {target:g}" if target is not None else "closest to its target"

@@ -10,6 +10,8 @@ from matplotlib.figure import Figure
 from threadpoolctl import threadpool_limits
 
 from ..benchmark._metric_names import metric_direction
+from ..data import TabularEncoder
+from ..metrics import METRIC_INFO
 
 COLORS = ["#4c72b0", "#dd8452", "#55a868", "#c44e52", "#8172b3", "#937860", "#da8bc3",
           "#8c8c8c", "#ccb974", "#64b5cd"]
@@ -114,8 +116,6 @@ def quality_figure(agg: pd.DataFrame, metrics: list[str], title: str) -> Figure 
 
 def _target(metric: str) -> float:
     try:
-        # heavy (scipy): imported when used, so `import fairx` stays light
-        from ..metrics import METRIC_INFO
 
         value = getattr(METRIC_INFO.get(metric), "target", None)
     except ImportError:  # pragma: no cover
@@ -128,8 +128,6 @@ def embedding_figure(real: pd.DataFrame, synthetic: dict[str, pd.DataFrame], sch
                      title: str, *, kind: str = "pca", seed: int = 0,
                      tsne_rows: int = 200) -> Figure | None:
     """Real vs synthetic rows in 2-D (PCA fitted on real, or t-SNE of both), same encoding."""
-    # heavy (scipy): imported when used, so `import fairx` stays light
-    from ..data import TabularEncoder
 
     if not synthetic or real.empty:
         return None
@@ -152,6 +150,7 @@ def embedding_figure(real: pd.DataFrame, synthetic: dict[str, pd.DataFrame], sch
         if kind == "pca":
             Zr, Zs = pca.transform(Xr), pca.transform(Xs)
         else:
+            # heavy (scikit-learn): loaded when used; `import fairx` stays light
             from sklearn.manifold import TSNE
 
             Xr_t, Xs_t = Xr[:tsne_rows], Xs[:tsne_rows]  # the samples are already random

@@ -130,6 +130,7 @@ def load_colored_mnist(*, sensitive: Sequence[str] | None = None, target: str | 
 
 @functools.lru_cache(maxsize=1)
 def _sk_digits() -> tuple[np.ndarray, np.ndarray]:
+    # heavy (scikit-learn): loaded when used; `import fairx` stays light
     from sklearn.datasets import load_digits
 
     d = load_digits()

@@ -17,6 +17,7 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
+from sklearn.model_selection import train_test_split as _sk_split
 
 from .._dataset import DatasetError
 from .._download import data_home as _home
@@ -109,6 +110,7 @@ class FileSource(ImageSource):
 
     def _read(self, path: str) -> np.ndarray:
         try:
+            # heavy (Pillow): loaded when used; `import fairx` stays light
             from PIL import Image
         except ImportError:  # pragma: no cover - Pillow ships with matplotlib
             raise DatasetError("reading image files needs Pillow (pip install pillow)") from None
@@ -274,7 +276,6 @@ class ImageDataset:
 def split_images(ds: ImageDataset, *, test_size: float = 0.3, seed: int = 0
                  ) -> tuple[ImageDataset, ImageDataset]:
     """Seeded train/test split of an :class:`ImageDataset` stratified by (y, s)."""
-    from sklearn.model_selection import train_test_split as _sk_split
 
     if not 0.0 < test_size < 1.0:
         raise ValueError(f"test_size={test_size}; it must lie strictly between 0 and 1")

@@ -51,6 +51,7 @@ class CorrelationRemover(Preprocessor):
         return np.hstack([x, s]).astype(float)
 
     def fit(self, train: TabularDataset) -> CorrelationRemover:
+        # heavy (fairlearn): loaded when used; `import fairx` stays light
         from fairlearn.preprocessing import CorrelationRemover as _CR
 
         if not 0.0 <= float(self.alpha) <= 1.0:

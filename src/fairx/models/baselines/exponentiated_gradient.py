@@ -15,6 +15,7 @@ CONSTRAINTS = ("demographic_parity", "equalized_odds")
 
 
 def _moment(constraint: str, difference_bound: float | None) -> Any:
+    # heavy (fairlearn): loaded when used; `import fairx` stays light
     from fairlearn.reductions import DemographicParity, EqualizedOdds
 
     kwargs = {} if difference_bound is None else {"difference_bound": difference_bound}
@@ -74,6 +75,7 @@ class ExponentiatedGradient(FairClassifier):
         return bool(self.use_sensitive)
 
     def fit(self, train: TabularDataset) -> ExponentiatedGradient:
+        # heavy (fairlearn): loaded when used; `import fairx` stays light
         from fairlearn.reductions import ExponentiatedGradient as _EG
 
         moment = _moment(self.constraint, self.difference_bound)

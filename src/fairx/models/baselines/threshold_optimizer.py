@@ -72,6 +72,7 @@ class ThresholdOptimizer(Postprocessor):
         return True  # its decisions depend on s by construction
 
     def fit(self, train: TabularDataset) -> ThresholdOptimizer:
+        # heavy (fairlearn): loaded when used; `import fairx` stays light
         from fairlearn.postprocessing import ThresholdOptimizer as _TO
 
         if self.constraint not in _SHORT:

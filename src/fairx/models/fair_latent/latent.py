@@ -16,6 +16,8 @@ from __future__ import annotations
 from typing import Any, ClassVar, NamedTuple
 
 import numpy as np
+from sklearn.metrics import balanced_accuracy_score
+from sklearn.model_selection import train_test_split
 
 from ...exceptions import NotFittedError
 from ..base import FairGenerator
@@ -141,8 +143,6 @@ class FairLatentGenerator(FairGenerator):
         """
         # scikit-learn estimators and metrics: loaded only when the probe runs
         from sklearn.linear_model import LogisticRegression
-        from sklearn.metrics import balanced_accuracy_score
-        from sklearn.model_selection import train_test_split
 
         p = self.encoding_parts()
         mu, _ = self.posterior(ds)

@@ -26,9 +26,11 @@ _DISPLAY = {"none": "DECAF-ND", "ftu": "DECAF-FTU", "dp": "DECAF-DP", "cf": "DEC
 def _build_networks(d: int, hidden: int, blocks: Sequence[Any], masks: np.ndarray) -> tuple[Any, Any]:
     """DECAF generator and critic for ``d`` encoded columns split into ``blocks`` (one per
     variable); ``masks[i]`` marks the encoded columns of variable i's parents."""
+    # heavy (torch): loaded when used; `import fairx` stays light
     import torch
     from torch import nn
 
+    # heavy (torch via fairx.nn): loaded when used; `import fairx` stays light
     from ...nn import block_activation, mlp
 
     n_var = len(blocks)
@@ -242,8 +244,10 @@ class DECAF(FairGenerator):
 
     # ------------------------------------------------------------------ fit
     def fit(self, train: TabularDataset) -> DECAF:
+        # heavy (torch): loaded when used; `import fairx` stays light
         import torch
 
+        # heavy (torch via fairx.nn): loaded when used; `import fairx` stays light
         from ...nn import (
             count_parameters,
             generator_wasserstein_loss,
@@ -253,6 +257,8 @@ class DECAF(FairGenerator):
             seeded,
             wgan_gp_critic_step,
         )
+
+        # heavy (torch via fairx.nn._gan): loaded when used; `import fairx` stays light
         from ...nn._gan import MMDCheckpoint, holdout_rows
 
         if self.mode not in MODES:
@@ -345,8 +351,10 @@ class DECAF(FairGenerator):
         ``mode`` overrides the debiasing mode for this call only: DECAF trains once and
         debiases at generation, so one fitted model serves ND, FTU, DP and CF.
         """
+        # heavy (torch): loaded when used; `import fairx` stays light
         import torch
 
+        # heavy (torch via fairx.nn): loaded when used; `import fairx` stays light
         from ...nn import seeded
 
         n = self._check_n(n)
@@ -364,6 +372,7 @@ class DECAF(FairGenerator):
 
     # ------------------------------------------------------------------ persistence
     def _get_state(self) -> tuple[dict[str, Any], dict[str, np.ndarray]]:
+        # heavy (torch via fairx.nn): loaded when used; `import fairx` stays light
         from ...nn import state_to_numpy
 
         self._check_fitted("generator_")
@@ -373,6 +382,7 @@ class DECAF(FairGenerator):
         return state, state_to_numpy(self.generator_, "generator")
 
     def _set_state(self, config: dict[str, Any], arrays: dict[str, np.ndarray]) -> None:
+        # heavy (torch via fairx.nn): loaded when used; `import fairx` stays light
         from ...nn import load_numpy_state, resolve_device
 
         self.encoder_ = TabularEncoder.from_state(config["encoder"])

@@ -109,9 +109,11 @@ class TabFairGAN(FairGenerator):
 
     # ------------------------------------------------------------------ networks
     def _build(self) -> tuple[Any, Any]:
+        # heavy (torch): loaded when used; `import fairx` stays light
         import torch
         from torch import nn
 
+        # heavy (torch via fairx.nn): loaded when used; `import fairx` stays light
         from ...nn import block_activation, mlp
 
         d = self.encoder_.dim_
@@ -155,8 +157,10 @@ class TabFairGAN(FairGenerator):
         return -self.lambda_f * (p_u - p_p)
 
     def fit(self, train: TabularDataset) -> TabFairGAN:
+        # heavy (torch): loaded when used; `import fairx` stays light
         import torch
 
+        # heavy (torch via fairx.nn): loaded when used; `import fairx` stays light
         from ...nn import (
             count_parameters,
             generator_wasserstein_loss,
@@ -166,6 +170,8 @@ class TabFairGAN(FairGenerator):
             seeded,
             wgan_gp_critic_step,
         )
+
+        # heavy (torch via fairx.nn._gan): loaded when used; `import fairx` stays light
         from ...nn._gan import MMDCheckpoint, holdout_rows
 
         if int(self.epochs) < 1 or not 0 <= int(self.fair_epochs) <= int(self.epochs):
@@ -245,8 +251,10 @@ class TabFairGAN(FairGenerator):
     # ------------------------------------------------------------------ sample
     def sample(self, n: int, *, seed: int | None = None) -> TabularDataset:
         """``n`` rows in the training schema; the same ``seed`` gives the same rows."""
+        # heavy (torch): loaded when used; `import fairx` stays light
         import torch
 
+        # heavy (torch via fairx.nn): loaded when used; `import fairx` stays light
         from ...nn import seeded
 
         n = self._check_n(n)
@@ -259,6 +267,7 @@ class TabFairGAN(FairGenerator):
 
     # ------------------------------------------------------------------ persistence
     def _get_state(self) -> tuple[dict[str, Any], dict[str, np.ndarray]]:
+        # heavy (torch via fairx.nn): loaded when used; `import fairx` stays light
         from ...nn import state_to_numpy
 
         self._check_fitted("generator_")
@@ -269,6 +278,7 @@ class TabFairGAN(FairGenerator):
         return state, state_to_numpy(self.generator_, "generator")
 
     def _set_state(self, config: dict[str, Any], arrays: dict[str, np.ndarray]) -> None:
+        # heavy (torch via fairx.nn): loaded when used; `import fairx` stays light
         from ...nn import load_numpy_state, resolve_device
 
         self.encoder_ = TabularEncoder.from_state(config["encoder"])
