@@ -12,8 +12,9 @@ reaches 0.79, with 150 epochs 0.85–0.87). At β = 1e3 every one of them reache
 DPR 0.63–0.70 on seeds 0–2. Measured caveat: at β = 1e3 the DPR gain over the unmitigated
 classifier is not V²'s doing — FairDisCo with β = 0 (same 150 epochs, 4000 rows) gives AUROC
 0.884 / 0.860 / 0.855 and DPR 0.63 / 0.68 / 0.73 on seeds 0–2; it comes from the label head on z alone.
-V² changes the outcome from β ≈ 1e4 on (FairDisCo: DPR up to 0.74–0.93), where TSTR AUROC drops
-to 0.81–0.85, below the target on some seeds: on this table the AUROC target and a V²-made DPR gain
+V² starts to matter from β ≈ 1e4 on, where TSTR AUROC falls below the target on some seeds
+(FairDisCo β = 1e4: AUROC 0.879 / 0.850 / 0.841, DPR 0.56 / 0.74 / 0.74; β = 1e5 with 840 synthetic
+rows: AUROC 0.81 / 0.82, DPR 0.81 / 0.93): on this table the AUROC target and a DPR gain made by V²
 do not meet. ``n_synthetic`` = 4000 (not the 840 training rows) keeps the TSTR
 classifier's own sampling noise (±0.03 AUROC on 840 rows) out of the comparison, and Fair4Free's
 chain uses 2048 latents (4096: 170 s per cell, 2048: 30 s, same AUROC).
