@@ -2,22 +2,14 @@
 fair generator that is registered, ``fast`` presets, 2 seeds.
 
 The fair-latent generators run at one point of their fairness–utility frontier, β = 1e3
-(``DEMO_FAIR_LATENT``), not the papers' β = 1e7, with a teacher trained for 150 epochs. Why: on this
-table (bias 0.8) the label itself moves with the group, so a classifier that is blind to the group
-cannot rank the real test labels well — scoring by skill alone gives AUROC 0.78 and even the
-unobserved merit only 0.83 (``make_synthetic``'s formula, 200k rows), while the unmitigated
-classifier reaches 0.92 at DPR ≈ 0.25. At β = 1e7 the fair-latent generators sit at that blind end
-(TSTR AUROC 0.60–0.77 with the 30-epoch ``fast`` teacher, which is also under-trained: at β = 0 it
-reaches 0.79, with 150 epochs 0.85–0.87). At β = 1e3 every one of them reaches TSTR AUROC ≥ 0.85 with
-DPR 0.63–0.70 on seeds 0–2. Measured caveat: at β = 1e3 the DPR gain over the unmitigated
-classifier is not V²'s doing — FairDisCo with β = 0 (same 150 epochs, 4000 rows) gives AUROC
-0.884 / 0.860 / 0.855 and DPR 0.63 / 0.68 / 0.73 on seeds 0–2; it comes from the label head on z alone.
-V² starts to matter from β ≈ 1e4 on, where TSTR AUROC falls below the target on some seeds
-(FairDisCo β = 1e4: AUROC 0.879 / 0.850 / 0.841, DPR 0.56 / 0.74 / 0.74; β = 1e5 with 840 synthetic
-rows: AUROC 0.81 / 0.82, DPR 0.81 / 0.93): on this table the AUROC target and a DPR gain made by V²
-do not meet. ``n_synthetic`` = 4000 (not the 840 training rows) keeps the TSTR
-classifier's own sampling noise (±0.03 AUROC on 840 rows) out of the comparison, and Fair4Free's
-chain uses 2048 latents (4096: 170 s per cell, 2048: 30 s, same AUROC).
+(``DEMO_FAIR_LATENT``), not the papers' β = 1e7, with a 150-epoch teacher. Why: on this table
+the planted label moves with the group, so a classifier blind to the group cannot rank the real
+test labels well; β = 1e7 sits at that blind end, where TSTR AUROC stays far below the
+unmitigated classifier's. At β = 1e3 the DPR gain over the unmitigated classifier comes from
+decoding the label from z alone (β = 0 measures about the same); V² moves DPR from β ≈ 1e4 on,
+at a cost in AUROC. ``n_synthetic`` (``DEMO_N_SYNTHETIC``) keeps the TSTR classifier's own
+sampling noise out of the comparison, and Fair4Free's chain is shortened to keep its cell short.
+The measured figures are in the README (demo paragraph).
 """
 
 from __future__ import annotations
