@@ -188,3 +188,20 @@ def test_evaluate_reports_the_headline_and_names_the_excluded_group():
                      min_group_size=1).set_index("metric")["value"]
     assert every["dpr"] == pytest.approx(every["dpr_all"]) == pytest.approx(values["dpr_all"])
     assert every["n_groups_excluded"] == 0
+
+
+def test_data_parity_follows_the_same_rule():
+    """Label parity of a table: the 8-row all-negative group decides data_dpr = 0 over every
+    group; with the rule it is left out (data_*_all keep it), and a threshold of 1 switches the
+    rule off."""
+    from fairx.metrics import data_parity
+
+    ds = _tiny_group_table(n=800)
+    rates = pd.Series(ds.y).groupby(ds.s.to_numpy()).mean()
+    large = rates[pd.Series(ds.s).value_counts().reindex(rates.index) >= 30]
+    out = data_parity(ds, 30)
+    assert out["data_dpr_all"] == 0.0 and out["data_dpd_all"] == pytest.approx(rates.max() - rates.min())
+    assert out["data_dpr"] == pytest.approx(large.min() / large.max())
+    assert out["data_dpd"] == pytest.approx(large.max() - large.min())
+    assert data_parity(ds, 1)["data_dpr"] == 0.0
+    assert set(data_parity(ds)) == {"data_dpd", "data_dpr"}  # no threshold: every group, as before

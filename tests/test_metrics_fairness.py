@@ -211,7 +211,7 @@ def test_metric_info_covers_the_contract():
              "detection_score", "dcr_share"]
     # intersections: the every-group values of the ratio/difference metrics and the count
     names += [f"{m}_all" for m in ("dpr", "dpd", "eor", "eod", "eop_ratio", "eop_diff", "fpr_gap")]
-    names += ["n_groups_excluded"]
+    names += ["data_dpd_all", "data_dpr_all", "n_groups_excluded"]
     assert sorted(METRIC_INFO) == sorted(names)
     assert METRIC_INFO["eod_all"].direction == "lower" and METRIC_INFO["dpr_all"].group == "fairness"
     assert METRIC_INFO["dcr_share"].target == 0.5 and METRIC_INFO["dcr_share"].direction == "target"

@@ -35,7 +35,8 @@ _OWN: dict[str, tuple[str, str]] = {
     "n_groups_excluded": ("fairness_all", "lower"), "n_groups_merged": ("fairness_all", "lower"),
     **{f"{k}_all": ("fairness_all", d) for k, d in (
         ("dpr", "higher"), ("dpd", "lower"), ("eor", "higher"), ("eod", "lower"),
-        ("eop_ratio", "higher"), ("eop_diff", "lower"), ("fpr_gap", "lower"))},
+        ("eop_ratio", "higher"), ("eop_diff", "lower"), ("fpr_gap", "lower"),
+        ("data_dpd", "lower"), ("data_dpr", "higher"))},
 }
 COUNT_METRICS = ("n_parameters", "n_groups_excluded", "n_groups_merged")
 """Metrics that count things: shown as integers, never with decimals."""

@@ -10,6 +10,7 @@ from typing import Any, Literal
 import typer
 
 from .._io import check_output, write_text
+from ..benchmark._metric_names import COUNT_METRICS
 from ..data import load_file
 from ..data._files import read_frame
 from ..metrics import METRIC_INFO, evaluate
@@ -89,6 +90,7 @@ def register(app: typer.Typer) -> None:
                 else (METRIC_INFO[m].direction if m in METRIC_INFO else "")
                 for m in block["metric"]
             ]
+            block["value"] = _values_text(block["metric"], block["value"])
             print_frame(block, title=titles[group])
         console.print(f"split: {settings['split']}; embedding: {settings['embedding']}; "
                       f"rows real/synthetic/test: {settings['n_real']}/{settings['n_synthetic']}/"
@@ -104,3 +106,12 @@ def register(app: typer.Typer) -> None:
             }
             write_text(json_out, json.dumps(payload, indent=2, default=str))
             console.print(f"wrote {json_out}", highlight=False)
+
+
+def _values_text(metrics: Any, values: Any) -> list[str]:
+    """Counts (groups, parameters) as integers, the rest with 3 decimals, right-aligned."""
+    counts = (*COUNT_METRICS, "undefined_rate_groups", "n_real", "n_synthetic", "n_holdout")
+    text = ["–" if v != v else f"{v:,.0f}" if m in counts else f"{v:.3f}"
+            for m, v in zip(metrics, values, strict=True)]
+    width = max(map(len, text), default=0)
+    return [t.rjust(width) for t in text]

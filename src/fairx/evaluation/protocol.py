@@ -176,7 +176,7 @@ def evaluate_method(
         model = downstream(syn, use_sensitive)
         y_pred, y_score = model.predict(test), model.predict_proba(test)
         metrics["ftu"] = _safe(ftu, model if use_sensitive else downstream(syn, True), test)
-        metrics.update(data_parity(syn))
+        metrics.update(data_parity(syn, min_group_size))
         if quality:
             metrics.update(synthetic_quality(train, syn, holdout=test, seed=seed,
                                              **(quality_options or {})))
@@ -190,7 +190,7 @@ def evaluate_method(
         model = getattr(est, "model_", None)
         sees = model is not None and getattr(model, "uses_sensitive", False)
         metrics["ftu"] = _safe(ftu, model if sees else downstream(train, True), test)
-        metrics.update(data_parity(train))
+        metrics.update(data_parity(train, min_group_size))
     elif stage in ("in", "post"):
         y_pred = est.predict(test)
         y_score = est.predict_proba(test)

@@ -169,7 +169,9 @@ def _check_size(synth: TabularDataset, min_group_size: int) -> list[str]:
     smallest = synth.s.value_counts()
     if len(smallest) < 2 or smallest.min() < min_group_size:
         notes.append(f"synthetic sensitive groups {smallest.to_dict()}: groups under "
-                     f"{min_group_size} rows give unreliable data_* parity figures")
+                     f"{min_group_size} rows give unreliable data_* parity figures"
+                     + (" (left out of data_dpd/data_dpr; data_*_all counts them)"
+                        if len(synth.sensitive) > 1 else ""))
     return notes
 
 
@@ -288,7 +290,7 @@ def _evaluate(real, synthetic, *, test, target, sensitive, positive_label, class
     if not use_sensitive:
         tstr["ftu"] = ftu(fit_downstream(synth, classifier=classifier, use_sensitive=True, seed=seed), test_ds)
     add(None, tstr)
-    add("data", data_parity(synth))
+    add("data", data_parity(synth, min_group_size))
     if quality:
         add("quality", synthetic_quality(real_ds, synth, holdout=holdout, seed=seed, embedding=embedding,
                                          max_rows=max_rows, **(quality_options or {})))
@@ -298,7 +300,7 @@ def _evaluate(real, synthetic, *, test, target, sensitive, positive_label, class
         if not use_sensitive:
             trtr["ftu"] = ftu(fit_downstream(real_train, classifier=classifier, use_sensitive=True, seed=seed),
                               test_ds)
-        add("reference", {**trtr, **data_parity(real_ds)})
+        add("reference", {**trtr, **data_parity(real_ds, min_group_size)})
     result = pd.DataFrame(rows, columns=["group", "metric", "value"])
     result.attrs["settings"] = {
         "mode": "TSTR", "reference": "TRTR" if reference else None, "classifier": classifier,

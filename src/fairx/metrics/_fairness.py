@@ -386,15 +386,29 @@ def bootstrap_ci(
 
 
 # ---------------------------------------------------------------------------- data level
-def data_parity(ds: TabularDataset) -> dict[str, float]:
+def data_parity(ds: TabularDataset, min_group_size: int | None = None) -> dict[str, float]:
     """Parity of the labels in a table: ``data_dpd`` = max − min and ``data_dpr`` = min / max
-    of P(y = 1 | s = g) over the groups of ``ds.s`` (the intersection when several columns)."""
+    of P(y = 1 | s = g) over the groups of ``ds.s`` (the intersection when several columns).
+
+    With several sensitive columns and ``min_group_size``, the rule of
+    :func:`headline_fairness`: groups with fewer rows are left out (a 3-row group's label rate
+    of 0 would decide ``data_dpr`` alone) and ``data_dpd_all`` / ``data_dpr_all`` count every
+    group.
+    """
     if not isinstance(ds, TabularDataset):
         raise TypeError(f"data_parity expects a TabularDataset, got {type(ds).__name__}")
-    rates = pd.Series(ds.y).groupby(ds.s.to_numpy()).mean().to_numpy(dtype=float)
+    by_group = pd.Series(ds.y).groupby(ds.s.to_numpy())
+    rates, sizes = by_group.mean().to_numpy(dtype=float), by_group.size().to_numpy()
     if len(rates) < 2:
         logger.warning("data_parity: table %r has a single sensitive group", ds.name)
-    return {"data_dpd": _range(rates), "data_dpr": _ratio(rates)}
+    out = {"data_dpd": _range(rates), "data_dpr": _ratio(rates)}
+    if min_group_size is None or len(ds.sensitive) < 2:
+        return out
+    every = {f"{k}_all": v for k, v in out.items()}
+    large = sizes >= min_group_size
+    if large.sum() >= 2:
+        out = {"data_dpd": _range(rates[large]), "data_dpr": _ratio(rates[large])}
+    return {**out, **every}
 
 
 # ---------------------------------------------------------------------------- FTU

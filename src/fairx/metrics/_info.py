@@ -87,6 +87,9 @@ _ROWS += [(f"{name}_all", "fairness", direction, rng, f"{name} over every inters
            "however small (the headline leaves groups under min_group_size rows out)", None)
           for name, group, direction, rng, _, _ in list(_ROWS)
           if group == "fairness" and name not in ("ftu", "undefined_rate_groups")]
+_ROWS += [(f"{name}_all", "data", direction, rng, f"{name} over every intersection group, however "
+           "small (data_dpd/data_dpr leave groups under min_group_size rows out)", None)
+          for name, group, direction, rng, _, _ in list(_ROWS) if group == "data"]
 _ROWS.append(("n_groups_excluded", "fairness", "lower", (0, float("inf")),
               "intersection groups under min_group_size test rows, left out of the headline", None))
 
