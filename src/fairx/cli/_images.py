@@ -18,8 +18,11 @@ import typer
 
 from .._io import atomic_path, check_output, check_output_dir
 from ..data import load_dataset
+from ..evaluation.images import evaluate_image_method
 from ..metrics._images import label_group_dependence
 from ..models import FairGenerator
+from ..models.fair_latent.fair4free import Fair4Free
+from ..models.fair_latent.fair_vae import FairVAE
 from ..models.persist import load_method
 from ..report._images import save_group_grid, write_image_experiment
 from ._common import bytes_per_row, check_rows_fit, console, print_frame, user_errors
@@ -66,9 +69,6 @@ def run(
     for folder, what in ((out, "--out"), (save, "--save")):  # before any training
         if folder is not None:
             check_output_dir(folder, what=what)
-
-    # heavy (scipy): imported when the command runs, so `fairx --help` stays fast
-    from ..evaluation.images import evaluate_image_method
 
     params = {k: v for k, v in (("epochs", epochs), ("beta", beta)) if v is not None}
     exp = evaluate_image_method(dataset=dataset, model=model, bias=bias, sd=sd, preset=preset,
@@ -161,10 +161,6 @@ def distill(
     epochs: int = opt("epochs"),
 ) -> None:
     """Distil an image Fair4Free student from a saved teacher, without any training images."""
-    # heavy (sklearn, scipy): imported when the command runs, so `fairx --help` stays fast
-    from ..models.fair_latent.fair4free import Fair4Free
-    from ..models.fair_latent.fair_vae import FairVAE
-
     check_output_dir(output, what="--output")
     if epochs is not None and epochs < 1:
         raise ValueError(f"--epochs {epochs}: give a positive number of passes")

@@ -12,6 +12,8 @@ from pathlib import Path
 
 import typer
 
+from ..models.fair_latent.fair4free import Fair4Free
+from ..models.fair_latent.fair_vae import FairVAE
 from ..models.persist import load_method
 from ._common import console, user_errors
 from ._options import Preset, opt
@@ -29,10 +31,6 @@ def distill(
     epochs: int = opt("epochs"),
 ) -> None:
     """Distil a Fair4Free student from a saved teacher, without any training data."""
-    # heavy (sklearn, scipy): imported when the command runs, so `fairx --help` stays fast
-    from ..models.fair_latent.fair4free import Fair4Free
-    from ..models.fair_latent.fair_vae import FairVAE
-
     if not teacher_dir.is_dir():
         raise FileNotFoundError(f"teacher folder {teacher_dir} does not exist")
     teacher = load_method(teacher_dir)

@@ -235,20 +235,18 @@ def headline_fairness(
     group and ``n_groups_excluded``. When fewer than two groups are that large, the headline is
     the all-groups value (nothing else is defined) and ``n_groups_excluded`` still counts them.
     """
-    n = len(np.asarray(y_true))
-    every = fairness_metrics(y_true, y_pred, sensitive_features=sensitive_features,
-                             undefined=undefined)
-    if len(sensitive_columns(sensitive_features, n)) < 2:
+    _check_undefined(undefined)
+    yt, yp = _binary(y_true, "y_true"), _binary(y_pred, "y_pred")
+    _, groups = _headline(sensitive_features, len(yt))
+    block = _rates_block(yt, yp, groups)  # one rates table serves both summaries
+    every = summarise_rates(block, undefined)
+    if len(sensitive_columns(sensitive_features, len(yt))) < 2:
         return every
-    sizes = group_sizes(sensitive_features, n)
-    kept = every
-    if int((sizes >= min_group_size).sum()) >= 2:
-        kept = fairness_metrics(y_true, y_pred, sensitive_features=sensitive_features,
-                                min_group_size=min_group_size, exclude_small=True,
-                                undefined=undefined)
+    large = block["size"] >= min_group_size
+    kept = summarise_rates(block[large], undefined) if int(large.sum()) >= 2 else every
     out = dict(kept)
     out.update({f"{k}_all": every[k] for k in FAIRNESS_KEYS})
-    out["n_groups_excluded"] = float((sizes < min_group_size).sum())
+    out["n_groups_excluded"] = float((~large).sum())
     return out
 
 

@@ -120,7 +120,7 @@ def build_report(db: str | Path, output: str | Path = "report.html", *,
                  title: str | None = None) -> Path:
     """Write the HTML report of the results in ``db`` to ``output``; optionally also save every
     figure to ``figures_dir`` as PNG or PDF."""
-    # heavy (scipy): imported when used, so `import fairx` stays light
+    # heavy (matplotlib): imported when used, so `import fairx` stays light
     from . import _figures as F
 
     figs = _Figures(None if figures_dir is None else Path(figures_dir), fmt)
