@@ -87,6 +87,20 @@ def test_fetch_verifies_cached_files(data_home):
     assert result.exit_code == 0 and "german.data (verified)" in result.output
 
 
+@needs_data("german")
+def test_fetch_prints_each_long_path_on_one_line(data_home, tmp_path, monkeypatch):
+    """A cache path longer than the terminal is never broken over lines (CI's longer checkout
+    path once split 'student-mat.csv (verified)' in two)."""
+    long_home = tmp_path / ("a_long_cache_folder_name_" * 6) / ("and_deeper_" * 6)
+    long_home.mkdir(parents=True)
+    (long_home / "german_credit").symlink_to(data_home / "german_credit")
+    monkeypatch.setenv("FAIRX_DATA_HOME", str(long_home))
+    result = _run("fetch", "german")
+    assert result.exit_code == 0, result.output
+    assert f"german: {long_home / 'german_credit' / 'german.data'} (verified)\n" in result.output
+    assert f"cache: {long_home}\n" in result.output
+
+
 def test_fetch_needs_names_or_all_and_where_prints_the_cache(tmp_path, monkeypatch):
     result = _run("fetch")
     assert result.exit_code == 2 and "or --all" in result.output

@@ -16,8 +16,11 @@ from rich.table import Table
 
 from ..benchmark._metric_names import COUNT_METRICS
 
-console = Console()
-err_console = Console(stderr=True)
+# soft_wrap: a printed line is never broken by rich (the terminal wraps it), so a long path in
+# "wrote …" or "german: …/german.data (verified)" stays one line that can be copied or grepped;
+# tables are still laid out to the terminal width.
+console = Console(soft_wrap=True)
+err_console = Console(stderr=True, soft_wrap=True)
 
 # Expected failures: bad values and files (ValueError, KeyError, TypeError), files and folders
 # that cannot be read or written (OSError: missing, a directory, read-only, disk full), SQLite
