@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import numpy as np
+import pandas as pd
 import pytest
 from threadpoolctl import threadpool_limits
 
@@ -84,6 +85,19 @@ def test_tidy_result_and_known_relations(real):
     # every group has positives and negatives: the undefined-rate flag is 0 in both blocks
     assert v[("fairness", "undefined_rate_groups")] == 0 and v[("reference", "undefined_rate_groups")] == 0
     assert out.attrs["settings"]["undefined"] == "exclude"
+
+
+def test_two_threads_give_the_same_values(real):
+    # with two threads the downstream fits run beside the quality passes and the one-class
+    # embedding trains beside the kNN passes (a thread, or a child process before torch is
+    # imported); every value is the same as on one thread
+    syn = make_synthetic(600, bias=0.8, seed=1).frame
+    test = make_synthetic(300, bias=0.8, seed=2)
+    opts = {"quality_options": {"c2st_folds": 3, "oneclass_epochs": 2}}
+    one = fairx.evaluate(real, syn, test=test, n_threads=1, **opts)
+    two = fairx.evaluate(real, syn, test=test, n_threads=2, **opts)
+    assert two.attrs["settings"]["n_threads"] == 2
+    pd.testing.assert_frame_equal(one, two)
 
 
 def test_undefined_rule_reaches_the_fairness_rows(real):

@@ -272,6 +272,26 @@ def test_oneclass_embedding_is_seeded_and_faithful(real, fresh):
     assert capped["alpha_precision"] == pytest.approx(a["alpha_precision"], abs=1e-6)
 
 
+def test_oneclass_child_process_is_bit_identical(real, fresh, monkeypatch, caplog):
+    pytest.importorskip("torch")
+    from fairx.data import TabularEncoder
+    from fairx.metrics._oneclass import oneclass_embed, start_oneclass_process
+
+    enc = TabularEncoder(numerical="standard").fit(real)
+    xr, xs = enc.encode(real)[:400], enc.encode(fresh)[:300]
+    er, (es,), _ = oneclass_embed(xr, [xs], seed=3, epochs=3, n_threads=1)
+    child = start_oneclass_process(xr, [xs], seed=3, epochs=3)
+    assert child is not None
+    cr, (cs,), info = child()
+    assert np.array_equal(cr, er) and np.array_equal(cs, es) and info["process_seconds"] > 0
+    # a child that fails is logged and redone in-process: same values
+    monkeypatch.setattr("sys.executable", "/bin/false")
+    failing = start_oneclass_process(xr, [xs], seed=3, epochs=3)
+    fr, (fs,), _ = failing()
+    assert np.array_equal(fr, er) and np.array_equal(fs, es)
+    assert "child process failed" in caplog.text
+
+
 def test_oneclass_optimizer_is_torch_adamw():
     torch = pytest.importorskip("torch")
     from fairx.metrics._oneclass import _AdamW

@@ -28,7 +28,7 @@ from ..progress import uses_verbosity
 from ._fairness import UNDEFINED_RULES, data_parity, ftu, small_groups
 from ._info import METRIC_INFO
 from ._quality import synthetic_quality
-from ._threads import thread_limit
+from ._threads import beside, one_openmp_thread, thread_limit
 from ._utility import fit_downstream, utility_protocol
 
 logger = logging.getLogger(__name__)
@@ -285,21 +285,39 @@ def _evaluate(real, synthetic, *, test, target, sensitive, positive_label, class
             g = group or (METRIC_INFO[metric].group if metric in METRIC_INFO else "quality")
             rows.append((g, metric, float(value)))
 
-    tstr = utility_protocol(synth, test_ds, classifier=classifier, use_sensitive=use_sensitive, seed=seed,
-                            mode="TSTR", min_group_size=min_group_size, undefined=undefined)
-    if not use_sensitive:
-        tstr["ftu"] = ftu(fit_downstream(synth, classifier=classifier, use_sensitive=True, seed=seed), test_ds)
+    def downstream() -> tuple[dict[str, float], dict[str, float] | None]:
+        """TSTR (and TRTR) fits: independent of the quality suite, so with two or more threads
+        they run beside it (each lane one core; results do not depend on it)."""
+        with one_openmp_thread(threads >= 2):
+            return _downstream()
+
+    def _downstream() -> tuple[dict[str, float], dict[str, float] | None]:
+        tstr = utility_protocol(synth, test_ds, classifier=classifier, use_sensitive=use_sensitive,
+                                seed=seed, mode="TSTR", min_group_size=min_group_size, undefined=undefined)
+        if not use_sensitive:
+            tstr["ftu"] = ftu(fit_downstream(synth, classifier=classifier, use_sensitive=True, seed=seed),
+                              test_ds)
+        trtr = None
+        if reference:
+            trtr = utility_protocol(real_train, test_ds, classifier=classifier, use_sensitive=use_sensitive,
+                                    seed=seed, mode="TRTR", min_group_size=min_group_size, undefined=undefined)
+            if not use_sensitive:
+                trtr["ftu"] = ftu(fit_downstream(real_train, classifier=classifier, use_sensitive=True,
+                                                 seed=seed), test_ds)
+        return tstr, trtr
+
+    parallel = threads >= 2
+    with beside(downstream, enabled=parallel) as downstream_result:
+        scores = None
+        if quality:
+            scores = synthetic_quality(real_ds, synth, holdout=holdout, seed=seed, embedding=embedding,
+                                       max_rows=max_rows, **(quality_options or {}))
+        tstr, trtr = downstream_result()
     add(None, tstr)
     add("data", data_parity(synth, min_group_size))
-    if quality:
-        add("quality", synthetic_quality(real_ds, synth, holdout=holdout, seed=seed, embedding=embedding,
-                                         max_rows=max_rows, **(quality_options or {})))
-    if reference:
-        trtr = utility_protocol(real_train, test_ds, classifier=classifier, use_sensitive=use_sensitive,
-                                seed=seed, mode="TRTR", min_group_size=min_group_size, undefined=undefined)
-        if not use_sensitive:
-            trtr["ftu"] = ftu(fit_downstream(real_train, classifier=classifier, use_sensitive=True, seed=seed),
-                              test_ds)
+    if scores is not None:
+        add("quality", scores)
+    if trtr is not None:
         add("reference", {**trtr, **data_parity(real_ds, min_group_size)})
     result = pd.DataFrame(rows, columns=["group", "metric", "value"])
     result.attrs["settings"] = {

@@ -9,15 +9,28 @@ and torch threads spin against each other and a call runs many times slower).
 
 from __future__ import annotations
 
+import contextvars
 import os
 import sys
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from contextvars import ContextVar
+from typing import TypeVar
 
 from threadpoolctl import threadpool_limits
 
 _CURRENT: ContextVar[int] = ContextVar("fairx_metric_threads", default=1)
+_T = TypeVar("_T")
+
+
+def imported(name: str):
+    """``sys.modules[name]`` once its import has finished (not while another thread is still
+    running it), else None."""
+    module = sys.modules.get(name)
+    if module is None or getattr(getattr(module, "__spec__", None), "_initializing", False):
+        return None
+    return module
 
 
 def current_threads() -> int:
@@ -62,7 +75,7 @@ def thread_limit(n_threads: int | None) -> Iterator[int]:
     """
 
     n = resolve_threads(n_threads)
-    torch = sys.modules.get("torch")
+    torch = imported("torch")
     before = torch.get_num_threads() if torch is not None else None
     token = _CURRENT.set(n)
     with threadpool_limits(limits=n):
@@ -74,3 +87,51 @@ def thread_limit(n_threads: int | None) -> Iterator[int]:
             if torch is not None:
                 torch.set_num_threads(before)
             _CURRENT.reset(token)
+
+
+@contextmanager
+def beside(fn: Callable[[], _T], *, enabled: bool) -> Iterator[Callable[[], _T]]:
+    """Run ``fn`` in a second thread while the block runs; yields ``result()`` (``fn``'s value,
+    its exception re-raised). The caller's context (verbosity, ...) is copied, with a thread cap
+    of 1 and OpenMP capped to 1 in that thread: the caller keeps its own cap, so the two lanes
+    share the cores by time slicing, never with spinning OpenMP teams on both sides. ``fn`` must
+    not depend on the block's work (results are the same either way). The block's exit waits for
+    ``fn``. ``enabled=False``: ``fn`` runs when ``result()`` is first called, in this thread.
+    """
+    if not enabled:
+        done: list[_T] = []
+
+        def lazy() -> _T:
+            if not done:
+                done.append(fn())
+            return done[0]
+
+        yield lazy
+        return
+    context = contextvars.copy_context()
+
+    def lane() -> _T:
+        _CURRENT.set(1)
+        with threadpool_limits(limits=1, user_api="openmp"):  # thread-local ICV: this lane only
+            return fn()
+
+    with ThreadPoolExecutor(1, thread_name_prefix="fairx-beside") as pool:
+        future = pool.submit(context.run, lane)
+        yield future.result
+
+
+
+@contextmanager
+def one_openmp_thread(enabled: bool = True) -> Iterator[None]:
+    """OpenMP capped to one thread in this thread for the block (``enabled=False``: unchanged).
+
+    For HistGradientBoosting fits of a call that uses a second core for other work (a kNN tile
+    thread, the one-class child process): an OpenMP team of two spins against that work, and
+    on Adult-sized tables a second HGB thread saves little anyway (GIL-bound Python per tree).
+    Fits are identical with any thread count.
+    """
+    if not enabled:
+        yield
+        return
+    with threadpool_limits(limits=1, user_api="openmp"):
+        yield
