@@ -47,7 +47,10 @@ def student(teacher_dir):
     """The second party: only the teacher folder; every way to read images is disabled."""
     with pytest.MonkeyPatch.context() as mp:
         _no_image_access(mp)
-        return Fair4Free.distill(FairVAE.load(teacher_dir), preset="fast", random_state=0)
+        # the fast preset with 30 instead of 75 passes at a higher rate (8e-3 instead of 3e-3):
+        # 2.4x less distillation, the same decoder fidelity (mae 0.007 vs 0.005, labels 0.93)
+        return Fair4Free.distill(FairVAE.load(teacher_dir), preset="fast", random_state=0,
+                                 distill_epochs=30, distill_lr=8e-3)
 
 
 def test_distill_takes_no_data_argument(teacher_dir):
@@ -96,8 +99,8 @@ def test_student_decoder_reproduces_the_teacher_decoder(teacher_dir, student):
     # scale of a wrong answer: the teacher's own images for other latents
     other = teacher.decode_latent(z[::-1].copy(), s=s)
     mismatch = np.abs(other.to_numpy() - theirs.to_numpy()).mean()
-    assert mae < 0.01 and mae < 0.3 * mismatch  # measured: 0.005 vs 0.034
-    assert (ours.y == theirs.y).mean() > 0.85  # label head reproduced (measured 0.91)
+    assert mae < 0.01 and mae < 0.3 * mismatch  # measured: 0.007 vs 0.044
+    assert (ours.y == theirs.y).mean() > 0.85  # label head reproduced (measured 0.93)
 
 
 def test_student_is_smaller_and_counts_its_parts(student):

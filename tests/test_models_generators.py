@@ -41,7 +41,10 @@ def real():
 @pytest.fixture(scope="module")
 def tabfairgan(real):
     torch.set_num_threads(1)
-    return get("tabfairgan", preset="fast", lambda_f=2.0, device="cpu", random_state=0).fit(real)
+    # the fast preset with 20 + 5 epochs instead of 30 + 10: 40 % less time, and both checks
+    # keep their margin (observed DPR 0.96, proxy gap 0.70; at 30 + 10: 0.89 and 0.60)
+    return get("tabfairgan", preset="fast", epochs=20, fair_epochs=5, lambda_f=2.0, device="cpu",
+               random_state=0).fit(real)
 
 
 @pytest.fixture(scope="module")
@@ -68,9 +71,9 @@ def test_real_data_is_biased(real):
 def test_tabfairgan_fairness_phase_reaches_parity_and_keeps_structure(tabfairgan, real):
     syn = tabfairgan.sample(4000, seed=1)
     assert tabfairgan.underprivileged_ == "B"
-    assert data_dpr(syn) >= 0.7  # observed 0.90; real data 0.20
+    assert data_dpr(syn) >= 0.7  # observed 0.96; real data 0.20
     # it learned the joint distribution, not noise: the s -> proxy dependence survives
-    assert gap(syn, "proxy") >= 0.5  # observed 0.81; real 1.6
+    assert gap(syn, "proxy") >= 0.5  # observed 0.70; real 1.6
 
 
 @pytest.mark.slow
