@@ -245,7 +245,10 @@ def evaluate(
     TRTR trains on the real part, both TRTR and TSTR are tested on the held-out part, and
     quality compares with the whole real table. Settings and notes are in ``.attrs``.
     ``n_threads`` caps BLAS/OpenMP/torch threads for the call and restores them afterwards
-    (``None``: the free cores, :func:`fairx.metrics.default_threads`).
+    (``None``: the free cores, :func:`fairx.metrics.default_threads`). With two or more, the
+    TSTR/TRTR fits run in a thread beside the quality suite and the one-class embedding trains
+    beside the kNN passes (in a child process when torch is not imported yet); every value is
+    the same as with one thread.
     ``verbose``: progress bar of the quality passes (None: on a terminal only).
     """
     if undefined not in UNDEFINED_RULES:

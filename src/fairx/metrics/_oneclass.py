@@ -187,7 +187,7 @@ def start_oneclass_process(real: np.ndarray, others: Sequence[np.ndarray], *, se
                                  str(len(arrays)), str(int(seed)), str(int(epochs))],
                                 stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
                                 stderr=subprocess.PIPE, env=env)
-    except (OSError, ValueError) as exc:
+    except (OSError, ValueError, TypeError) as exc:  # e.g. no usable sys.executable
         logger.info("one-class embedding: no child process (%s); training in-process", exc)
         tmp.cleanup()
         return None

@@ -330,6 +330,9 @@ def synthetic_quality(
     timings : optional dict that receives seconds per metric family.
     n_threads : BLAS/OpenMP/torch threads for this call, restored afterwards (``None``: the
         free cores, see :func:`fairx.metrics.default_threads`).
+        With two or more the one-class embedding trains beside the kNN passes (a child
+        process while torch is not imported, else a thread; one torch thread either way) and
+        C2ST fits use one OpenMP thread; values do not depend on it.
     verbose : progress bar over the passes (None: on a terminal only; see :mod:`fairx.progress`).
 
     Returns
