@@ -148,8 +148,9 @@ def train_fair_vae(
     v2_rows: int | None = 512,
     patience: int | None = None,
     verbose: bool | None = None,
+    kl_weight: float = 1.0,
 ) -> TrainHistory:
-    """Adam on reconstruction + KL + β·V² (V² on a ``v2_rows`` sub-batch of each batch; ``None``
+    """Adam on reconstruction + kl_weight·KL + β·V² (V² on a ``v2_rows`` sub-batch of each batch; ``None``
     uses the whole batch). Call inside :func:`fairx.nn.seeded` for reproducibility.
 
     ``patience`` stops when the epoch's total loss has not improved for that many epochs.
@@ -174,7 +175,7 @@ def train_fair_vae(
                 z = mu + (0.5 * logvar).exp() * torch.randn_like(mu)
                 rec = net.reconstruction(net.decode(z, sb), xb)
                 kl = net.kl_standard_normal(mu, logvar)
-                loss = rec + kl
+                loss = rec + kl_weight * kl
                 if beta > 0:
                     v2 = v2_penalty_subsampled(mu, logvar, sb, batch_size, max_rows=v2_rows)
                     loss = loss + beta * v2

@@ -130,30 +130,56 @@ class Codec:
 
 
 # ---------------------------------------------------------------------------------- tables
+#: bins of each numerical column's empirical CDF under ``numerical="bins"``. A softmax over bins
+#: keeps spikes (capital-gain = 0 for 92 % of Adult) and skew that one Gaussian residual per
+#: column cannot: with residual noise a zero-spike column decodes to many off-manifold values.
+N_BINS = 32
+
+
 class TabularCodec(Codec):
     """Tables ↔ the MLP fair VAE (:class:`fairx.nn.FairVAENet`).
 
     Parameters
     ----------
-    numerical : scaling of numerical columns in the ``TabularEncoder`` (``"standard"``, ...).
+    numerical : scaling of numerical columns in the ``TabularEncoder`` (``"standard"``,
+        ``"minmax"``, ``"quantile"``), or ``"bins"``: each numerical column becomes ``n_bins``
+        equal-width bins of its empirical CDF, a categorical block for the network (see
+        :data:`N_BINS`).
+    n_bins : bins per numerical column under ``numerical="bins"``.
 
     Attributes
     ----------
     encoder_, schema_ : the fitted encoder (sensitive columns removed) and the training schema.
     s_levels_, s_dtypes_, s_marginal_ : sensitive groups (value tuples), their dtypes and shares.
-    numerical_noise_ : per numerical column, the std of x − decode(μ) (set by ``calibrate``).
+    numerical_noise_ : per numerical column, the std of x − decode(μ) (set by ``calibrate``;
+        empty under ``numerical="bins"``, where a decoded value is drawn inside its bin).
+    net_blocks_, net_dim_ : the network's blocks ``(kind, start, stop)`` and width.
     """
 
     kind: ClassVar[str] = "tabular"
 
-    def __init__(self, numerical: str = "standard") -> None:
+    def __init__(self, numerical: str = "standard", n_bins: int = N_BINS) -> None:
         self.numerical = numerical
+        self.n_bins = n_bins
+
+    @property
+    def binned(self) -> bool:
+        """Numerical columns are quantile bins for the network (``numerical="bins"``)."""
+        return self.numerical == "bins"
 
     # ------------------------------------------------------------------ data <-> tensors
     def fit(self, train: TabularDataset) -> TabularCodec:
         """Learn the encoder, schema and sensitive groups of ``train``."""
+        allowed = ("standard", "minmax", "quantile", "bins")
+        if self.numerical not in allowed:
+            raise ValueError(f"numerical={self.numerical!r}; allowed: {', '.join(map(repr, allowed))}")
+        if self.binned and (isinstance(self.n_bins, bool) or not isinstance(self.n_bins, (int, np.integer))
+                            or self.n_bins < 2):
+            raise ValueError(f"n_bins={self.n_bins!r}; it must be an integer >= 2")
         columns = [c for c in train.frame.columns if c not in train.sensitive]
-        self.encoder_ = TabularEncoder(numerical=self.numerical, columns=columns).fit(train)
+        scaling = "quantile" if self.binned else self.numerical
+        self.encoder_ = TabularEncoder(numerical=scaling, columns=columns).fit(train)
+        self._set_net_layout()
         self.schema_ = train.schema()
         sf = train.frame[train.sensitive]
         self.s_dtypes_ = {c: str(sf[c].dtype) for c in train.sensitive}
@@ -186,11 +212,34 @@ class TabularCodec(Codec):
             out.append(i)
         return np.asarray(out, dtype=int)
 
+    def _set_net_layout(self) -> None:
+        """The network's blocks: the encoder's, each numerical one ``n_bins`` wide when binned."""
+        blocks, pos = [], 0
+        for b in self.encoder_.blocks_:
+            numeric_bins = self.binned and b.kind == "numerical"
+            width = int(self.n_bins) if numeric_bins else b.width
+            blocks.append(("categorical" if numeric_bins else b.kind, pos, pos + width))
+            pos += width
+        self.net_blocks_, self.net_dim_ = blocks, pos
+
     def layout(self) -> tuple[list[tuple[str, int, int]], tuple[int, int]]:
-        """The encoder's blocks ``(kind, start, stop)`` and the target's slice."""
-        blocks = [(b.kind, b.start, b.stop) for b in self.encoder_.blocks_]
-        t = self.encoder_.block(self.schema_["target"])
-        return blocks, (t.start, t.stop)
+        """The network's blocks ``(kind, start, stop)`` and the target's slice."""
+        names = [b.name for b in self.encoder_.blocks_]
+        _, a, b = self.net_blocks_[names.index(self.schema_["target"])]
+        return list(self.net_blocks_), (a, b)
+
+    def to_network(self, matrix: np.ndarray) -> np.ndarray:
+        """Encoded rows -> the network's input (one-hot CDF bins for numericals when binned)."""
+        if not self.binned:
+            return matrix
+        out = np.zeros((len(matrix), self.net_dim_), dtype=np.float32)
+        rows = np.arange(len(matrix))
+        for b, (_, a, stop) in zip(self.encoder_.blocks_, self.net_blocks_, strict=True):
+            if b.kind == "numerical":
+                out[rows, a + _bin_of(matrix[:, b.start], stop - a)] = 1.0
+            else:
+                out[:, a:stop] = matrix[:, b.slice]
+        return out
 
     def tensors(self, ds: TabularDataset, device: Any):
         """(x, s): the encoded rows and one-hot groups of ``ds``."""
@@ -198,7 +247,8 @@ class TabularCodec(Codec):
 
         if not isinstance(ds, TabularDataset):
             raise TypeError(f"this model was trained on a table; got {type(ds).__name__}")
-        x = torch.as_tensor(self.encoder_.encode(ds), dtype=torch.float32, device=device)
+        x = torch.as_tensor(self.to_network(self.encoder_.encode(ds)), dtype=torch.float32,
+                            device=device)
         s = self.onehot(self.s_index(ds), device)
         return x, s
 
@@ -218,19 +268,23 @@ class TabularCodec(Codec):
         from ...nn import FairVAENet  # heavy (torch): keeps ``import fairx`` light
 
         blocks, label = self.layout()
-        return FairVAENet(self.encoder_.dim_, len(self.s_levels_), blocks, label=label,
+        return FairVAENet(self.net_dim_, len(self.s_levels_), blocks, label=label,
                           hidden=hidden, z_dim=z_dim, with_encoder=encoder).to(device)
 
     def build_student_encoder(self, *, z_dim: int, hidden: int, device: Any, **_image_options: Any):
         """FairDistill's student: ``Linear(x + s, hidden) → ReLU → Linear(hidden, 2·z_dim)``."""
         from ...nn import mlp  # heavy (torch): keeps ``import fairx`` light
 
-        return mlp([self.encoder_.dim_ + len(self.s_levels_), hidden, 2 * z_dim]).to(device)
+        return mlp([self.net_dim_ + len(self.s_levels_), hidden, 2 * z_dim]).to(device)
 
     def calibrate(self, net: Any, x: Any, s: Any) -> None:
-        """Per numerical column, the std of x − decode(μ): the noise ``mode="sample"`` adds."""
+        """Per numerical column, the std of x − decode(μ): the noise ``mode="sample"`` adds
+        (none when binned: a value is drawn inside its sampled bin)."""
         import torch  # heavy: keeps ``import fairx`` light
 
+        if self.binned:
+            self.numerical_noise_ = {}
+            return
         with torch.no_grad():
             mu, logvar = net.encode(x, s)
             out = net.decode(mu, s)
@@ -254,14 +308,52 @@ class TabularCodec(Codec):
         with torch.no_grad():
             zt = torch.as_tensor(np.asarray(z, dtype=np.float32), device=device)
             out = net.decode(zt, self.onehot(s_idx, device)).cpu().numpy().astype(np.float64)
+        if self.binned:
+            return self._decode_binned(out, rng, mode)
         return finish_decoding(out, self.encoder_, self.numerical_noise_, rng, mode)
+
+    def _decode_binned(self, out: np.ndarray, rng: np.random.Generator, mode: str) -> np.ndarray:
+        """Network outputs (logits of every block) -> encoded rows: a category per categorical
+        block; per numerical column a CDF bin, then a uniform point inside it (its centre for
+        ``mode="mode"``), which the quantile encoder maps back to a value."""
+        matrix = np.zeros((len(out), self.encoder_.dim_))
+        rows = np.arange(len(out))
+        for b, (_, a, stop) in zip(self.encoder_.blocks_, self.net_blocks_, strict=True):
+            idx = _pick(out[:, a:stop], rng, mode)
+            if b.kind == "categorical":
+                matrix[rows, b.start + idx] = 1.0
+            else:
+                matrix[:, b.start] = self._draw_in_bins(b.name, idx, stop - a, rng, mode)
+        return matrix
+
+    def _draw_in_bins(self, name: str, idx: np.ndarray, n_bins: int, rng: np.random.Generator,
+                      mode: str) -> np.ndarray:
+        """A CDF value u inside each row's bin: uniform over the parts of the bin that training
+        rows can occupy (the midpoint of the longest part for ``mode="mode"``).
+
+        A value shared by many rows (a spike) has a run of tied quantile knots and encodes to the
+        run's middle, so a bin that only overlaps the end of a spike holds no spike rows: drawing
+        there would decode to the spike value. Those overlaps are cut from the bin."""
+        u = np.empty(len(idx))
+        for k in np.unique(idx):
+            rows = np.flatnonzero(idx == k)
+            parts = _bin_parts(self.encoder_.stats_[name]["quantiles"], int(k), n_bins)
+            lengths = np.array([hi - lo for lo, hi in parts])
+            if mode != "sample" or lengths.sum() <= 0:
+                lo, hi = parts[int(lengths.argmax())]
+                u[rows] = (lo + hi) / 2
+                continue
+            pick = rng.choice(len(parts), size=len(rows), p=lengths / lengths.sum())
+            lo = np.array([p[0] for p in parts])[pick]
+            u[rows] = lo + lengths[pick] * rng.random(len(rows))
+        return u
 
     def reconstruct(self, net: Any, z: np.ndarray, s_idx: np.ndarray, rng: np.random.Generator,
                     mode: str, device: Any):
         """The encoded rows decoded from ``z`` (a tensor the encoder takes)."""
         import torch  # heavy: keeps ``import fairx`` light
 
-        x_t = self.decode_encoded(net, z, s_idx, rng, mode, device)
+        x_t = self.to_network(self.decode_encoded(net, z, s_idx, rng, mode, device))
         return torch.as_tensor(x_t, dtype=torch.float32, device=device)
 
     def decode(self, net: Any, z: np.ndarray, s_idx: np.ndarray, rng: np.random.Generator,
@@ -291,17 +383,22 @@ class TabularCodec(Codec):
     def get_state(self) -> dict[str, Any]:
         return {"encoder": self.encoder_.get_state(), "schema": self.schema_, "s_levels": self.s_levels_,
                 "s_dtypes": self.s_dtypes_, "s_marginal": list(map(float, self.s_marginal_)),
-                "numerical_noise": self.numerical_noise_}
+                "numerical_noise": self.numerical_noise_, "numerical": self.numerical,
+                "n_bins": int(self.n_bins)}
 
     @classmethod
     def from_state(cls, config: dict[str, Any]) -> TabularCodec:
-        codec = cls()
-        codec.encoder_ = TabularEncoder.from_state(config["encoder"])
+        encoder = TabularEncoder.from_state(config["encoder"])
+        # states saved before numerical="bins" hold the encoder's own scaling
+        codec = cls(numerical=config.get("numerical", encoder.numerical),
+                    n_bins=int(config.get("n_bins", N_BINS)))
+        codec.encoder_ = encoder
         codec.schema_ = config["schema"]
         codec.s_levels_ = [list(t) for t in config["s_levels"]]
         codec.s_dtypes_ = config["s_dtypes"]
         codec.s_marginal_ = np.asarray(config["s_marginal"], dtype=float)
         codec.numerical_noise_ = {k: float(v) for k, v in config["numerical_noise"].items()}
+        codec._set_net_layout()
         return codec
 
 
@@ -312,15 +409,7 @@ def finish_decoding(out: np.ndarray, encoder: TabularEncoder, noise: dict[str, f
     matrix = np.zeros_like(out)
     for b in encoder.blocks_:
         if b.kind == "categorical":
-            logits = out[:, b.slice]
-            if mode == "sample":
-                p = np.exp(logits - logits.max(1, keepdims=True))
-                cdf = np.cumsum(p / p.sum(1, keepdims=True), axis=1)
-                u = rng.random((len(out), 1))
-                idx = np.minimum((cdf < u).sum(1), b.width - 1)
-            else:
-                idx = logits.argmax(1)
-            matrix[np.arange(len(out)), b.start + idx] = 1.0
+            matrix[np.arange(len(out)), b.start + _pick(out[:, b.slice], rng, mode)] = 1.0
         else:
             col = out[:, b.start]
             if mode == "sample":
@@ -487,6 +576,40 @@ def _onehot(idx: np.ndarray, k: int) -> np.ndarray:
     out = np.zeros((len(idx), k), dtype=np.float32)
     out[np.arange(len(idx)), idx] = 1.0
     return out
+
+
+def _pick(logits: np.ndarray, rng: np.random.Generator, mode: str) -> np.ndarray:
+    """One index per row: drawn from softmax(logits) (``mode="sample"``) or the argmax."""
+    if mode != "sample":
+        return logits.argmax(1)
+    p = np.exp(logits - logits.max(1, keepdims=True))
+    cdf = np.cumsum(p / p.sum(1, keepdims=True), axis=1)
+    u = rng.random((len(logits), 1))
+    return np.minimum((cdf < u).sum(1), logits.shape[1] - 1)
+
+
+def _bin_parts(quantiles: list[float], k: int, n_bins: int) -> list[tuple[float, float]]:
+    """The parts of CDF bin ``k`` that encoded training values can fall in: the bin minus every
+    run of tied knots (a spike) whose middle, where the spike's rows encode, lies outside it.
+    Never empty: a bin wholly inside a foreign run keeps its centre as a zero-length part."""
+    q = np.asarray(quantiles, dtype=float)
+    levels = np.linspace(0, 1, len(q))
+    _, first, counts = np.unique(q, return_index=True, return_counts=True)
+    a, b = k / n_bins, (k + 1) / n_bins
+    parts = [(a, b)]
+    for f, c in zip(first, counts, strict=True):
+        lo, hi = levels[f], levels[f + c - 1]
+        mid = (lo + hi) / 2
+        if c < 2 or (a <= mid < b) or (k == n_bins - 1 and mid == b):
+            continue
+        parts = [piece for p0, p1 in parts
+                 for piece in ((p0, min(p1, lo)), (max(p0, hi), p1)) if piece[1] > piece[0]]
+    return parts or [((a + b) / 2, (a + b) / 2)]
+
+
+def _bin_of(u: np.ndarray, n_bins: int) -> np.ndarray:
+    """The equal-width bin of each CDF value u in [0, 1] (u = 1 falls in the last bin)."""
+    return np.clip((np.asarray(u) * n_bins).astype(int), 0, n_bins - 1)
 
 
 # ---------------------------------------------------------------------------------- choice

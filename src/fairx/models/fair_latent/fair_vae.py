@@ -64,7 +64,11 @@ class FairVAE(FairLatentGenerator):
     patience : early stopping on the epoch loss (``None``: train all epochs).
     decode : ``"sample"`` or ``"mode"`` (tables; see the module docstring).
     s_sampling : ``"marginal"`` (P(S) of the training rows) or ``"uniform"``.
-    numerical : scaling of numerical columns in the ``TabularEncoder`` (tables).
+    numerical : scaling of numerical columns in the ``TabularEncoder`` (tables), or ``"bins"``:
+        each numerical column as 32 bins of its empirical CDF, decoded by a softmax over bins and
+        a uniform draw inside the bin (keeps spikes and skew; see ``codec.N_BINS``).
+    kl_weight : weight of the KL term (1: the VAE of the paper; below 1 keeps more information
+        in z, for models that sample the aggregate posterior rather than N(0, I)).
     label_weight : weight of the label head's cross-entropy (images).
     s_injection : ``"output"`` (s scales/shifts the output channels: it can colour, not draw)
         or ``"input"`` (s concatenated to z at the decoder input, the §9 layout) (images).
@@ -95,7 +99,9 @@ class FairVAE(FairLatentGenerator):
                  patience: int | None = None, decode: str = "sample", s_sampling: str = "marginal",
                  numerical: str = "standard", label_weight: float = 10.0,
                  s_injection: str = "output", max_images: int = 100_000, device: str = "auto",
-                 random_state: int | None = 0, verbose: bool | None = None) -> None:
+                 random_state: int | None = 0, verbose: bool | None = None,
+                 kl_weight: float = 1.0) -> None:
+        self.kl_weight = kl_weight
         self.hidden = hidden
         self.z_dim = z_dim
         self.beta = beta
@@ -124,6 +130,8 @@ class FairVAE(FairLatentGenerator):
             raise ValueError(f"decode={self.decode!r}; allowed: 'sample', 'mode'")
         if self.s_sampling not in ("marginal", "uniform"):
             raise ValueError(f"s_sampling={self.s_sampling!r}; allowed: 'marginal', 'uniform'")
+        if not np.isfinite(self.kl_weight) or self.kl_weight < 0:
+            raise ValueError(f"kl_weight={self.kl_weight!r}; it must be a finite number ≥ 0 (VAE: 1)")
         if not np.isfinite(self.beta) or self.beta < 0:
             raise ValueError(f"beta={self.beta!r}; it must be a finite number ≥ 0 (paper: 1e7)")
         for name in ("hidden", "z_dim", "epochs", "batch_size"):
@@ -178,7 +186,8 @@ class FairVAE(FairLatentGenerator):
             self.net_ = self.build_net(self.codec_)
             history = train_fair_vae(self.net_, x, s, beta=float(self.beta), epochs=self.epochs,
                                      batch_size=self.batch_size, lr=self.lr, v2_rows=self.v2_rows,
-                                     patience=self.patience, verbose=self.verbose)
+                                     patience=self.patience, verbose=self.verbose,
+                                     kl_weight=float(self.kl_weight))
             self.codec_.calibrate(self.net_, x, s)
         self.net_.eval()
         self.history_ = history.as_dict()
