@@ -221,6 +221,11 @@ class TabularCodec(Codec):
             blocks.append(("categorical" if numeric_bins else b.kind, pos, pos + width))
             pos += width
         self.net_blocks_, self.net_dim_ = blocks, pos
+        # where each bin's values may be drawn (derived from the stored knots, not saved)
+        self._bin_parts_ = {
+            b.name: [_bin_parts(self.encoder_.stats_[b.name]["quantiles"], k, int(self.n_bins))
+                     for k in range(int(self.n_bins))]
+            for b in self.encoder_.numerical_blocks} if self.binned else {}
 
     def layout(self) -> tuple[list[tuple[str, int, int]], tuple[int, int]]:
         """The network's blocks ``(kind, start, stop)`` and the target's slice."""
@@ -314,8 +319,8 @@ class TabularCodec(Codec):
 
     def _decode_binned(self, out: np.ndarray, rng: np.random.Generator, mode: str) -> np.ndarray:
         """Network outputs (logits of every block) -> encoded rows: a category per categorical
-        block; per numerical column a CDF bin, then a uniform point inside it (its centre for
-        ``mode="mode"``), which the quantile encoder maps back to a value."""
+        block; per numerical column a CDF bin, then a point inside it (:meth:`_draw_in_bins`),
+        which the quantile encoder maps back to a value."""
         matrix = np.zeros((len(out), self.encoder_.dim_))
         rows = np.arange(len(out))
         for b, (_, a, stop) in zip(self.encoder_.blocks_, self.net_blocks_, strict=True):
@@ -323,10 +328,10 @@ class TabularCodec(Codec):
             if b.kind == "categorical":
                 matrix[rows, b.start + idx] = 1.0
             else:
-                matrix[:, b.start] = self._draw_in_bins(b.name, idx, stop - a, rng, mode)
+                matrix[:, b.start] = self._draw_in_bins(b.name, idx, rng, mode)
         return matrix
 
-    def _draw_in_bins(self, name: str, idx: np.ndarray, n_bins: int, rng: np.random.Generator,
+    def _draw_in_bins(self, name: str, idx: np.ndarray, rng: np.random.Generator,
                       mode: str) -> np.ndarray:
         """A CDF value u inside each row's bin: uniform over the parts of the bin that training
         rows can occupy (the midpoint of the longest part for ``mode="mode"``).
@@ -337,7 +342,7 @@ class TabularCodec(Codec):
         u = np.empty(len(idx))
         for k in np.unique(idx):
             rows = np.flatnonzero(idx == k)
-            parts = _bin_parts(self.encoder_.stats_[name]["quantiles"], int(k), n_bins)
+            parts = self._bin_parts_[name][int(k)]
             lengths = np.array([hi - lo for lo, hi in parts])
             if mode != "sample" or lengths.sum() <= 0:
                 lo, hi = parts[int(lengths.argmax())]
@@ -590,7 +595,8 @@ def _pick(logits: np.ndarray, rng: np.random.Generator, mode: str) -> np.ndarray
 
 def _bin_parts(quantiles: list[float], k: int, n_bins: int) -> list[tuple[float, float]]:
     """The parts of CDF bin ``k`` that encoded training values can fall in: the bin minus every
-    run of tied knots (a spike) whose middle, where the spike's rows encode, lies outside it.
+    run of tied knots (a spike) whose middle, where the spike's rows encode (as
+    ``TabularEncoder._scale`` maps them), lies outside it.
     Never empty: a bin wholly inside a foreign run keeps its centre as a zero-length part."""
     q = np.asarray(quantiles, dtype=float)
     levels = np.linspace(0, 1, len(q))
