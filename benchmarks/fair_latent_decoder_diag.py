@@ -2,7 +2,9 @@
 decoder fed three kinds of latents — the prior N(0, I) (FairDisCo), a 20-component Gaussian
 mixture fitted on sampled posteriors (a stand-in for FLDGM's latent DDPM / FairDistill's GMM) and
 the real rows' own posteriors — scored by coverage, density, α-precision, β-recall (one-class
-embedding, 8000 rows), data-level DPD, and a logistic s-probe AUROC on sampled posteriors.
+embedding, 8000 rows), data-level DPD, TSTR AUROC / DPR (hgb without s, tested on the real test
+split; on the "real test" row the classifier trains on the test split itself, an upper bound) and
+a logistic s-probe AUROC on sampled posteriors.
 
     python benchmarks/fair_latent_decoder_diag.py --epochs 100 --params '{"numerical": "bins"}'
 """
@@ -19,7 +21,7 @@ from sklearn.mixture import GaussianMixture
 from sklearn.model_selection import cross_val_score
 
 from fairx.data import load_dataset, train_test_split
-from fairx.metrics import synthetic_quality
+from fairx.metrics import synthetic_quality, utility_protocol
 from fairx.models.fair_latent.fair_vae import FairVAE
 
 METRICS = ["coverage", "density", "alpha_precision", "beta_recall"]
@@ -40,8 +42,10 @@ def main() -> None:
         r = synthetic_quality(train, syn, seed=0, max_rows=n, metrics=METRICS, verbose=False)
         f = syn.frame
         rates = (f[syn.target] == syn.positive_label).groupby(f["sex"]).mean()
+        u = utility_protocol(syn, test, classifier="hgb", seed=0, mode="TSTR")
         print(f"{name:18s} " + " ".join(f"{m}={r[m]:.3f}" for m in METRICS)
-              + f" data_dpd={rates.max() - rates.min():.3f}", flush=True)
+              + f" data_dpd={rates.max() - rates.min():.3f} tstr_auroc={u['auroc']:.3f}"
+              f" tstr_dpr={u['dpr']:.3f}", flush=True)
 
     report("real test", test)
     t0 = time.perf_counter()

@@ -274,7 +274,15 @@ class TabularCodec(Codec):
 
         blocks, label = self.layout()
         return FairVAENet(self.net_dim_, len(self.s_levels_), blocks, label=label,
-                          hidden=hidden, z_dim=z_dim, with_encoder=encoder).to(device)
+                          hidden=hidden, z_dim=z_dim, with_encoder=encoder,
+                          ordinal=self.ordinal_blocks()).to(device)
+
+    def ordinal_blocks(self) -> list[tuple[int, int]]:
+        """The network slices of the binned numerical columns (none unless binned)."""
+        if not self.binned:
+            return []
+        return [(a, stop) for b, (_, a, stop) in zip(self.encoder_.blocks_, self.net_blocks_, strict=True)
+                if b.kind == "numerical"]
 
     def build_student_encoder(self, *, z_dim: int, hidden: int, device: Any, **_image_options: Any):
         """FairDistill's student: ``Linear(x + s, hidden) → ReLU → Linear(hidden, 2·z_dim)``."""

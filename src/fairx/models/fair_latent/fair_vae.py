@@ -66,7 +66,8 @@ class FairVAE(FairLatentGenerator):
     s_sampling : ``"marginal"`` (P(S) of the training rows) or ``"uniform"``.
     numerical : scaling of numerical columns in the ``TabularEncoder`` (tables), or ``"bins"``:
         each numerical column as 32 bins of its empirical CDF, decoded by a softmax over bins and
-        a uniform draw inside the bin (keeps spikes and skew; see ``codec.N_BINS``).
+        a uniform draw inside the bin (keeps spikes and skew; see ``codec.N_BINS``); trained with
+        cross-entropy plus an ordinal term on the bin position (``fairx.nn._fair_vae.ordinal_bin_loss``).
     kl_weight : weight of the KL term (1: the VAE of the paper; below 1 keeps more information
         in z, for models that sample the aggregate posterior rather than N(0, I)).
     label_weight : weight of the label head's cross-entropy (images).
