@@ -175,7 +175,7 @@ def _old_params(model, **own):
 
 def test_folders_of_the_old_image_classes_still_load(saved, digits, tmp_path):
     model, folder = saved["fairdisco"]
-    old = {k: v for k, v in model.get_params().items() if k not in ("hidden", "numerical", "decode")}
+    old = {k: v for k, v in model.get_params().items() if k not in ("hidden", "numerical", "decode", "kl_weight")}
     loaded = load_method(_as_old_image_folder(folder, tmp_path / "vae", "ImageFairVAE", old))
     assert type(loaded) is FairVAE and loaded.data_kind == "image"
     np.testing.assert_array_equal(loaded.posterior(digits)[0], model.posterior(digits)[0])

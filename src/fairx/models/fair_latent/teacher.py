@@ -15,7 +15,7 @@ from typing import Any
 from sklearn.base import clone
 
 from ..presets import preset_params
-from .fair_vae import FairVAE
+from .fair_vae import PREVIOUS_DEFAULTS, FairVAE
 
 #: the fair VAE parameters that FairDistill and Fair4Free had as flat parameters before the
 #: teacher became one nested estimator (saved folders of that time still load)
@@ -49,7 +49,7 @@ def teacher_from_flat(params: dict[str, Any], extra: tuple[str, ...] = ()) -> di
     ``epochs`` …, and ``extra``) folded into ``teacher=FairVAE(...)``."""
     flat = {k: params.pop(k) for k in FLAT_TEACHER_PARAMS + extra if k in params}
     if flat and params.get("teacher") is None:
-        params["teacher"] = FairVAE(**flat)
+        params["teacher"] = FairVAE(**{**PREVIOUS_DEFAULTS, **flat})
     return params
 
 
