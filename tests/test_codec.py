@@ -9,6 +9,8 @@ import pytest
 
 torch = pytest.importorskip("torch")
 
+from latent_checks import biased_split, check_fair_generator  # noqa: E402
+
 from fairx.data import TabularDataset, load_dataset, make_synthetic  # noqa: E402
 from fairx.data.images import ImageDataset  # noqa: E402
 from fairx.models import get_for  # noqa: E402
@@ -225,12 +227,6 @@ def test_ordinal_bin_loss_known_values():
 
 @pytest.fixture(scope="module")
 def planted():
-    import sys
-    from pathlib import Path
-
-    sys.path.insert(0, str(Path(__file__).parent))
-    from latent_checks import biased_split
-
     return biased_split()
 
 
@@ -238,8 +234,6 @@ def test_binned_teacher_keeps_the_feature_label_link_and_is_fair(planted):
     """Planted-bias table, fast preset: with bins the decoded numericals must still follow the
     label (without the ordinal bin loss the posterior means decoded back to r ≈ 0.15 and TSTR
     AUROC was 0.56–0.60, below check_fair_generator's floor); the V² check still holds."""
-    from latent_checks import check_fair_generator
-
     train, test = planted
     vae = get_for(train, "fairdisco", preset="fast", numerical="bins", kl_weight=0.3, hidden=128,
                   random_state=0).fit(train)
