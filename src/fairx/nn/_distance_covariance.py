@@ -24,20 +24,49 @@ import math
 import torch
 
 
+class _LogGaussianKernel(torch.autograd.Function):
+    """The pairwise log-kernel with a hand-written backward pass.
+
+    Autograd would keep two n × n temporaries per latent dimension for the backward pass and
+    replay a dozen n × n operations each; the analytic gradient needs only μ and σ² and about
+    ten n × n passes per dimension (about half of V²'s share of a training step).
+    With r = (μ_a − μ_c) / v and v = σ²_a + σ²_c (per dimension k) and G = ∂L/∂log K:
+    ∂L/∂μ_a = Σ_c (G_ca − G_ac)·r_ac and ∂L/∂σ²_a = ½ Σ_c (G_ac + G_ca)(r²_ac − 1/v_ac).
+    """
+
+    @staticmethod
+    def forward(ctx, mu: torch.Tensor, var: torch.Tensor) -> torch.Tensor:  # noqa: D102
+        ctx.save_for_backward(mu, var)
+        n, d = mu.shape
+        acc = mu.new_zeros(n, n)
+        for k in range(d):  # one dimension at a time: every temporary is n × n and stays in cache
+            v = var[:, k, None] + var[None, :, k]
+            diff = mu[:, k, None] - mu[None, :, k]
+            acc += v.log() + diff.square() / v
+        return -0.5 * (d * math.log(2 * math.pi) + acc)
+
+    @staticmethod
+    def backward(ctx, grad: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:  # noqa: D102
+        mu, var = ctx.saved_tensors
+        grad_mu = torch.empty_like(mu)
+        grad_var = torch.empty_like(var)
+        for k in range(mu.shape[1]):
+            inv_v = (var[:, k, None] + var[None, :, k]).reciprocal()
+            r = (mu[:, k, None] - mu[None, :, k]) * inv_v
+            g_r = grad * r
+            grad_mu[:, k] = g_r.sum(0) - g_r.sum(1)
+            g_h = grad * (r.square() - inv_v)
+            grad_var[:, k] = 0.5 * (g_h.sum(1) + g_h.sum(0))
+        return grad_mu, grad_var
+
+
 def log_gaussian_kernel(mu: torch.Tensor, logvar: torch.Tensor) -> torch.Tensor:
     """``log N(μ_a − μ_c; 0, diag(σ²_a + σ²_c))`` for all pairs: an (n, n) matrix.
 
     Accumulated one latent dimension at a time: every temporary is n × n (it stays in cache)
-    instead of n × n × d, which makes forward + backward 2–4× faster on a CPU.
+    instead of n × n × d, with the analytic backward of :class:`_LogGaussianKernel`.
     """
-    var = logvar.exp()
-    n, d = mu.shape
-    acc = mu.new_zeros(n, n)
-    for k in range(d):
-        v = var[:, k, None] + var[None, :, k]
-        diff = mu[:, k, None] - mu[None, :, k]
-        acc = acc + v.log() + diff.square() / v
-    return -0.5 * (d * math.log(2 * math.pi) + acc)
+    return _LogGaussianKernel.apply(mu, logvar.exp())
 
 
 def v2_penalty(

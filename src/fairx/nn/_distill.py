@@ -14,7 +14,8 @@ import torch.nn.functional as F
 from torch import nn
 
 from ._distance_covariance import v2_penalty_subsampled
-from ._fair_vae import Block, FairVAENet, distill_output_loss
+from ._block_losses import BlockLosses
+from ._fair_vae import Block, FairVAENet
 from ._mmd import rbf_mmd2
 from ._training import progress
 
@@ -161,8 +162,7 @@ def distill_decoder(
     KL per categorical block (label block included) + MSE per numerical column, or
     ``loss_fn(student_out, teacher_out)`` when given (images: per-pixel Bernoulli KL). Data-free."""
     if loss_fn is None:
-        def loss_fn(out: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
-            return distill_output_loss(out, target, blocks)
+        loss_fn = BlockLosses(blocks).to(next(student.parameters()).device).distillation
     opt = torch.optim.Adam(student.parameters(), lr=lr)
     losses: list[float] = []
     with progress(steps, "Fair4Free decoder", enabled=verbose) as advance:

@@ -15,9 +15,9 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 import torch
-import torch.nn.functional as F
 from torch import nn
 
+from ._block_losses import BlockLosses
 from ._blocks import mlp
 from ._distance_covariance import v2_penalty_subsampled
 from ._training import EarlyStopping, progress
@@ -50,10 +50,7 @@ class FairVAENet(nn.Module):
         if self.label is not None and (self.label[0], self.label[1]) not in {(a, b) for _, a, b in self.blocks}:
             raise ValueError(f"label slice {self.label} is not one of the blocks {self.blocks}")
         y_dim = 0 if self.label is None else self.label[1] - self.label[0]
-        keep = torch.ones(self.x_dim, dtype=torch.bool)
-        if self.label is not None:
-            keep[self.label[0]:self.label[1]] = False
-        self.register_buffer("_feature_index", torch.nonzero(keep).flatten(), persistent=False)
+        self.losses = BlockLosses(self.blocks, self.ordinal)
         self.encoder = mlp([self.x_dim + self.s_dim, hidden, 2 * self.z_dim]) if with_encoder else None
         self.decoder = mlp([self.z_dim + self.s_dim, hidden, self.x_dim - y_dim])
         self.label_head = mlp([self.z_dim, hidden, y_dim]) if y_dim else None
@@ -71,10 +68,8 @@ class FairVAENet(nn.Module):
         feats = self.decoder(torch.cat([z, s], dim=1))
         if self.label is None:
             return feats
-        out = z.new_zeros(z.shape[0], self.x_dim)
-        out[:, self._feature_index] = feats
-        out[:, self.label[0]:self.label[1]] = self.label_head(z)
-        return out
+        a = self.label[0]  # the label block sits at columns a:b of x, between the features
+        return torch.cat([feats[:, :a], self.label_head(z), feats[:, a:]], dim=1)
 
     def label_logits(self, z: torch.Tensor) -> torch.Tensor:
         if self.label_head is None:
@@ -85,8 +80,7 @@ class FairVAENet(nn.Module):
     def reconstruction(self, out: torch.Tensor, x: torch.Tensor) -> torch.Tensor:
         """Σ over categorical blocks of the mean cross-entropy + Σ over numerical columns of the
         mean squared error (+ the ordinal term of :func:`ordinal_bin_loss` for binned columns)."""
-        loss = reconstruction_loss(out, x, self.blocks)
-        return loss + ordinal_bin_loss(out, x, self.ordinal) if self.ordinal else loss
+        return self.losses.reconstruction(out, x)
 
     @staticmethod
     def kl_standard_normal(mu: torch.Tensor, logvar: torch.Tensor) -> torch.Tensor:
@@ -97,17 +91,7 @@ class FairVAENet(nn.Module):
 def reconstruction_loss(out: torch.Tensor, x: torch.Tensor, blocks: Sequence[Block]) -> torch.Tensor:
     """Cross-entropy per categorical block (mean over rows, summed over blocks) + squared error
     per numerical column (mean over rows, summed over columns). ``x`` may hold soft targets."""
-    total = out.new_zeros(())
-    num_cols = []
-    for kind, a, b in blocks:
-        if kind == "categorical":
-            total = total - (x[:, a:b] * F.log_softmax(out[:, a:b], dim=1)).sum(1).mean()
-        else:
-            num_cols.extend(range(a, b))
-    if num_cols:
-        idx = torch.as_tensor(num_cols, device=out.device)
-        total = total + (out[:, idx] - x[:, idx]).pow(2).mean(0).sum()
-    return total
+    return BlockLosses(blocks).to(out.device).reconstruction(out, x)
 
 
 def ordinal_bin_loss(out: torch.Tensor, x: torch.Tensor, ordinal: Sequence[tuple[int, int]]) -> torch.Tensor:
@@ -117,32 +101,16 @@ def ordinal_bin_loss(out: torch.Tensor, x: torch.Tensor, ordinal: Sequence[tuple
     Why: the bins' cross-entropy alone does not know that neighbouring bins are close, so a
     decoder that only learned the marginal pays as much as one a bin off. Under the V² penalty
     that left the numerical information out of z on the planted table (README: "Before the
-    switch", and ``benchmarks/fair_latent_planted_knobs.py``); this term gives the decoder the same distance signal a Gaussian column
-    has, while the cross-entropy keeps the shape (spikes, skew) that sampling draws from."""
-    total = out.new_zeros(())
-    for a, b in ordinal:
-        n = b - a
-        pos = (torch.arange(n, dtype=out.dtype, device=out.device) / max(n - 1, 1) - 0.5) * 12 ** 0.5
-        expected = (F.softmax(out[:, a:b], dim=1) * pos).sum(1)
-        total = total + (expected - (x[:, a:b] * pos).sum(1)).pow(2).mean()
-    return total
+    switch", and ``benchmarks/fair_latent_planted_knobs.py``); this term gives the decoder the
+    same distance signal a Gaussian column has, while the cross-entropy keeps the shape (spikes,
+    skew) that sampling draws from."""
+    blocks = [("categorical", a, b) for a, b in ordinal]
+    return BlockLosses(blocks, ordinal).to(out.device).ordinal(out, x)
 
 
 def distill_output_loss(student: torch.Tensor, teacher: torch.Tensor, blocks: Sequence[Block]) -> torch.Tensor:
     """KL(teacher ‖ student) per categorical block + MSE per numerical column (raw outputs)."""
-    total = student.new_zeros(())
-    num_cols = []
-    for kind, a, b in blocks:
-        if kind == "categorical":
-            p = F.log_softmax(teacher[:, a:b], dim=1)
-            q = F.log_softmax(student[:, a:b], dim=1)
-            total = total + (p.exp() * (p - q)).sum(1).mean()
-        else:
-            num_cols.extend(range(a, b))
-    if num_cols:
-        idx = torch.as_tensor(num_cols, device=student.device)
-        total = total + (student[:, idx] - teacher[:, idx]).pow(2).mean(0).sum()
-    return total
+    return BlockLosses(blocks).to(student.device).distillation(student, teacher)
 
 
 @dataclass
