@@ -13,8 +13,8 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from ._distance_covariance import v2_penalty_subsampled
 from ._block_losses import BlockLosses
+from ._distance_covariance import v2_penalty_subsampled
 from ._fair_vae import Block, FairVAENet
 from ._mmd import rbf_mmd2
 from ._training import progress
