@@ -81,6 +81,8 @@ class Fair4Free(FairLatentGenerator):
     chain_samples : teacher latents per chain step (the student's training set).
     student_hidden, noise_dim : width of the student decoder (images: of its label head) and
         size of the generator's noise.
+    generator_hidden : width of the latent generator ``Linear(noise_dim, h) → ReLU → Linear(h,
+        z_dim)`` (methods.md §4: 32).
     student_width : the student conv decoder's channels as a share of the teacher's (images).
     student_decoder : distil a compact decoder (else keep a copy of the teacher's decoder).
     distill_epochs, distill_batch, distill_lr : passes over the latents, batch size, Adam rate.
@@ -121,7 +123,8 @@ class Fair4Free(FairLatentGenerator):
     def __init__(self, *, teacher: FairVAE | None = None, source: str = "prior",
                  chain_steps: int | None = None, max_chain_steps: int = 5, chain_samples: int = 16384,
                  student_hidden: int = 32, student_width: float = 0.5,
-                 noise_dim: int = 8, student_decoder: bool = True, distill_epochs: int = 20,
+                 noise_dim: int = 8, generator_hidden: int = 32, student_decoder: bool = True,
+                 distill_epochs: int = 20,
                  distill_batch: int = 512, distill_lr: float = 3e-3, moment_weight: float = 1.0,
                  decode: str = "sample", s_sampling: str = "marginal", device: str = "auto",
                  random_state: int | None = 0, verbose: bool | None = None) -> None:
@@ -133,6 +136,7 @@ class Fair4Free(FairLatentGenerator):
         self.student_hidden = student_hidden
         self.student_width = student_width
         self.noise_dim = noise_dim
+        self.generator_hidden = generator_hidden
         self.student_decoder = student_decoder
         self.distill_epochs = distill_epochs
         self.distill_batch = distill_batch
@@ -267,7 +271,7 @@ class Fair4Free(FairLatentGenerator):
         self.chain_label_entropy_: list[float] = []
         with seeded(self.random_state):
             pool, self.chain_steps_, self.chain_scores_, _ = self._latent_pool(teacher, data, rng)
-            self.generator_ = mlp([self.noise_dim, 32, teacher.z_dim_]).to(self.device_)
+            self.generator_ = mlp([self.noise_dim, self.generator_hidden, teacher.z_dim_]).to(self.device_)
             gen_losses = train_latent_generator(
                 self.generator_, pool, noise_dim=self.noise_dim, epochs=self.distill_epochs,
                 batch_size=min(self.distill_batch, len(pool)), lr=self.distill_lr,
@@ -415,7 +419,7 @@ class Fair4Free(FairLatentGenerator):
         self.n_parameters_student_ = self.n_parameters_ = int(config["n_parameters"]["student"])
         self.n_parameters_teacher_decoder_ = config.get("n_parameters_teacher_decoder")
         self.distill_seconds_ = float(config.get("distill_seconds", float("nan")))
-        self.generator_ = mlp([self.noise_dim, 32, self.z_dim_]).to(self.device_)
+        self.generator_ = mlp([self.noise_dim, self.generator_hidden, self.z_dim_]).to(self.device_)
         load_numpy_state(self.generator_, arrays, "generator")
         self.decoder_hidden_ = int(config["decoder_hidden"])
         self.decoder_width_ = float(config.get("decoder_width", 1.0))

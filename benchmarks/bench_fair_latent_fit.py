@@ -1,0 +1,105 @@
+"""Fair-latent training speed on Adult × sex: this checkout beside a previous commit.
+
+Each measurement runs in a fresh child process (torch, BLAS 1 thread unless ``--threads``) with
+``PYTHONPATH`` switched between this checkout's ``src`` and ``--prev``'s ``src``, the two trees
+alternating so that a change of machine load hits both:
+
+1. ``steps``: the fair VAE teacher (``FairVAE``, this checkout's defaults, same settings in both
+   trees) trained ``--epochs`` epochs on the full training split; the median seconds per epoch
+   (15 batches of 2048 rows) — the implementation's speed-up, with the same arithmetic.
+2. ``fit``: ``fairx.models.get(method)`` at its ``default`` preset fitted on the full training
+   split (seed ``--seed``): fit seconds and the epochs the teacher / latent model ran.
+
+    git worktree add /tmp/prev b2eec3d
+    python benchmarks/bench_fair_latent_fit.py --prev /tmp/prev --what steps
+    python benchmarks/bench_fair_latent_fit.py --prev /tmp/prev --what fit --methods fairdisco
+
+``uptime`` is printed before and after (compare ratios on a shared machine).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import statistics
+import subprocess
+import sys
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+SRC = HERE.parent / "src"
+
+CHILD = r"""
+import json, sys, time
+from fairx.data import load_dataset, train_test_split
+args = json.loads(sys.argv[1])
+train, _ = train_test_split(load_dataset("adult", sensitive=["sex"]), seed=args["seed"])
+if args["what"] == "steps":
+    from fairx.models.fair_latent.fair_vae import FairVAE
+    m = FairVAE(epochs=args["epochs"], numerical="bins", kl_weight=0.3, hidden=128,
+                random_state=args["seed"], verbose=False).fit(train)
+    secs = m.history_["seconds"][1:]  # the first epoch includes one-off set-up
+    print(json.dumps({"epoch_seconds": sorted(secs)[len(secs) // 2]}))
+else:
+    import fairx.models as fm
+    m = fm.get(args["method"], "default", random_state=args["seed"], verbose=False)
+    t = time.perf_counter()
+    m.fit(train)
+    out = {"fit_seconds": time.perf_counter() - t}
+    for name in ("vae_", "teacher_"):
+        h = getattr(getattr(m, name, None), "history_", None)
+        if h:
+            out["teacher_epochs"] = len(h.get("loss", []))
+    latent = getattr(m, "latent_", None)
+    if latent is not None and hasattr(latent, "epochs_run_"):
+        out["latent_epochs"] = latent.epochs_run_
+    print(json.dumps(out))
+"""
+
+
+def run_child(src: Path, args: dict, threads: int) -> dict:
+    env = {**os.environ, "PYTHONPATH": str(src), "OMP_NUM_THREADS": str(threads),
+           "MKL_NUM_THREADS": str(threads), "OPENBLAS_NUM_THREADS": str(threads)}
+    code = f"import torch; torch.set_num_threads({threads})\n" + CHILD
+    out = subprocess.run([sys.executable, "-c", code, json.dumps(args)], env=env, check=True,
+                         capture_output=True, text=True)
+    return json.loads(out.stdout.strip().splitlines()[-1])
+
+
+def uptime() -> str:
+    return subprocess.run(["uptime"], capture_output=True, text=True).stdout.strip()
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--prev", type=Path, help="a checkout of the previous commit (its src/ is used)")
+    ap.add_argument("--what", choices=["steps", "fit"], default="steps")
+    ap.add_argument("--methods", nargs="+", default=["fairdisco", "fldgm-ddpm", "fairdistill", "fair4free"])
+    ap.add_argument("--epochs", type=int, default=8, help="teacher epochs for --what steps")
+    ap.add_argument("--repeats", type=int, default=2)
+    ap.add_argument("--seed", type=int, default=0)
+    ap.add_argument("--threads", type=int, default=1)
+    args = ap.parse_args()
+    trees = {"this": SRC} | ({"prev": args.prev / "src"} if args.prev else {})
+    print(uptime(), flush=True)
+    jobs = [{"what": "steps", "epochs": args.epochs, "seed": args.seed}] if args.what == "steps" else [
+        {"what": "fit", "method": m, "seed": args.seed} for m in args.methods]
+    for job in jobs:
+        results: dict[str, list[dict]] = {name: [] for name in trees}
+        for _ in range(args.repeats if args.what == "steps" else 1):
+            for name, src in trees.items():
+                results[name].append(run_child(src, job, args.threads))
+        label = job.get("method", "FairVAE teacher epoch")
+        key = "epoch_seconds" if args.what == "steps" else "fit_seconds"
+        values = {name: statistics.median(r[key] for r in rs) for name, rs in results.items()}
+        extra = {name: {k: v for k, v in rs[-1].items() if k != key} for name, rs in results.items()}
+        line = f"{label:24s} " + "  ".join(f"{name} {v:7.2f} s {extra[name] or ''}" for name, v in values.items())
+        if "prev" in values:
+            line += f"  speed-up ×{values['prev'] / values['this']:.2f}"
+        print(line, flush=True)
+    print(uptime(), flush=True)
+
+
+if __name__ == "__main__":
+    main()
