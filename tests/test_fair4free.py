@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import inspect
+import json
 import os
 import subprocess
 import sys
@@ -176,3 +177,42 @@ def test_data_source_ablation_is_labelled_not_data_free(split):
     model.fit(train.subset(np.arange(600)))
     assert model.chain_steps_ is None
     assert isinstance(model.sample(50, seed=0), TabularDataset)
+
+
+def test_mixture_generator_matches_the_chain_moments_and_round_trips(teacher_dir, tmp_path):
+    """The default latent generator is a Gaussian mixture fitted on the chain's latents: EM keeps
+    the sample mean exactly and the total covariance closely (a known answer); it is saved as
+    arrays, counted as mixture parameters, and an old MLP folder still loads."""
+    from fairx.models.fair_latent.mixture import mixture_parameters
+
+    folder, _ = teacher_dir
+    teacher = FairVAE.load(folder)
+    student = Fair4Free.distill(teacher, preset="fast", random_state=0, distill_epochs=2,
+                                chain_steps=1, chain_samples=2048)
+    pool = teacher.latent_chain(2048, 1, seed=np.random.default_rng(0))[1]
+    mix = student.generator_
+    weights, means, covs = (np.asarray(mix[k]) for k in ("weights", "means", "covariances"))
+    mean = weights @ means
+    cov = np.einsum("k,kij->ij", weights, covs) + np.einsum("k,ki,kj->ij", weights, means - mean, means - mean)
+    np.testing.assert_allclose(mean, pool.mean(0), atol=1e-3)
+    np.testing.assert_allclose(cov, np.cov(pool.T, bias=True), atol=0.02 * np.abs(np.cov(pool.T)).max())
+    assert student.n_parameters_ == mixture_parameters(mix) + sum(
+        p.numel() for p in student.decoder_.parameters())
+    student.save(tmp_path / "gmm")
+    again = load_method(tmp_path / "gmm")
+    assert again.latent_generator == "gmm"
+    np.testing.assert_array_equal(again.sample(40, seed=3).frame.to_numpy(),
+                                  student.sample(40, seed=3).frame.to_numpy())
+    mlp = Fair4Free.distill(teacher, preset="fast", random_state=0, distill_epochs=2, chain_steps=1,
+                            chain_samples=2048, latent_generator="mlp")
+    assert isinstance(mlp.generator_, torch.nn.Module)
+    mlp.save(tmp_path / "mlp")
+    config = json.loads((tmp_path / "mlp" / "config.json").read_text())
+    config["params"].pop("latent_generator")  # a folder written before the mixture existed
+    (tmp_path / "mlp" / "config.json").write_text(json.dumps(config))
+    old = load_method(tmp_path / "mlp")
+    assert old.latent_generator == "mlp"
+    np.testing.assert_array_equal(old.sample(40, seed=3).frame.to_numpy(),
+                                  mlp.sample(40, seed=3).frame.to_numpy())
+    with pytest.raises(ValueError, match="latent_generator"):
+        Fair4Free.distill(teacher, preset="fast", latent_generator="flow")

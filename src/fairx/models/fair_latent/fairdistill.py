@@ -34,6 +34,7 @@ import pandas as pd
 
 from .fair_vae import FairVAE
 from .latent import FairLatentGenerator, Parts
+from .mixture import draw_mixture, fit_mixture, mixture_parameters, standard_normal_mixture
 from .teacher import build_teacher, teacher_from_flat
 
 logger = logging.getLogger(__name__)
@@ -184,8 +185,7 @@ class FairDistill(FairLatentGenerator):
         from ...nn import count_parameters  # heavy (torch)
 
         net = self.teacher_.net_
-        k, d = np.asarray(self.gmm_["means"]).shape if self.sampler == "gmm" else (0, 0)
-        mixture = k + k * d + k * d * (d + 1) // 2
+        mixture = mixture_parameters(self.gmm_) if self.sampler == "gmm" else 0
         parts = (getattr(net, "decoder", None), getattr(net, "label_head", None))
         return mixture + count_parameters(*(m for m in parts if m is not None))
 
@@ -217,24 +217,12 @@ class FairDistill(FairLatentGenerator):
         return pd.DataFrame(mu, columns=[f"z{i}" for i in range(mu.shape[1])], index=index)
 
     def _fit_sampler(self, mu: np.ndarray) -> None:
-        from sklearn.mixture import GaussianMixture  # scikit-learn estimator: loaded when used
-
         if self.sampler == "prior":
-            self.gmm_ = {"weights": np.ones(1), "means": np.zeros((1, self.z_dim_)),
-                         "covariances": np.eye(self.z_dim_)[None]}
-            self.gmm_components_ = 1
-            return
-        rng = np.random.default_rng(self.random_state)
-        if len(mu) > self.gmm_rows:
-            mu = mu[rng.choice(len(mu), self.gmm_rows, replace=False)]
-        best, best_bic = None, np.inf
-        for k in range(1, self.max_components + 1):
-            gm = GaussianMixture(k, covariance_type="full", random_state=self.random_state, reg_covar=1e-5).fit(mu)
-            bic = gm.bic(mu)
-            if bic < best_bic:
-                best, best_bic = gm, bic
-        self.gmm_ = {"weights": best.weights_, "means": best.means_, "covariances": best.covariances_}
-        self.gmm_components_ = int(best.n_components)
+            self.gmm_ = standard_normal_mixture(self.z_dim_)
+        else:
+            self.gmm_ = fit_mixture(mu, max_components=self.max_components, rows=self.gmm_rows,
+                                    seed=self.random_state)
+        self.gmm_components_ = len(self.gmm_["weights"])
 
     def sample_latent(self, n: int, *, seed: int | None = None) -> np.ndarray:
         """``n`` latents from the fitted mixture, shape (n, z_dim) (numpy only).
@@ -252,11 +240,7 @@ class FairDistill(FairLatentGenerator):
         return self._draw_latent(self._check_n(n), np.random.default_rng(seed))
 
     def _draw_latent(self, n: int, rng: np.random.Generator) -> np.ndarray:
-        w, means, covs = (np.asarray(self.gmm_[k]) for k in ("weights", "means", "covariances"))
-        comp = rng.choice(len(w), size=n, p=w / w.sum())
-        chol = np.linalg.cholesky(covs)
-        eps = rng.standard_normal((n, means.shape[1]))
-        return means[comp] + np.einsum("nij,nj->ni", chol[comp], eps)
+        return draw_mixture(self.gmm_, n, rng)
 
     def sample(self, n: int, *, seed: int | None = None) -> Any:
         """``n`` rows (or images) decoded by the shared teacher decoder from mixture latents.
