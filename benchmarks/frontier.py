@@ -10,9 +10,12 @@ on the real-data hgb score under DPR ≥ r (and, separately, EOR ≥ r) for r on
     python benchmarks/frontier.py --methods tabfairgan exponentiated_gradient --seeds 1
 
 A method is added by name in ``KNOBS``: ``(registry name, knob parameter, values, fixed
-parameters, preset)``. Fair-latent models enter the same way with their β, e.g.
-``"fairdisco": ("fairdisco", "beta", [0, 1, 4, 16], {}, "default")`` — the knob parameter must
-be one of the model's ``get_params()`` names. DECAF's knob is its debiasing ``mode``.
+parameters, preset)``; the knob parameter must be one of the model's ``get_params()`` names
+(nested ones too: ``teacher__beta``). The fair-latent models' knob is the V² weight β of their
+fair VAE (``BETAS``); DECAF's is its debiasing ``mode``.
+
+    python benchmarks/frontier.py --methods fairdisco fldgm-ddpm fairdistill fair4free \
+        --output benchmarks/results/frontier_adult_sex_latent
 Writes ``<output>.csv`` (one row per point and seed), ``<output>_frontier.csv`` (the exact
 frontier) and ``<output>.png`` (accuracy against DPR and against EOR).
 """
@@ -32,6 +35,7 @@ import pandas as pd
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from fairness_frontier import best_accuracy  # noqa: E402  (sibling script)
 
+BETAS = [0.0, 1e5, 1e7, 1e9]
 KNOBS: dict[str, tuple[str, str | None, list[Any], dict[str, Any], str | None]] = {
     "unmitigated": ("unmitigated", None, [None], {}, None),
     "reweighing": ("reweighing", None, [None], {}, None),
@@ -44,6 +48,11 @@ KNOBS: dict[str, tuple[str, str | None, list[Any], dict[str, Any], str | None]] 
                                   {"constraint": "equalized_odds"}, None),
     "tabfairgan": ("tabfairgan", "lambda_f", [0.0, 0.5, 2.0, 8.0], {}, "default"),
     "decaf": ("decaf", "mode", ["none", "ftu", "dp"], {}, "default"),
+    # the fair-latent models: the V² weight β of the (teacher) fair VAE, paper grid 10^α
+    "fairdisco": ("fairdisco", "beta", BETAS, {}, "default"),
+    "fldgm-ddpm": ("fldgm", "teacher__beta", BETAS, {"latent_model": "ddpm"}, "default"),
+    "fairdistill": ("fairdistill", "teacher__beta", BETAS, {}, "default"),
+    "fair4free": ("fair4free", "teacher__beta", BETAS, {}, "default"),
 }
 DEFAULT_METHODS = ["unmitigated", "reweighing", "threshold_optimizer", "exponentiated_gradient",
                    "tabfairgan", "decaf"]
