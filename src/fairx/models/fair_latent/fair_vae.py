@@ -79,11 +79,11 @@ class FairVAE(FairLatentGenerator):
     kl_weight : weight of the KL term (1: the VAE of the paper; fairx 0.3: keeps more of the data
         in z, which FLDGM / FairDistill / Fair4Free sample as the aggregate posterior).
 
-    The table defaults (``numerical="bins"``, ``kl_weight=0.3``, ``hidden=128``) differ from the
-    paper's (``preset="paper"`` keeps those): the README's decoder diagnostic
+    The table defaults (``numerical="bins"``, ``kl_weight=0.3``, ``hidden=128``, 100 epochs at
+    lr 2e-3) differ from the paper's (``preset="paper"`` keeps those): the README's decoder diagnostic
     (``benchmarks/fair_latent_decoder_diag.py``, Adult × sex) measured coverage 0.63 → 0.73 from
     the prior and 0.67 → 0.87 from a latent sampler, α-precision 0.50 → 0.70, s-probe at chance
-    (the README's 2-seed reproduce table has the full protocol).
+    (the README's 5-seed table "Adult × sex with today's defaults" has the full protocol).
     label_weight : weight of the label head's cross-entropy (images).
     s_injection : ``"output"`` (s scales/shifts the output channels: it can colour, not draw)
         or ``"input"`` (s concatenated to z at the decoder input, the §9 layout) (images).
