@@ -142,6 +142,9 @@ def main(argv: list[str] | None = None) -> None:
                                  formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--methods", nargs="+", default=DEFAULT_METHODS, choices=sorted(KNOBS))
     ap.add_argument("--seeds", type=int, default=1)
+    ap.add_argument("--first-seed", type=int, default=0, help="seeds first-seed … first-seed + seeds − 1")
+    ap.add_argument("--betas", type=float, nargs="+", default=None,
+                    help="β values of the fair-latent knobs (default: BETAS)")
     ap.add_argument("--threads", type=int, default=1, help="torch intra-op threads")
     ap.add_argument("--output", default="frontier_adult_sex", help="path prefix of the outputs")
     ap.add_argument("--replot", action="store_true", help="report from the CSVs at --output")
@@ -157,9 +160,13 @@ def main(argv: list[str] | None = None) -> None:
         report(pd.read_csv(f"{args.output}.csv"), pd.read_csv(f"{args.output}_frontier.csv"),
                args.output)
         return
+    if args.betas is not None:
+        for name, (reg, knob, values, fixed, preset) in list(KNOBS.items()):
+            if values is BETAS:
+                KNOBS[name] = (reg, knob, list(args.betas), fixed, preset)
     ds = load_dataset("adult", sensitive=["sex"])
     rows, fronts = [], []
-    for seed in range(args.seeds):
+    for seed in range(args.first_seed, args.first_seed + args.seeds):
         split = train_test_split(ds, seed=seed)
         fronts.append(exact_frontier(split, seed, np.round(np.linspace(0.3, 1.0, 15), 3)))
         pd.concat(fronts, ignore_index=True).to_csv(f"{args.output}_frontier.csv", index=False)
