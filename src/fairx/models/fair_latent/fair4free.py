@@ -30,8 +30,10 @@ it). On Adult × sex (``benchmarks/fair4free_diag.py``, one teacher, 8,000 decod
 chain's own latents decode to coverage 0.845 (real posteriors: 0.883); the MLP generator fitted on
 them loses most of that gap (0.799, latent MMD² to the real posteriors 0.0085 vs the chain's
 0.0041; 0.812 at width 128), the mixture keeps it (0.841, MMD² 0.0043) with fewer parameters
-(449 vs 552) in 4 s instead of 15. Generation: x̂ = D_student(g(ε), s), the label from the student's label head on
-z alone. ``source="data"`` (registry ``fair4free-data``) is the paper-literal ablation in which the
+(449 vs 552) in 4 s instead of 15.
+
+Generation: x̂ = D_student(z, s) with z from the latent generator and s ~ P(S), the label from
+the student's label head on z alone. ``source="data"`` (registry ``fair4free-data``) is the paper-literal ablation in which the
 teacher encodes the real training rows for the student: **not data-free**.
 
 One class for tables and images: the teacher's codec (:mod:`.codec`) decodes, re-encodes and
@@ -45,10 +47,12 @@ columns, positive label, column kinds); the category vocabulary of every categor
 category seen once in training is stored like any other); the sensitive groups and their
 training shares P(S); per numerical column its dtype, integer flag, mean, standard deviation,
 min and max (the clipping range: two training values per column) and, with the quantile
-encoder, its knots — means of at least ``quantile_rows`` (10) consecutive sorted values, so no
+encoder (also under the default ``numerical="bins"``, which bins its CDF), its knots — means of at least ``quantile_rows`` (10) consecutive sorted values, so no
 knot is one row's value unless ten or more rows share it (:func:`fairx.data._encoder.pooled_quantiles`);
 the residual noise scale per numerical column (std of x − decode(μ)); the chain step k and its
-scores. Tests read the files back and find no training row (``tests/latent_checks.py``).
+scores; with the mixture generator its weights, means and covariances (fitted on teacher-made
+chain latents, never on rows). Tests read the files back and find no training row
+(``tests/latent_checks.py``).
 """
 
 from __future__ import annotations
