@@ -2,10 +2,11 @@
 
 A table's network output has one slice per column (``blocks``: categorical logits, numerical
 values). Looping over the slices costs a full-width zero tensor per slice in the backward pass
-(the gradient of ``out[:, a:b]``): on Adult's 14 blocks that was about a third of a training
-step's time. Here all categorical columns are handled as one matrix with a block id per column
-(a segment softmax), so a loss is a handful of batched operations. ``tests/test_fast_losses.py`` checks values and gradients against the
-per-slice definitions.
+(the gradient of ``out[:, a:b]``): on Adult (14 blocks) zero fills, copies and the label
+``index_put`` took about 12 of a teacher step's 49 ms (``torch.profiler``). Here all categorical
+columns are handled as one matrix with a block id per column (a segment softmax), so a loss is a
+handful of batched operations. ``tests/test_fast_losses.py`` checks values and gradients against
+the per-slice definitions.
 """
 
 from __future__ import annotations
