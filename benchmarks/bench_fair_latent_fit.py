@@ -47,10 +47,10 @@ else:
     t = time.perf_counter()
     m.fit(train)
     out = {"fit_seconds": time.perf_counter() - t}
-    for name in ("vae_", "teacher_"):
-        h = getattr(getattr(m, name, None), "history_", None)
-        if h:
-            out["teacher_epochs"] = len(h.get("loss", []))
+    for teacher in (m, getattr(m, "vae_", None), getattr(m, "teacher_", None)):
+        h = getattr(teacher, "history_", None)
+        if isinstance(h, dict) and h.get("loss"):
+            out["teacher_epochs"] = len(h["loss"])
     latent = getattr(m, "latent_", None)
     if latent is not None and hasattr(latent, "epochs_run_"):
         out["latent_epochs"] = latent.epochs_run_

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import math
 
+import numpy as np
 import pytest
 import torch
 import torch.nn.functional as F
@@ -122,3 +123,16 @@ def test_log_kernel_gradient_equals_autograd_of_its_definition():
                                torch.autograd.grad((want * weight).sum(), (mu, logvar)))
     assert torch.autograd.gradcheck(log_gaussian_kernel, (mu[:6, :3].detach().requires_grad_(),
                                                           logvar[:6, :3].detach().requires_grad_()))
+
+
+def test_bad_layouts_and_mixture_sizes_are_named():
+    from fairx.models.fair_latent.mixture import fit_mixture
+
+    with pytest.raises(ValueError, match=r"ordinal slices \[\(0, 2\)\] are not categorical"):
+        FairVAENet(20, 2, BLOCKS, label=(10, 12), ordinal=[(0, 2)])
+    z = torch.randn(50, 3).numpy()
+    for bad in (0, -1, 2.5, True):
+        with pytest.raises(ValueError, match="max_components"):
+            fit_mixture(z, max_components=bad, rows=100, seed=0)
+    mix = fit_mixture(z, max_components=1, rows=100, seed=0)  # one component: the sample moments
+    np.testing.assert_allclose(mix["means"][0], z.mean(0), atol=1e-6)

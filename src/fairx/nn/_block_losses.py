@@ -39,7 +39,8 @@ class BlockLosses(nn.Module):
         cats = [(int(a), int(b)) for k, a, b in blocks if k == "categorical"]
         ordinal = {(int(a), int(b)) for a, b in ordinal}
         if ordinal - set(cats):
-            raise ValueError(f"ordinal slices {sorted(ordinal - set(cats))} are not categorical blocks")
+            raise ValueError(f"ordinal slices {sorted(ordinal - set(cats))} are not categorical "
+                             f"blocks of {list(blocks)}")
         columns = [c for a, b in cats for c in range(a, b)]
         block_id = [i for i, (a, b) in enumerate(cats) for _ in range(a, b)]
         positions = torch.cat([ordinal_positions(b - a) if (a, b) in ordinal else torch.zeros(b - a)

@@ -42,10 +42,7 @@ class FairVAENet(nn.Module):
         super().__init__()
         self.x_dim, self.s_dim, self.z_dim = int(x_dim), int(s_dim), int(z_dim)
         self.blocks = [(str(k), int(a), int(b)) for k, a, b in blocks]
-        self.ordinal = [(int(a), int(b)) for a, b in ordinal]
-        cat = {(a, b) for k, a, b in self.blocks if k == "categorical"}
-        if any(o not in cat for o in self.ordinal):
-            raise ValueError(f"ordinal slices {self.ordinal} must be categorical blocks of {self.blocks}")
+        self.ordinal = [(int(a), int(b)) for a, b in ordinal]  # checked by BlockLosses below
         self.label = None if label is None else (int(label[0]), int(label[1]))
         if self.label is not None and (self.label[0], self.label[1]) not in {(a, b) for _, a, b in self.blocks}:
             raise ValueError(f"label slice {self.label} is not one of the blocks {self.blocks}")

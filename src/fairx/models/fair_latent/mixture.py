@@ -16,6 +16,9 @@ def fit_mixture(z: np.ndarray, *, max_components: int, rows: int, seed: int | No
     with 1..``max_components`` components chosen by BIC, as ``{"weights", "means", "covariances"}``."""
     from sklearn.mixture import GaussianMixture  # scikit-learn estimator: loaded when used
 
+    for name, value in (("max_components", max_components), ("rows", rows)):
+        if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < 1:
+            raise ValueError(f"{name}={value!r}; the latent mixture needs a positive integer")
     z = np.asarray(z)
     if len(z) > rows:
         z = z[np.random.default_rng(seed).choice(len(z), rows, replace=False)]
