@@ -16,7 +16,8 @@ Usage (reduced CPU run):
         --clf-epochs 5 --model fairdisco --out results/colored_mnist
 Only the fair β, saving the generators: add --no-beta0 --save models/colored_mnist
 Prior vs DDPM vs Fair4Free decoded by one fair VAE: --compare-latents (fair β only);
-add --f4f-k -1 0 1 2 for Fair4Free students with the chosen and forced chain lengths
+add --f4f-k -1 0 1 2 for Fair4Free students with the chosen and forced chain lengths and
+--f4f-generator mlp gmm for the paper's MLP latent generator beside the chain-fitted mixture
 Full run (GPU): --sd 0.020 0.025 0.030 0.035 0.040 0.045 0.050 --n 60000 --epochs 100 --seeds 0 1 2
 """
 
@@ -65,16 +66,20 @@ def compare_latents(args: argparse.Namespace, sd: float, seed: int) -> list[dict
     vae = fldgm.vae_  # the FLDGM's own fitted fair VAE, as FairDisCo
     vae_seconds = vae.fit_seconds_
     runs = [("FairDisCo (prior)", vae, vae_seconds), ("FLDGM-DDPM", fldgm, fldgm.fit_seconds_)]
-    for k in args.f4f_k or [-1]:  # -1: k chosen by the latent-quality score
-        k = None if k < 0 else k
-        start = time.perf_counter()
-        student = Fair4Free.distill(vae, chain_steps=k, random_state=seed)
-        label = f"Fair4Free (k={student.chain_steps_}{', chosen' if k is None else ''})"
-        runs.append((label, student, vae_seconds + time.perf_counter() - start))
-        if k is None:
-            chain = {"chain_scores": student.chain_scores_,
-                     "chain_label_entropy": student.chain_label_entropy_}
-            print(json.dumps(chain), flush=True)
+    for generator in args.f4f_generator:
+        for k in args.f4f_k or [-1]:  # -1: k chosen by the latent-quality score
+            k = None if k < 0 else k
+            start = time.perf_counter()
+            student = Fair4Free.distill(vae, chain_steps=k, random_state=seed,
+                                        latent_generator=generator)
+            label = (f"Fair4Free ({generator}, k={student.chain_steps_}"
+                     f"{', chosen' if k is None else ''})")
+            runs.append((label, student, vae_seconds + time.perf_counter() - start))
+            if k is None:
+                chain = {"latent_generator": generator, "chain_scores": student.chain_scores_,
+                         "chain_label_entropy": student.chain_label_entropy_,
+                         "generation_parameters": student.n_parameters_}
+                print(json.dumps(chain), flush=True)
     if args.save is not None:
         for name, model, _ in runs:
             slug = re.sub(r"[^A-Za-z0-9=.-]+", "_", name).strip("_")
@@ -113,6 +118,9 @@ def main() -> None:
     ap.add_argument("--f4f-k", type=int, nargs="*", default=None,
                     help="with --compare-latents: Fair4Free chain lengths to distil, -1 = "
                          "chosen by the latent-quality score (default: -1 only)")
+    ap.add_argument("--f4f-generator", nargs="+", default=["mlp"], choices=["mlp", "gmm"],
+                    help="with --compare-latents: Fair4Free latent generators to distil "
+                         "(default: mlp, the image presets' generator)")
     ap.add_argument("--threads", type=int, default=1)
     ap.add_argument("--out", type=Path, default=Path("results/colored_mnist"))
     args = ap.parse_args()
