@@ -110,8 +110,10 @@ def test_student_files_hold_no_training_rows_and_only_the_student(teacher_dir, s
     (tmp_path / "s" / "config.json").write_text(json.dumps(config))
     old = Fair4Free.load(tmp_path / "s")
     assert old.chain_samples == student.chain_samples and old.chain_steps_ == student.chain_steps_
-    # a flat folder predates kl_weight: its teacher was trained with the KL weight of then (1)
-    assert old.teacher.get_params() == {**student.teacher.get_params(), "kl_weight": 1.0}
+    # a flat folder predates kl_weight and v2_bandwidth: its teacher was trained with the KL
+    # weight (1) and the V² kernel (h = 0) of then
+    assert old.teacher.get_params() == {**student.teacher.get_params(), "kl_weight": 1.0,
+                                        "v2_bandwidth": 0.0}
     assert old.sample(50, seed=9).frame.equals(student.sample(50, seed=9).frame)
 
 

@@ -167,6 +167,57 @@ def test_v2_subbatch_estimate_is_unbiased_when_z_depends_on_s():
         assert np.mean(means[rows]) == pytest.approx(full, rel=0.1)
 
 
+def test_v2_bandwidth_known_answer_for_two_shifted_point_clouds():
+    """Known answer: two equal groups of near-point posteriors at 0 and at δ (16 dims). Smoothing
+    by N(0, h²I) and scaling the kernel to peak 1 gives same-group pairs 1 and cross pairs
+    e = exp(−|δ|² / (4h²)); the distinct-pair estimate is then exact in n:
+    V² = Σ_g ¼ · [K̄(B,B) + 1 − 2 K̄(B_g,B)] with K̄(B,B) = ((n/2 − 1)·2·(n/2) + 2(n/2)²e) / (n(n−1))
+    and K̄(B_g,B) = ((n/2 − 1) + (n/2)e) / (n − 1). h = 0 is the paper's kernel (unchanged)."""
+    n, d, h = 40, 16, 1.0
+    s_idx = torch.arange(n) % 2
+    mu = 0.3 * s_idx.double()[:, None].expand(n, d).clone()
+    logvar = torch.full((n, d), -40.0, dtype=torch.float64)
+    e = math.exp(-float((mu[1] - mu[0]).square().sum()) / (4 * h * h))
+    half = n / 2
+    k_all = ((half - 1) * 2 * half + 2 * half * half * e) / (n * (n - 1))
+    k_cross = ((half - 1) + half * e) / (n - 1)
+    expected = 2 * 0.25 * (k_all + 1 - 2 * k_cross)
+    s = _onehot(s_idx, 2)
+    got = float(v2_penalty(mu, logvar, s, self_pairs=False, bandwidth=h))
+    assert got == pytest.approx(expected, rel=1e-9)
+    assert expected == pytest.approx(0.25 * (1 - e), rel=0.05)  # the population value
+    assert float(v2_penalty(mu, logvar, s, bandwidth=0.0)) == float(v2_penalty(mu, logvar, s))
+    for bad in (-1.0, float("nan"), "1"):
+        with pytest.raises(ValueError, match="bandwidth"):
+            v2_penalty(mu, logvar, s, bandwidth=bad)
+
+
+def test_v2_bandwidth_keeps_the_penalty_acting_in_a_wide_latent():
+    """Why the bandwidth exists: posteriors spread as N(0, I) in 16 dims, σ = 0.2, the first
+    dimension shifted by 1 for one group. The gradient of V² on that dimension should pull the
+    groups together (group 1 minus group 0 > 0) well above the gradient noise on the other,
+    unshifted dimensions. With the paper's kernel (h = 0) distinct rows barely overlap: the
+    pull is lost in the noise; with h = 1 it stands out (about 3× the noise)."""
+    gen = torch.Generator().manual_seed(8)
+    n, d = 512, 16
+    s_idx = torch.randint(0, 2, (n,), generator=gen)
+    s = _onehot(s_idx, 2)
+
+    def pull_and_noise(h):
+        mu = torch.randn(n, d, generator=gen, dtype=torch.float64)
+        mu[:, 0] += 1.0 * s_idx.double()
+        mu.requires_grad_(True)
+        logvar = torch.full((n, d), 2 * math.log(0.2), dtype=torch.float64)
+        v2_penalty(mu, logvar, s, self_pairs=False, bandwidth=h).backward()
+        g = mu.grad
+        return float(g[s_idx == 1, 0].mean() - g[s_idx == 0, 0].mean()), float(g[:, 1:].std())
+
+    pull, noise = pull_and_noise(0.0)
+    assert abs(pull) < noise
+    pull, noise = pull_and_noise(1.0)
+    assert pull > 2 * noise > 0
+
+
 # --------------------------------------------------------------------------- the model
 
 
@@ -197,11 +248,11 @@ def fair_and_plain(biased):
 
 def test_latent_hides_s_at_large_beta_but_not_at_beta_zero(biased, fair_and_plain):
     """Linear probes on the latent. (A boosted-tree probe on the *means* still finds s at
-    β = 1e7: dimensions the VAE leaves unused keep a faint, noise-swamped s signal; V² constrains
+    the fair β: dimensions the VAE leaves unused keep a faint, noise-swamped s signal; V² constrains
     the distribution of z, which the sampled probe measures — see FairVAE.transform.)"""
     train, test = biased
     fair, plain = fair_and_plain
-    assert fair.beta == 1e7
+    assert (fair.beta, fair.z_dim, fair.v2_bandwidth) == (1e5, 16, 1.0)  # the table defaults
     assert _s_auroc(fair, train, test, sample=True) <= 0.6
     assert _s_auroc(fair, train, test, sample=False) <= 0.6
     assert _s_auroc(plain, train, test, sample=False) >= 0.7
@@ -233,7 +284,7 @@ def test_decode_latent_with_given_groups_and_uniform_option(fair_and_plain):
     assert (out.frame["group"] == "A").all()
     with pytest.raises(ValueError, match="unknown sensitive group"):
         fair.decode_latent(z, s=["C"] * 10)
-    with pytest.raises(ValueError, match=r"shape \(n, 8\)"):
+    with pytest.raises(ValueError, match=r"shape \(n, 16\)"):
         fair.decode_latent(np.zeros((3, 2)))
 
 

@@ -75,7 +75,7 @@ def test_registry_dispatch(biased_digits):
     assert type(get_for(biased_digits, "fair4free")) is Fair4Free
     vae = get_for(biased_digits, "fairdisco")
     assert type(vae) is FairVAE and (vae.beta, vae.epochs, vae.batch_size) == (1e6, 40, 64)
-    assert (FairVAE().beta, FairVAE().batch_size) == (1e7, 2048)  # the tables' values
+    assert (FairVAE().beta, FairVAE().batch_size) == (1e5, 2048)  # the tables' values
     variant = get("fldgm-wgan-gp", kind="image")
     assert isinstance(variant, FLDGM) and variant.latent_model == "wgan-gp"
     assert method_class("fairdisco", "image") is FairVAE

@@ -34,7 +34,8 @@ DEMO_BASELINES: list[dict[str, Any]] = [
 ]
 DEMO_GENERATORS = ("tabfairgan", "decaf", "fairdisco", "fldgm", "fairdistill", "fair4free")
 #: the paper's encoding for the demo's teacher (see the module docstring)
-_PAPER_ENCODING = {"numerical": "standard", "kl_weight": 1.0, "hidden": 64}
+_PAPER_ENCODING = {"numerical": "standard", "kl_weight": 1.0, "hidden": 64, "z_dim": 8,
+                   "v2_bandwidth": 0.0}
 _TEACHER = {"teacher__epochs": 150, "teacher__beta": 1e3,
             **{f"teacher__{k}": v for k, v in _PAPER_ENCODING.items()}}
 #: parameters on top of the ``fast`` preset (see the module docstring)

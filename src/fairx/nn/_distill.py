@@ -65,6 +65,7 @@ def train_student_encoder(
     batch_size: int,
     lr: float = 1e-3,
     v2_rows: int | None = 512,
+    v2_bandwidth: float = 0.0,
     verbose: bool | None = None,
 ) -> list[float]:
     """FairDistill's student: ``student(cat[x, s]) -> (μ, log σ²)`` trained with the teacher frozen on
@@ -94,7 +95,8 @@ def train_student_encoder(
                     if lambda_u > 0 and teacher.label_head is not None:
                         loss = loss + lambda_u * categorical_kl(y_t, teacher.label_logits(z_s))
                     if beta > 0:
-                        loss = loss + beta * v2_penalty_subsampled(mu_s, lv_s, sb, batch_size, max_rows=v2_rows)
+                        loss = loss + beta * v2_penalty_subsampled(mu_s, lv_s, sb, batch_size, max_rows=v2_rows,
+                                                                 bandwidth=v2_bandwidth)
                     opt.zero_grad(set_to_none=True)
                     loss.backward()
                     opt.step()

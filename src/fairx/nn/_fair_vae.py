@@ -138,9 +138,11 @@ def train_fair_vae(
     patience: int | None = None,
     verbose: bool | None = None,
     kl_weight: float = 1.0,
+    v2_bandwidth: float = 0.0,
 ) -> TrainHistory:
     """Adam on reconstruction + kl_weight·KL + β·V² (V² on a ``v2_rows`` sub-batch of each batch; ``None``
-    uses the whole batch). Call inside :func:`fairx.nn.seeded` for reproducibility.
+    uses the whole batch; ``v2_bandwidth`` is the kernel smoothing h of
+    :func:`fairx.nn.v2_penalty`). Call inside :func:`fairx.nn.seeded` for reproducibility.
 
     ``patience`` stops when the epoch's total loss has not improved for that many epochs.
     """
@@ -166,7 +168,8 @@ def train_fair_vae(
                 kl = net.kl_standard_normal(mu, logvar)
                 loss = rec + kl_weight * kl
                 if beta > 0:
-                    v2 = v2_penalty_subsampled(mu, logvar, sb, batch_size, max_rows=v2_rows)
+                    v2 = v2_penalty_subsampled(mu, logvar, sb, batch_size, max_rows=v2_rows,
+                                              bandwidth=v2_bandwidth)
                     loss = loss + beta * v2
                 else:
                     v2 = loss.new_zeros(())

@@ -156,7 +156,8 @@ class FairDistill(FairLatentGenerator):
             losses = train_student_encoder(
                 self.student_, teacher.net_, x, s, z_dim=teacher.z_dim_, beta=float(beta),
                 lambda_u=self.lambda_u, epochs=self.distill_epochs, batch_size=teacher.batch_size,
-                lr=self.distill_lr, v2_rows=teacher.v2_rows, verbose=self.verbose)
+                lr=self.distill_lr, v2_rows=teacher.v2_rows,
+                v2_bandwidth=float(teacher.v2_bandwidth), verbose=self.verbose)
         self.student_.eval()
         self.teacher_ = teacher
         self.z_dim_ = teacher.z_dim_
