@@ -90,10 +90,10 @@ class FairVAE(FairLatentGenerator):
     (``preset="paper"`` keeps those): the README's decoder diagnostic
     (``benchmarks/fair_latent_decoder_diag.py``, Adult × sex) measured coverage 0.63 → 0.73 from
     the prior and 0.67 → 0.87 from a latent sampler, α-precision 0.50 → 0.70, s-probe at chance
-    for the encoding; the wider latent then took the real rows' own posteriors from decoding to
-    coverage / density 0.91 / 0.75 to 0.96 / 0.91, and a latent sampler's α-precision 0.77 → 0.87
-    with the s-probe lower (README "A wider latent"; the 5-seed table "Adult × sex with today's
-    defaults" has the full protocol).
+    for the encoding; the wider latent then raised the decoded real rows' own posteriors from
+    coverage / density 0.91 / 0.75 to 0.96 / 0.91 and a latent sampler's α-precision from 0.77 to
+    0.87, with a lower s-probe (README "A wider latent"; the 5-seed table "Adult × sex with
+    today's defaults" has the full protocol).
     label_weight : weight of the label head's cross-entropy (images).
     s_injection : ``"output"`` (s scales/shifts the output channels: it can colour, not draw)
         or ``"input"`` (s concatenated to z at the decoder input, the §9 layout) (images).
