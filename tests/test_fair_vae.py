@@ -315,6 +315,9 @@ def test_same_seed_same_model_and_bad_parameters(biased):
         FairVAE(decode="argmax").fit(small)
     with pytest.raises(ValueError, match="beta"):
         FairVAE(beta=-1.0).fit(small)
+    for bad in (-1.0, float("inf"), "1"):
+        with pytest.raises(ValueError, match="v2_bandwidth"):
+            FairVAE(v2_bandwidth=bad).fit(small)
 
 
 def test_paper_preset_is_the_published_configuration():
