@@ -239,9 +239,11 @@ def test_decaf_trains_on_gumbel_draws_and_generates_from_the_softmax(decaf):
     """In training mode (tau > 0) every categorical block is a Gumbel-softmax draw: rows near
     one-hot, different on each call; in eval mode the same noise gives the same softmax rows."""
     from fairx.models.generators.decaf import _build_networks
+    from fairx.nn import seeded
 
     blocks = decaf.encoder_.blocks_
-    gen, _ = _build_networks(decaf.encoder_.dim_, 16, blocks, decaf.masks_, tau=0.2)
+    with seeded(0):
+        gen, _ = _build_networks(decaf.encoder_.dim_, 16, blocks, decaf.masks_, tau=0.2)
     z = torch.randn(500, len(blocks), generator=torch.Generator().manual_seed(0))
     cat = [b for b in blocks if b.kind == "categorical"]
     with torch.no_grad():
@@ -252,8 +254,10 @@ def test_decaf_trains_on_gumbel_draws_and_generates_from_the_softmax(decaf):
     for blk in cat:
         rows = a[:, blk.start:blk.stop]
         assert torch.allclose(rows.sum(1), torch.ones(500), atol=1e-5)
-        assert rows.max(1).values.mean() > 0.9  # near one-hot (softmax of a fresh net: ~1/width)
-        assert c[:, blk.start:blk.stop].max(1).values.mean() < 0.9
+        # near one-hot (observed 0.90–0.94 over init seeds 0–4); the softmax of a fresh net is
+        # near uniform (observed 0.35–0.60)
+        assert rows.max(1).values.mean() > 0.85
+        assert c[:, blk.start:blk.stop].max(1).values.mean() < 0.7
     assert not torch.equal(a, b) and torch.equal(c, d)
     with pytest.raises(ValueError, match="tau=-1"):
         get("decaf", tau=-1, epochs=1).fit(make_synthetic(50, seed=0))

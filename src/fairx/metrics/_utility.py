@@ -20,6 +20,7 @@ from sklearn.preprocessing import OneHotEncoder, OrdinalEncoder, StandardScaler
 
 from ..data import DatasetError, TabularDataset, train_test_split
 from ._fairness import _binary, ftu, headline_fairness
+from ._hgb_bins import QuantileBinCodes
 
 logger = logging.getLogger(__name__)
 
@@ -59,7 +60,8 @@ def _make_estimator(classifier: str, *, seed: int, categorical: list[str], numer
             random_state=seed, categorical_features=mask if mask.any() else None)
         codes = OrdinalEncoder(handle_unknown="use_encoded_value", unknown_value=np.nan,
                                dtype=np.float64)
-        columns = ColumnTransformer([("cat", codes, categorical), ("num", "passthrough", numerical)],
+        # numeric columns as the model's own (unweighted) bin codes: see ._hgb_bins
+        columns = ColumnTransformer([("cat", codes, categorical), ("num", QuantileBinCodes(), numerical)],
                                     remainder="drop")
         return Pipeline([("columns", columns), ("model", model)])
     elif classifier == "logreg":
