@@ -21,6 +21,7 @@ Protocol differences to the papers (stated in the output too):
 from __future__ import annotations
 
 import argparse
+import json
 import logging
 import math
 import time
@@ -107,7 +108,7 @@ def real_reference(train, test, seed: int) -> pd.DataFrame:
 
 def run(settings: list[str], methods: list[str], seeds: int, preset: str | None, quality: bool,
         classifier: str, first_seed: int = 0, reference: bool = True,
-        output: str | None = None) -> pd.DataFrame:
+        output: str | None = None, params: dict | None = None) -> pd.DataFrame:
     from fairx.data import load_dataset, train_test_split
     from fairx.evaluation.protocol import evaluate_method
 
@@ -129,7 +130,8 @@ def run(settings: list[str], methods: list[str], seeds: int, preset: str | None,
                 use_preset = None if method == "unmitigated" else preset
                 try:
                     res = evaluate_method(method, ds, seed=seed, preset=use_preset, classifier=classifier,
-                                          quality=quality, split=split)
+                                          quality=quality, split=split,
+                                          params=(params or {}).get(method))
                 except Exception as exc:  # keep the table going; the failure is printed
                     logging.getLogger(__name__).error("%s %s seed %d failed: %s", setting, method, seed, exc)
                     continue
@@ -159,6 +161,8 @@ def main() -> None:
     parser.add_argument("--no-quality", action="store_true", help="skip the quality metrics (faster)")
     parser.add_argument("--threads", type=int, default=1, help="torch intra-op threads")
     parser.add_argument("--output", default=None, help="write the tidy per-seed rows here (CSV)")
+    parser.add_argument("--params", default="{}",
+                        help='parameters per method as JSON, e.g. \'{"fairdistill": {"temperature": 1}}\'')
     parser.add_argument("--no-reference", action="store_true",
                         help="skip the real-vs-real reference row (quality of two real samples)")
     args = parser.parse_args()
@@ -173,7 +177,7 @@ def main() -> None:
         args.seeds = tidy["seed"].nunique()
     else:
         tidy = run(args.settings, args.methods, args.seeds, args.preset, not args.no_quality, args.classifier,
-                   args.first_seed, not args.no_reference, args.output)
+                   args.first_seed, not args.no_reference, args.output, json.loads(args.params))
     if tidy.empty:
         print("no results")
         return

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+
 import numpy as np
 import pytest
 
@@ -64,6 +66,17 @@ def test_save_load_round_trip_and_prior_option(model, split, tmp_path):
         model.n_parameters_, model.n_parameters_teacher_, model.n_parameters_student_)
     np.testing.assert_array_equal(loaded.student_posterior(train.subset(np.arange(5)))[0],
                                   model.student_posterior(train.subset(np.arange(5)))[0])
+    # a folder saved before the held-out mixture and the temperature loads with the earlier
+    # settings (BIC, drawn as fitted), so it samples what it sampled then
+    config = json.loads((tmp_path / "fd" / "config.json").read_text())
+    for key in ("temperature", "component_selection", "max_components", "gmm_rows"):
+        config["params"].pop(key)
+    (tmp_path / "fd" / "config.json").write_text(json.dumps(config))
+    old = load_method(tmp_path / "fd")
+    assert (old.component_selection, old.temperature, old.max_components) == ("bic", 1.0, 10)
+    assert old.sample(200, seed=4).frame.equals(model.sample(200, seed=4).frame)
+    cooler = load_method(tmp_path / "fd").set_params(temperature=0.5)  # a sampling-time knob
+    assert not cooler.sample(200, seed=4).frame.equals(model.sample(200, seed=4).frame)
     prior = FairDistill(sampler="prior", teacher=FairVAE(epochs=2, batch_size=256), distill_epochs=1).fit(train.subset(np.arange(400)))
     assert prior.gmm_components_ == 1 and prior.display_name == "FairDistill (prior)"
     with pytest.raises(ValueError, match="sampler"):

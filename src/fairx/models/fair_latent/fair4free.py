@@ -23,7 +23,9 @@ h = 32 student decoded to coverage 0.804, h = 64 to 0.824, h = 128 to 0.837 agai
 the teacher's own decoder (same diagnostic).
 
 Latent generator (**Decision**, measured): ``latent_generator="gmm"`` (default for tables) is a
-full-covariance Gaussian mixture, 1..10 components by BIC, fitted on the chain's latents;
+full-covariance Gaussian mixture fitted on the chain's latents (up to 48 components chosen by
+held-out log-likelihood — the same sampler as FairDistill's, see
+:mod:`.mixture`; the measurement below was made with 1..10 components by BIC);
 ``"mlp"`` is methods.md §4's g(ε) = ``Linear(8, 32) → ReLU → Linear(32, z_dim)`` fitted by
 multi-bandwidth RBF MMD + a Gaussian moment KL (the ``paper`` preset and the image presets keep
 it). On Adult × sex (``benchmarks/fair4free_diag.py``, one teacher, 8,000 decoded rows) the
@@ -69,16 +71,16 @@ from .codec import codec_state
 from .fair_vae import FairVAE, saved_codec
 from .latent import FairLatentGenerator, Parts
 from .mixture import KEYS as MIXTURE_KEYS
-from .mixture import draw_mixture, fit_mixture, mixture_parameters
+from .mixture import EARLIER, check_mixture_options, draw_mixture, fit_mixture, mixture_parameters
 from .teacher import build_teacher, teacher_from_flat
 
 logger = logging.getLogger(__name__)
 
 #: the image student as measured (the paper's generator; label head width 32)
-_IMAGE_STUDENT = {"latent_generator": "mlp", "student_hidden": 32}
+_IMAGE_STUDENT = {"latent_generator": "mlp", "student_hidden": 32, **EARLIER}
 
-#: chain latents the mixture generator is fitted on (FairDistill's ``gmm_rows``)
-_MIXTURE_ROWS = 10_000
+#: chain latents the mixture generator is fitted on, at most (FairDistill's ``gmm_rows``)
+_MIXTURE_ROWS = 32_768
 
 #: the student's batch on images (ImageFair4Free's fixed batch before the codec layer)
 _IMAGE_BATCH = 256
@@ -105,11 +107,16 @@ class Fair4Free(FairLatentGenerator):
     chain_samples : teacher latents per chain step (the student's training set).
     student_hidden, noise_dim : width of the student decoder (images: of its label head) and
         size of the generator's noise.
-    latent_generator : ``"gmm"`` (default: a Gaussian mixture on the chain's latents, 1..
-        ``max_components`` components by BIC) or ``"mlp"`` (methods.md §4: the network
+    latent_generator : ``"gmm"`` (default: a Gaussian mixture on the chain's latents) or
+        ``"mlp"`` (methods.md §4: the network
         ``Linear(noise_dim, generator_hidden) → ReLU → Linear(·, z_dim)`` fitted by MMD + moment
         KL). Both are data-free (fitted on teacher-made latents only); see the module docstring.
     generator_hidden, max_components : sizes of the two kinds of latent generator.
+    component_selection, temperature : the mixture's component count (``"heldout"``:
+        held-out log-likelihood up to ``max_components``; ``"bic"``: BIC over 1..
+        ``max_components``) and the temperature τ in (0, 1] of generation (each mixture
+        component's spread × τ, as in :class:`FairDistill`; the MLP generator's input noise × τ,
+        the truncation trick). The student decoder is distilled on draws at τ = 1.
     student_width : the student conv decoder's channels as a share of the teacher's (images).
     student_decoder : distil a compact decoder (else keep a copy of the teacher's decoder).
     distill_epochs, distill_batch, distill_lr : passes over the latents, batch size, Adam rate.
@@ -135,7 +142,7 @@ class Fair4Free(FairLatentGenerator):
     nested_params: ClassVar[dict[str, type]] = {"teacher": FairVAE}
     presets: ClassVar[dict[str, dict[str, Any]]] = {
         "paper": {"teacher": FairVAE(**FairVAE.presets["paper"]), "distill_epochs": 200,
-                  "latent_generator": "mlp", "student_hidden": 32},
+                  "latent_generator": "mlp", "student_hidden": 32, **EARLIER},
         "default": {},
         "fast": {"teacher": FairVAE(**FairVAE.presets["fast"]), "chain_samples": 4096,
                  "distill_epochs": 30, "distill_batch": 512},
@@ -154,7 +161,8 @@ class Fair4Free(FairLatentGenerator):
                  chain_steps: int | None = None, max_chain_steps: int = 5, chain_samples: int = 16384,
                  student_hidden: int = 64, student_width: float = 0.5,
                  noise_dim: int = 8, latent_generator: str = "gmm", generator_hidden: int = 32,
-                 max_components: int = 10, student_decoder: bool = True, distill_epochs: int = 20,
+                 max_components: int = 48, component_selection: str = "heldout",
+                 temperature: float = 1.0, student_decoder: bool = True, distill_epochs: int = 20,
                  distill_batch: int = 512, distill_lr: float = 3e-3, moment_weight: float = 1.0,
                  decode: str = "sample", s_sampling: str = "marginal", device: str = "auto",
                  random_state: int | None = 0, verbose: bool | None = None) -> None:
@@ -169,6 +177,8 @@ class Fair4Free(FairLatentGenerator):
         self.latent_generator = latent_generator
         self.generator_hidden = generator_hidden
         self.max_components = max_components
+        self.component_selection = component_selection
+        self.temperature = temperature
         self.student_decoder = student_decoder
         self.distill_epochs = distill_epochs
         self.distill_batch = distill_batch
@@ -188,6 +198,8 @@ class Fair4Free(FairLatentGenerator):
     def _params_from_saved(cls, params: dict[str, Any]) -> dict[str, Any]:
         params = teacher_from_flat(super()._params_from_saved(params))
         params.setdefault("latent_generator", "mlp")  # the only generator before 2026-12-06
+        if "temperature" not in params:  # saved before the held-out mixture: BIC, drawn as fitted
+            params = {**EARLIER, **params}
         params.setdefault("student_hidden", 32)  # the default before 2026-12-06
         if "student_steps" in params:  # ImageFair4Free's name before "distill_steps"
             params["distill_steps"] = params.pop("student_steps")
@@ -216,8 +228,7 @@ class Fair4Free(FairLatentGenerator):
         Fair4Free
             ``self``, fitted (``teacher_`` kept in memory, not saved).
         """
-        if self.source not in ("prior", "data"):
-            raise ValueError(f"source={self.source!r}; allowed: 'prior' (data-free), 'data' (ablation)")
+        self._check_options()
         teacher = self._teacher().fit(train)
         self.teacher_ = teacher
         self._distill(teacher, train if self.source == "data" else None)
@@ -261,6 +272,18 @@ class Fair4Free(FairLatentGenerator):
         return student
 
     # ------------------------------------------------------------------ distillation
+    def _check_options(self) -> None:
+        """Named errors for the student's options, before any training."""
+        if self.source not in ("prior", "data"):
+            raise ValueError(f"source={self.source!r}; allowed: 'prior' (data-free), 'data' (ablation)")
+        if self.latent_generator not in ("gmm", "mlp"):
+            raise ValueError(f"latent_generator={self.latent_generator!r}; allowed: 'gmm', 'mlp'")
+        check_mixture_options(max_components=self.max_components,
+                              selection=self.component_selection, temperature=self.temperature)
+        if self.chain_steps is not None and not 0 <= int(self.chain_steps) <= 20:
+            raise ValueError(f"chain_steps={self.chain_steps!r}; the chain length must lie in 0..20 "
+                             "(None chooses from 0..max_chain_steps)")
+
     def _latent_pool(self, teacher: FairVAE, data: Any, rng: np.random.Generator):
         """Teacher latents the student learns from: the prior→decode→re-encode chain (data-free)
         or, for ``source="data"``, samples of q(z | x, s) on the real rows."""
@@ -294,11 +317,7 @@ class Fair4Free(FairLatentGenerator):
             train_latent_generator,
         )
 
-        if self.latent_generator not in ("gmm", "mlp"):
-            raise ValueError(f"latent_generator={self.latent_generator!r}; allowed: 'gmm', 'mlp'")
-        if self.chain_steps is not None and not 0 <= int(self.chain_steps) <= 20:
-            raise ValueError(f"chain_steps={self.chain_steps!r}; the chain length must lie in 0..20 "
-                             "(None chooses from 0..max_chain_steps)")
+        self._check_options()
         t0 = time.perf_counter()
         rng = np.random.default_rng(self.random_state)
         parts = teacher.decoding_parts()
@@ -309,7 +328,8 @@ class Fair4Free(FairLatentGenerator):
             pool, self.chain_steps_, self.chain_scores_, _ = self._latent_pool(teacher, data, rng)
             if self.latent_generator == "gmm":
                 self.generator_ = fit_mixture(pool.cpu().numpy(), max_components=self.max_components,
-                                              rows=_MIXTURE_ROWS, seed=self.random_state)
+                                              rows=_MIXTURE_ROWS, seed=self.random_state,
+                                              selection=self.component_selection)
                 gen_losses: list[float] = []
             else:
                 self.generator_ = mlp([self.noise_dim, self.generator_hidden, teacher.z_dim_]).to(self.device_)
@@ -412,8 +432,9 @@ class Fair4Free(FairLatentGenerator):
         import torch  # heavy: keeps ``import fairx`` light
 
         if self.latent_generator == "gmm":
-            return draw_mixture(self.generator_, n, rng).astype(np.float32)
-        eps = torch.as_tensor(rng.standard_normal((n, self.noise_dim)), dtype=torch.float32, device=self.device_)
+            return draw_mixture(self.generator_, n, rng, temperature=self.temperature).astype(np.float32)
+        eps = torch.as_tensor(self.temperature * rng.standard_normal((n, self.noise_dim)),
+                              dtype=torch.float32, device=self.device_)
         with torch.no_grad():
             return self.generator_(eps).cpu().numpy()
 
