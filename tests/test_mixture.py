@@ -29,7 +29,7 @@ def true_loglik(x: np.ndarray) -> float:
 
 def mixture_loglik(mix: dict, x: np.ndarray) -> float:
     dens = sum(w * multivariate_normal(m, c).pdf(x)
-               for w, m, c in zip(mix["weights"], mix["means"], mix["covariances"]))
+               for w, m, c in zip(mix["weights"], mix["means"], mix["covariances"], strict=True))
     return float(np.log(dens).mean())
 
 

@@ -70,8 +70,8 @@ from ..presets import preset_params
 from .codec import codec_state
 from .fair_vae import FairVAE, saved_codec
 from .latent import FairLatentGenerator, Parts
-from .mixture import KEYS as MIXTURE_KEYS
 from .mixture import EARLIER, check_mixture_options, draw_mixture, fit_mixture, mixture_parameters
+from .mixture import KEYS as MIXTURE_KEYS
 from .teacher import build_teacher, teacher_from_flat
 
 logger = logging.getLogger(__name__)
