@@ -120,3 +120,25 @@ def test_pareto_front_known_points():
     y = np.array([0.5, 0.9, 0.95, 0.4, 1.0, 0.9])
     # (0.85, 0.4) is dominated by (0.9, 0.5); (0.6, 0.9) by (0.8, 0.9); NaN is never on it
     assert pareto_front(x, y).tolist() == [True, True, True, False, False, False]
+
+
+def test_tsne_panels_share_one_embedding_of_the_real_rows():
+    """One joint t-SNE: the real rows sit at the same coordinates in every method's panel, and a
+    copy of the real rows lands on the real points while shifted rows do not."""
+    from fairx.report._figures import embedding_figure
+
+    rng = np.random.default_rng(0)
+    real = pd.DataFrame({"a": rng.normal(size=120), "b": rng.normal(size=120),
+                         "c": rng.choice(["x", "y"], size=120)})
+    shifted = real.assign(a=real["a"] + 6.0)
+    fig = embedding_figure(real, {"copy": real.copy(), "shifted": shifted},
+                           {"categorical": ["c"]}, "t", kind="tsne", seed=0)
+    panels = [ax for ax in fig.axes if ax.get_visible()]
+    real_xy = [ax.collections[0].get_offsets() for ax in panels]
+    np.testing.assert_array_equal(real_xy[0], real_xy[1])
+    copy_xy, shifted_xy = (ax.collections[1].get_offsets() for ax in panels)
+
+    def mean_gap(xy):  # mean distance of each synthetic point to its real counterpart
+        return float(np.linalg.norm(np.asarray(xy) - np.asarray(real_xy[0]), axis=1).mean())
+
+    assert mean_gap(copy_xy) < 0.2 * mean_gap(shifted_xy)
