@@ -125,6 +125,9 @@ def test_exponentiated_gradient_eo_improves_eor(split, reference):
 def test_exponentiated_gradient_rejects_unknown_constraint(split):
     with pytest.raises(ValueError, match="constraint"):
         get("exponentiated_gradient", constraint="parity").fit(split[0])
+    weighted = split[0].replace(weights=np.ones(len(split[0].frame)))
+    with pytest.raises(ValueError, match="cannot use per-row weights.*weights=None"):
+        get("exponentiated_gradient", preset="fast").fit(weighted)
 
 
 def test_threshold_optimizer_dp_and_eo(split, reference):

@@ -80,10 +80,16 @@ class ExponentiatedGradient(FairClassifier):
 
         moment = _moment(self.constraint, self.difference_bound)
         check_training_data(train)
+        if train.weights is not None:
+            # fairlearn's reduction sets the base model's sample_weight itself (the Lagrangian's
+            # cost weights) and its moments count rows unweighted: per-row weights have nowhere to go
+            raise ValueError("ExponentiatedGradient cannot use per-row weights (this dataset has "
+                             "weights, e.g. from Reweighing): fairlearn's reduction weighs the rows "
+                             "itself. Fit it on the unweighted data (dataset.replace(weights=None)) "
+                             "or use a method that trains on weights (threshold_optimizer).")
         estimator, self.features_ = make_estimator(self.classifier, train,
                                                    use_sensitive=self.use_sensitive,
                                                    seed=self.random_state)
-        kwargs = {} if train.weights is None else {"sample_weight": train.weights}
         # the column step (one-hot, scaling) is fitted on the unweighted features, the same in
         # every iteration: fit it once and let the reduction refit only the model (identical
         # predictions, and the reduction no longer re-encodes the table per iteration)
@@ -95,8 +101,7 @@ class ExponentiatedGradient(FairClassifier):
             # fairlearn's reductions set Series items pandas 3 deprecates (Pandas4Warning); they
             # are fairlearn's to fix, so exactly those are silenced, here only
             warnings.filterwarnings("ignore", category=DeprecationWarning, module=r"fairlearn\.")
-            self.model_.fit(x, train.y, sensitive_features=train.s.to_numpy().astype(str),
-                            **kwargs)
+            self.model_.fit(x, train.y, sensitive_features=train.s.to_numpy().astype(str))
         return self
 
     def predict_proba(self, dataset: TabularDataset) -> np.ndarray:
