@@ -55,6 +55,9 @@ def main() -> None:
     ap.add_argument("--pool", type=int, nargs="*", default=[],
                     help="with --chain k: also draw from a stored pool of M of step k's Gaussian "
                          "posteriors q(z | x̃, s) (pick one, sample it), for each M given")
+    ap.add_argument("--ddpm", default=None,
+                    help="also FLDGM's latent DDPM, fitted on the real rows' posteriors, with these "
+                         "parameters as JSON over its default preset (e.g. '{}' or '{\"patience\": 20}')")
     ap.add_argument("--rows", type=int, default=8000)
     ap.add_argument("--seed", type=int, default=0)
     args = ap.parse_args()
@@ -90,6 +93,15 @@ def main() -> None:
 
     report("posterior", z_post[rng.choice(len(mu), n, replace=False)])
     report("prior", rng.standard_normal((n, mu.shape[1])))
+    if args.ddpm is not None:
+        from fairx.models.fair_latent.fldgm import make_latent_model
+
+        t0 = time.perf_counter()
+        ddpm = make_latent_model("ddpm", "default", json.loads(args.ddpm), device="cpu",
+                                 random_state=args.seed, verbose=False).fit(mu, logvar)
+        seconds = time.perf_counter() - t0
+        report(f"ddpm {args.ddpm} ({ddpm.epochs_run_} ep, best {ddpm.best_epoch_})",
+               ddpm.sample(n, seed=args.seed), seconds)
     source, label = z_post, "posterior"
     if args.chain is not None:
         source = vae.latent_chain(max(args.fit_rows), args.chain, seed=rng)[args.chain]

@@ -181,3 +181,36 @@ def test_posterior_input_and_bad_input(data):
         LatentGAN("vanilla")
     with pytest.raises(ValueError, match="sampling_steps"):
         LatentDDPM(sampling_steps=5000).fit(x)
+
+
+def test_ema_average_is_what_samples_and_round_trips(data):
+    """With ``ema`` the sampler is the weight average: a plain model holding the averaged weights
+    draws the same latents; one update moves the average by (1 − decay) of the gap; the average
+    is saved, is not counted as trained parameters twice, and a folder without it loads."""
+    x, _ = data
+    params = {**DDPM_PRESETS["fast"], "epochs": 3, "early_stopping": False}
+    model = LatentDDPM(**params, ema=0.9, random_state=0).fit(x[:600])
+    avg, net = model.ema_denoiser_, model.denoiser_
+    assert not all(torch.equal(a, b) for a, b in zip(avg.parameters(), net.parameters(), strict=True))
+    plain = LatentDDPM(**params, random_state=0).fit(x[:600])
+    plain.denoiser_.load_state_dict(avg.state_dict())
+    np.testing.assert_array_equal(plain.sample(200, seed=1), model.sample(200, seed=1))
+    assert model.n_parameters_ == model.n_parameters_total_ == plain.n_parameters_
+
+    before = [p.detach().clone() for p in avg.parameters()]
+    with torch.no_grad():
+        for p in net.parameters():
+            p.add_(1.0)
+    model._update_average()
+    for b, a, p in zip(before, avg.parameters(), net.parameters(), strict=True):
+        torch.testing.assert_close(a, b + 0.1 * (p - b))
+
+    config, arrays = model.get_state("latent")
+    np.testing.assert_array_equal(LatentDDPM.from_state(config, arrays, "latent").sample(50, seed=2),
+                                  model.sample(50, seed=2))
+    old = {k: v for k, v in arrays.items() if not k.startswith("latent.ema.")}
+    old_config = {**config, "params": {k: v for k, v in config["params"].items() if k != "ema"}}
+    assert LatentDDPM.from_state(old_config, old, "latent").ema is None
+    for bad in (1.0, 0, -0.5, True, "0.99"):
+        with pytest.raises(ValueError, match="ema="):
+            LatentDDPM(ema=bad).fit(x[:100])

@@ -12,10 +12,16 @@
   ``sampling_steps=k`` runs a strided sampler on k evenly spaced timesteps (DDIM update of
   Song et al. 2021 with ``eta``; eta = 1 on the full grid is exactly ancestral DDPM sampling,
   eta = 0 is deterministic DDIM) — faster, slightly less faithful.
+- ``ema`` (fairx's ``default`` preset: 0.995; the original: none): sampling and the
+  early-stopping MMD use an exponential moving average of the denoiser's weights (Ho et al.
+  2020 sample from an EMA too), updated after every optimiser step; BatchNorm statistics are
+  copied from the trained network. Measured on one Adult teacher
+  (``benchmarks/fair_latent_sampler_diag.py --ddpm``): see the README's FLDGM paragraph.
 """
 
 from __future__ import annotations
 
+import copy
 import math
 from collections.abc import Iterator
 from typing import Any, ClassVar
@@ -25,6 +31,7 @@ import torch
 from torch import nn
 
 from ._latent_base import LatentModel
+from ._torch_utils import count_parameters
 
 
 def cosine_alpha_bar(timesteps: int, s: float = 0.008, max_beta: float = 0.999) -> np.ndarray:
@@ -86,12 +93,13 @@ class LatentDDPM(LatentModel):
     Parameters (beyond :class:`LatentModel`'s): ``timesteps`` T (1000), ``hidden`` (256),
     ``dropout`` (0.2), ``sampling_steps`` (None = ancestral over all T; k = strided),
     ``eta`` (1.0; stochasticity of the strided sampler), ``eval_sampling_steps`` (steps of the
-    strided sampler used only for the early-stopping MMD, for speed).
+    strided sampler used only for the early-stopping MMD, for speed), ``ema`` (None, or the
+    decay in (0, 1) of the weight average that samples; see the module docstring).
     """
 
     kind: ClassVar[str] = "ddpm"
     _param_names = LatentModel._param_names + (
-        "timesteps", "hidden", "dropout", "sampling_steps", "eta", "eval_sampling_steps")
+        "timesteps", "hidden", "dropout", "sampling_steps", "eta", "eval_sampling_steps", "ema")
 
     def __init__(
         self,
@@ -102,6 +110,7 @@ class LatentDDPM(LatentModel):
         sampling_steps: int | None = None,
         eta: float = 1.0,
         eval_sampling_steps: int | None = 100,
+        ema: float | None = None,
         epochs: int = 400,
         batch_size: int = 512,
         lr: float = 1e-4,
@@ -116,6 +125,7 @@ class LatentDDPM(LatentModel):
         self.sampling_steps = sampling_steps
         self.eta = eta
         self.eval_sampling_steps = eval_sampling_steps
+        self.ema = ema
 
     @property
     def kind_name(self) -> str:
@@ -127,15 +137,42 @@ class LatentDDPM(LatentModel):
             v = getattr(self, name)
             if v is not None and not 1 <= int(v) <= self.timesteps:
                 raise ValueError(f"{name}={v!r}: must be None or in [1, timesteps={self.timesteps}]")
+        if self.ema is not None and (isinstance(self.ema, bool) or not isinstance(self.ema, (int, float))
+                                     or not 0 < float(self.ema) < 1):
+            raise ValueError(f"ema={self.ema!r}: give None (no weight average) or a decay in (0, 1), "
+                             "e.g. 0.995")
 
     def _build(self, z_dim: int) -> None:
         self.denoiser_ = Denoiser(z_dim, self.hidden, self.dropout)
         self.alpha_bar_ = torch.tensor(cosine_alpha_bar(self.timesteps), dtype=torch.float32)
         self.opt_ = torch.optim.Adam(self.denoiser_.parameters(), lr=self.lr,
                                      weight_decay=self.weight_decay)
+        if self.ema is not None:
+            self.ema_denoiser_ = copy.deepcopy(self.denoiser_).requires_grad_(False)
 
     def _modules(self) -> dict[str, nn.Module]:
-        return {"denoiser": self.denoiser_}
+        # the average is saved and checkpointed with the network (a folder without it: ema=None)
+        return {"denoiser": self.denoiser_,
+                **({"ema": self.ema_denoiser_} if self.ema is not None else {})}
+
+    def _sampler_net(self) -> nn.Module:
+        return self.ema_denoiser_ if self.ema is not None else self.denoiser_
+
+    def _sampling_modules(self) -> list[nn.Module]:
+        return [self._sampler_net()]
+
+    @property
+    def n_parameters_total_(self) -> int:
+        """Trained parameters (the average is a copy, not counted twice)."""
+        self._check_fitted()
+        return count_parameters(self.denoiser_)
+
+    def _update_average(self) -> None:
+        avg, net = self.ema_denoiser_, self.denoiser_
+        with torch.no_grad():
+            torch._foreach_lerp_(list(avg.parameters()), list(net.parameters()), 1.0 - float(self.ema))
+            for b_avg, b_net in zip(avg.buffers(), net.buffers(), strict=True):
+                b_avg.copy_(b_net)
 
     # ---------------------------------------------------------------- diffusion maths
     def q_sample(self, x0: torch.Tensor, t: torch.Tensor, noise: torch.Tensor) -> torch.Tensor:
@@ -164,6 +201,8 @@ class LatentDDPM(LatentModel):
             self.opt_.zero_grad(set_to_none=True)
             loss.backward()
             self.opt_.step()
+            if self.ema is not None:
+                self._update_average()
             losses.append(loss.item())
         return {"loss": sum(losses) / max(len(losses), 1)}
 
@@ -179,10 +218,11 @@ class LatentDDPM(LatentModel):
         ab_all = self.alpha_bar_.to(dev)
         x = torch.randn(n, self.z_dim_, device=dev)
         grid = self._timestep_grid(steps)
+        net = self._sampler_net()
         for i, t in enumerate(grid):
             t_prev = grid[i + 1] if i + 1 < len(grid) else 0
             tt = torch.full((n,), t, device=dev, dtype=torch.long)
-            x0, eps = self.predict_x0_eps(x, tt, self.denoiser_(x, tt))
+            x0, eps = self.predict_x0_eps(x, tt, net(x, tt))
             ab, ab_prev = ab_all[t], ab_all[t_prev]
             sigma = eta * torch.sqrt((1 - ab_prev) / (1 - ab) * (1 - ab / ab_prev))
             x = ab_prev.sqrt() * x0 + torch.sqrt((1 - ab_prev - sigma**2).clamp_min(0)) * eps
