@@ -170,7 +170,8 @@ class LatentDDPM(LatentModel):
     def _update_average(self) -> None:
         avg, net = self.ema_denoiser_, self.denoiser_
         with torch.no_grad():
-            torch._foreach_lerp_(list(avg.parameters()), list(net.parameters()), 1.0 - float(self.ema))
+            for a, p in zip(avg.parameters(), net.parameters(), strict=True):
+                a.lerp_(p, 1.0 - float(self.ema))
             for b_avg, b_net in zip(avg.buffers(), net.buffers(), strict=True):
                 b_avg.copy_(b_net)
 

@@ -139,7 +139,7 @@ class FairDistill(FairLatentGenerator):
     @classmethod
     def _params_from_saved(cls, params: dict[str, Any]) -> dict[str, Any]:
         params = teacher_from_flat(super()._params_from_saved(params))  # also ImageFairDistill's
-        if "temperature" not in params:  # saved before 2026-12-06: BIC, drawn as fitted
+        if "temperature" not in params:  # saved before held-out selection: BIC, drawn as fitted
             params = {**EARLIER, "gmm_rows": 10_000, **params}
         return params
 

@@ -5,10 +5,10 @@ temperature, saved as weights / means / covariances (no pickle).
 
 Why held-out likelihood (measured, ``benchmarks/fair_latent_sampler_diag.py``, Adult × sex, one
 teacher per seed, 8,000 decoded rows): on the 31,655 sampled posteriors of the training rows BIC
-is lowest at 15 components (4 on 10,000 rows), the held-out log-likelihood at 32, and the decoded
-rows' coverage / density rise up to about 40 components — 10 components on 10,000 rows (the
-earlier default) 0.897 / 0.747, 40 on 30,000 rows 0.921 / 0.799 (seed 1: 0.910 / 0.759 →
-0.919 / 0.802). BIC's penalty is for recovering a true component count, which a VAE's aggregate
+is lowest at 15 components (at 5 on 10,000 rows: what the earlier default, BIC over 1..10 on
+10,000 rows, chose), the held-out log-likelihood at 32, and the decoded rows' coverage / density
+rise up to about 40 components — 10 components on 10,000 rows 0.897 / 0.747, 40 on 30,000 rows
+0.921 / 0.799 (seed 1, 10 → 40 components on 30,000 rows: 0.910 / 0.759 → 0.919 / 0.802). BIC's penalty is for recovering a true component count, which a VAE's aggregate
 posterior does not have; what generation needs is the density itself."""
 
 from __future__ import annotations
@@ -19,8 +19,8 @@ import numpy as np
 from threadpoolctl import threadpool_limits
 
 KEYS = ("weights", "means", "covariances")
-#: the mixture settings before 2026-12-06 (methods.md: BIC over 1..10 components, drawn as
-#: fitted): the ``paper`` and image presets keep them; saved folders without the newer
+#: the mixture settings before held-out selection (methods.md: BIC over 1..10 components, drawn
+#: as fitted): the ``paper`` and image presets keep them; saved folders without the newer
 #: parameters load with them
 EARLIER = {"component_selection": "bic", "max_components": 10, "temperature": 1.0}
 SELECTIONS = ("heldout", "bic")
@@ -44,7 +44,7 @@ def check_mixture_options(*, max_components: Any, selection: Any, temperature: A
 
 def heldout_candidates(max_components: int) -> list[int]:
     """1, 2, 4, … below ``max_components``, then ``max_components``: each fit costs about twice the
-    one before, so the search costs about two fits of the largest size it reaches."""
+    one before, so the whole search costs about two fits of the largest count it reaches."""
     out, k = [], 1
     while k < max_components:
         out.append(k)
