@@ -267,3 +267,30 @@ def test_cli_benchmark_with_the_real_protocol(tmp_path):
         last = json.loads(store.meta()["last_run"])
     assert (last["n_reused"], last["n_run"], last["n_jobs"]) == (4, 0, 1)
     assert last["backend"] == "local (in-process)"
+
+
+def test_in_process_cells_get_the_free_cores_and_restore_the_settings(tmp_path, monkeypatch):
+    """n_jobs=1 runs each cell under the free-core cap (a loaded machine: one thread for torch
+    and OpenMP, no spinning team), and the process's own settings come back afterwards."""
+    torch = pytest.importorskip("torch")
+    from threadpoolctl import threadpool_info
+
+    import fairx.metrics._threads as threads
+
+    seen = []
+
+    def recording_cell(cell):
+        seen.append((torch.get_num_threads(),
+                     max(p["num_threads"] for p in threadpool_info() if p["user_api"] == "openmp")))
+        return toy_cell(cell)
+
+    monkeypatch.setattr(threads, "default_threads", lambda: 1)  # as on a busy machine
+    before = torch.get_num_threads()
+    torch.set_num_threads(2)
+    try:
+        run = run_benchmark(_spec("[{name: fairdisco}]", seeds="[0]"), tmp_path / "r.db",
+                            cell_fn=recording_cell, progress=False, n_jobs=1)
+        assert run.n_failed == 0 and seen == [(1, 1)]
+        assert torch.get_num_threads() == 2
+    finally:
+        torch.set_num_threads(before)
