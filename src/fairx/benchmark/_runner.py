@@ -15,7 +15,7 @@ from typing import Any, Literal
 import pandas as pd
 from joblib import Parallel, delayed
 
-from ..metrics._threads import thread_limit
+from ..metrics._threads import free_cores
 from ..progress import progress as progress_bar
 from ..progress import verbosity
 from ._cells import Cell, CellFn, _stage_of, _versions, execute_cell, expand_grid
@@ -50,13 +50,10 @@ def _torch_threads(n_jobs: int) -> int:
 def _iter_local(cells: list[Cell], cell_fn: CellFn | None, n_jobs: int) -> Iterator[dict[str, Any]]:
     if n_jobs == 1:
         # in-process (no worker start-up): each cell runs with the cores free when it starts
-        # (torch, BLAS and OpenMP alike; restored after). Left at torch's default of one thread
-        # per core, a loaded machine makes the thread team spin: a TabFairGAN fit of the demo
-        # took 82.9 s with 2 threads and 20.3 s with 1 while two other jobs ran (15 s quiet).
-        if any(_stage_of(c.method.name) == "generator" for c in cells):
-            import torch  # noqa: F401  (the generators need it; imported now so the cap reaches it)
+        # (torch, BLAS and OpenMP alike; restored after), never with a spinning thread team
+        torch_needed = any(_stage_of(c.method.name) == "generator" for c in cells)
         for cell in cells:
-            with thread_limit(None):
+            with free_cores(torch_needed=torch_needed):
                 record = execute_cell(cell, cell_fn, None)
             yield record
         return

@@ -90,6 +90,19 @@ def thread_limit(n_threads: int | None) -> Iterator[int]:
 
 
 @contextmanager
+def free_cores(*, torch_needed: bool) -> Iterator[int]:
+    """:func:`thread_limit` at the cores free now, for one in-process job of the CLI or the
+    benchmark runner (a fit, a cell). ``torch_needed``: torch is imported first, so the cap also
+    reaches a torch model's training — left at torch's default of one thread per core, a busy
+    machine makes the team spin (a TabFairGAN demo fit: 82.9 s with 2 threads, 20.3 s with 1,
+    beside two other jobs)."""
+    if torch_needed:
+        import torch  # noqa: F401  (the job trains a torch model anyway)
+    with thread_limit(None) as n:
+        yield n
+
+
+@contextmanager
 def beside(fn: Callable[[], _T], *, enabled: bool) -> Iterator[Callable[[], _T]]:
     """Run ``fn`` in a second thread while the block runs; yields ``result()`` (``fn``'s value,
     its exception re-raised). The caller's context (verbosity, ...) is copied, with a thread cap
