@@ -34,6 +34,19 @@ from fairx.nn._distill import chain_stationarity
 METRICS = ["coverage", "density", "alpha_precision", "beta_recall"]
 
 
+def cached_teacher(folder: Path | None, params: dict, seed: int, train) -> FairVAE:
+    """The FairVAE saved in ``folder``, or one fitted on ``train`` (and saved there if given)."""
+    if folder is not None and (folder / "config.json").exists():
+        print(f"teacher loaded from {folder}", flush=True)
+        return FairVAE.load(folder)
+    t0 = time.perf_counter()
+    vae = FairVAE(random_state=seed, verbose=False, **params).fit(train)
+    print(f"teacher fit {time.perf_counter() - t0:.1f} s", flush=True)
+    if folder is not None:
+        vae.save(folder)
+    return vae
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--teacher-dir", type=Path, default=None, help="load the teacher here or fit and save it")
@@ -57,15 +70,7 @@ def main() -> None:
               + f" data_dpd={rates.max() - rates.min():.3f} tstr_auroc={u['auroc']:.3f}"
               f" tstr_dpr={u['dpr']:.3f}{mmd}", flush=True)
 
-    if args.teacher_dir is not None and (args.teacher_dir / "config.json").exists():
-        vae = FairVAE.load(args.teacher_dir)
-        print(f"teacher loaded from {args.teacher_dir}", flush=True)
-    else:
-        t0 = time.perf_counter()
-        vae = FairVAE(random_state=args.seed, verbose=False, **json.loads(args.teacher)).fit(train)
-        print(f"teacher fit {time.perf_counter() - t0:.1f} s", flush=True)
-        if args.teacher_dir is not None:
-            vae.save(args.teacher_dir)
+    vae = cached_teacher(args.teacher_dir, json.loads(args.teacher), args.seed, train)
     p = vae.decoding_parts()
     rng = np.random.default_rng(1)
     mu, logvar = vae.posterior(train)

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import sys
 import time
 from pathlib import Path
 
@@ -25,9 +26,11 @@ import torch
 
 from fairx.data import load_dataset, train_test_split
 from fairx.metrics import synthetic_quality, utility_protocol
-from fairx.models.fair_latent.fair_vae import FairVAE
 from fairx.models.fair_latent.mixture import draw_mixture
 from fairx.nn import rbf_mmd2
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from fair4free_diag import cached_teacher  # noqa: E402  (sibling script)
 
 METRICS = ["coverage", "density", "alpha_precision", "beta_recall"]
 
@@ -63,15 +66,7 @@ def main() -> None:
     args = ap.parse_args()
     n = args.rows
     train, test = train_test_split(load_dataset("adult", sensitive=["sex"]), seed=args.seed)
-    if args.teacher_dir is not None and (args.teacher_dir / "config.json").exists():
-        vae = FairVAE.load(args.teacher_dir)
-        print(f"teacher loaded from {args.teacher_dir}", flush=True)
-    else:
-        t0 = time.perf_counter()
-        vae = FairVAE(random_state=args.seed, verbose=False, **json.loads(args.teacher)).fit(train)
-        print(f"teacher fit {time.perf_counter() - t0:.1f} s", flush=True)
-        if args.teacher_dir is not None:
-            vae.save(args.teacher_dir)
+    vae = cached_teacher(args.teacher_dir, json.loads(args.teacher), args.seed, train)
     p = vae.decoding_parts()
     rng = np.random.default_rng(1)
     mu, logvar = vae.posterior(train)
