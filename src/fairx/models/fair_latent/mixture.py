@@ -5,8 +5,8 @@ temperature, saved as weights / means / covariances (no pickle).
 
 Why held-out likelihood (measured, ``benchmarks/fair_latent_sampler_diag.py``, Adult × sex, one
 teacher per seed, 8,000 decoded rows): on the 31,655 sampled posteriors of the training rows BIC
-is lowest at 15 components (at 5 on 10,000 rows: what the earlier default, BIC over 1..10 on
-10,000 rows, chose), the held-out log-likelihood at 32, and the decoded rows' coverage / density
+is lowest at 15 components (at 4–5 on 10,000 rows: the earlier default, BIC over 1..10 on
+10,000 rows, chose 5), the held-out log-likelihood at 32, and the decoded rows' coverage / density
 rise up to about 40 components — 10 components on 10,000 rows 0.897 / 0.747, 40 on 30,000 rows
 0.921 / 0.799 (seed 1, 10 → 40 components on 30,000 rows: 0.910 / 0.759 → 0.919 / 0.802). BIC's penalty is for recovering a true component count, which a VAE's aggregate
 posterior does not have; what generation needs is the density itself."""
