@@ -102,8 +102,11 @@ def main() -> None:
         source = vae.latent_chain(max(args.fit_rows), args.chain, seed=rng)[args.chain]
         label = f"chain k={args.chain}"
         report(label, source[:n])
+    if args.pool:
+        if not args.chain:
+            raise SystemExit("--pool needs --chain k with k >= 1 (the pool is step k's posteriors)")
         parts = vae._parts()
-        prev = vae.latent_chain(max(args.pool + [1]), args.chain - 1, seed=rng)[-1]
+        prev = vae.latent_chain(max(args.pool), args.chain - 1, seed=rng)[-1]
         s_idx = parts.codec.sample_s(len(prev), rng, parts.uniform)
         x_t = parts.codec.reconstruct(parts.net, prev, s_idx, rng, parts.mode, parts.device)
         pool_mu, pool_lv = parts.codec.encode_tensors(parts.net, x_t, parts.codec.onehot(s_idx, parts.device))
