@@ -12,11 +12,12 @@
   ``sampling_steps=k`` runs a strided sampler on k evenly spaced timesteps (DDIM update of
   Song et al. 2021 with ``eta``; eta = 1 on the full grid is exactly ancestral DDPM sampling,
   eta = 0 is deterministic DDIM) — faster, slightly less faithful.
-- ``ema`` (fairx's ``default`` preset: 0.995; the original: none): sampling and the
-  early-stopping MMD use an exponential moving average of the denoiser's weights (Ho et al.
-  2020 sample from an EMA too), updated after every optimiser step; BatchNorm statistics are
-  copied from the trained network. Measured on one Adult teacher
-  (``benchmarks/fair_latent_sampler_diag.py --ddpm``): see the README's FLDGM paragraph.
+- ``ema`` (option, default none as in the original): sampling and the early-stopping MMD use
+  an exponential moving average of the denoiser's weights (Ho et al. 2020 sample from an EMA
+  too), updated after every optimiser step; BatchNorm statistics are copied from the trained
+  network. Measured (``benchmarks/fair_latent_sampler_diag.py --ddpm``, 5 seeds of Adult, 3 of
+  COMPAS): see the README's FLDGM paragraph — better Adult quality, worse COMPAS × race
+  fairness with dropout 0, so no preset uses it.
 """
 
 from __future__ import annotations
