@@ -47,6 +47,15 @@ def cached_teacher(folder: Path | None, params: dict, seed: int, train) -> FairV
     return vae
 
 
+def sampled_posteriors(vae: FairVAE, train, rng: np.random.Generator):
+    """(μ, log σ², one sampled latent per training row, 2,000 of those as a torch reference for
+    the latent MMD²) of the real rows' posteriors."""
+    mu, logvar = vae.posterior(train)
+    z_post = mu + np.exp(0.5 * logvar) * rng.standard_normal(mu.shape)
+    ref = torch.as_tensor(z_post[rng.choice(len(mu), 2000, replace=False)], dtype=torch.float32)
+    return mu, logvar, z_post, ref
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--teacher-dir", type=Path, default=None, help="load the teacher here or fit and save it")
@@ -73,9 +82,7 @@ def main() -> None:
     vae = cached_teacher(args.teacher_dir, json.loads(args.teacher), args.seed, train)
     p = vae.decoding_parts()
     rng = np.random.default_rng(1)
-    mu, logvar = vae.posterior(train)
-    z_post = mu + np.exp(0.5 * logvar) * rng.standard_normal(mu.shape)
-    z_real = torch.as_tensor(z_post[rng.choice(len(mu), 2000, replace=False)], dtype=torch.float32)
+    mu, logvar, z_post, z_real = sampled_posteriors(vae, train, rng)
 
     def decode(z):
         return p.codec.decode(p.net, z.astype(np.float32), p.codec.sample_s(len(z), rng), rng,

@@ -30,7 +30,7 @@ from fairx.models.fair_latent.mixture import draw_mixture
 from fairx.nn import rbf_mmd2
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from fair4free_diag import cached_teacher  # noqa: E402  (sibling script)
+from fair4free_diag import cached_teacher, sampled_posteriors  # noqa: E402  (sibling script)
 
 METRICS = ["coverage", "density", "alpha_precision", "beta_recall"]
 
@@ -69,9 +69,7 @@ def main() -> None:
     vae = cached_teacher(args.teacher_dir, json.loads(args.teacher), args.seed, train)
     p = vae.decoding_parts()
     rng = np.random.default_rng(1)
-    mu, logvar = vae.posterior(train)
-    z_post = mu + np.exp(0.5 * logvar) * rng.standard_normal(mu.shape)
-    z_ref = torch.as_tensor(z_post[rng.choice(len(mu), 2000, replace=False)], dtype=torch.float32)
+    mu, logvar, z_post, z_ref = sampled_posteriors(vae, train, rng)
 
     def report(name, z, seconds=None):
         syn = p.codec.decode(p.net, z.astype(np.float32), p.codec.sample_s(len(z), rng), rng,
