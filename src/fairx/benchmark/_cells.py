@@ -22,6 +22,7 @@ from threadpoolctl import threadpool_limits
 from ..data import train_test_split
 from ..evaluation.explain import explain_frames, shap_available
 from ..evaluation.protocol import evaluate_method
+from ..metrics._threads import threads_set
 from ..models.registry import entry
 from ..progress import quiet
 from ._spec import BenchmarkSpec, DatasetSpec, MethodSpec, ProtocolSpec, config_hash
@@ -158,10 +159,9 @@ def execute_cell(cell: Cell, cell_fn: CellFn | None = None, torch_threads: int |
     try:
         if torch_threads is None:
             payload = fn(cell)
-        else:  # BLAS/OpenMP pools (HistGradientBoosting, numpy) get the same per-worker share
-
-
-            with threadpool_limits(torch_threads), quiet():  # only the coordinator draws bars
+        else:  # BLAS/OpenMP pools (HistGradientBoosting, numpy) get the same per-worker share;
+            # the models' fits keep it (threads_set) instead of measuring the free cores again
+            with threadpool_limits(torch_threads), threads_set(), quiet():  # only the coordinator draws bars
                 payload = fn(cell)
         record.update(payload)
         record["status"] = "ok"

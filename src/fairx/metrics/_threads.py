@@ -1,17 +1,30 @@
-"""Thread caps for one metric call: BLAS/OpenMP (threadpoolctl) and torch set together, restored
-on exit.
+"""Thread caps for one metric call or one fit: BLAS/OpenMP (threadpoolctl) and torch set together,
+restored on exit.
 
-The default is the number of *free* cores: the cores this process may run on less the 1-minute
-load average (rounded, at least 1). On a quiet 2-core machine that is 2; when other jobs keep the
-cores busy it is 1, so the call never adds oversubscribed threads (with oversubscription, OpenMP
-and torch threads spin against each other and a call runs many times slower).
+The default is the number of *free* cores: the cores this process may run on less the cores
+other processes keep busy (rounded, at least 1). On a quiet 2-core machine that is 2; when other
+jobs keep the cores busy it is 1, so the call never adds oversubscribed threads (with
+oversubscription, OpenMP and torch threads spin against each other and a call runs many times
+slower).
+
+"Busy" is measured, not guessed from the 1-minute load average alone: the load average lags by a
+minute and counts this process's own work, so right after one fit or metric call it made the next
+one run single-threaded on a quiet machine (measured: a load of 0.6–0.9 left by a preceding call
+gave ``evaluate`` one thread). Below a load of 0.5 the machine is taken as quiet (no sampling
+cost; a job started in the last half-minute can go unseen, as before); above it, a 0.1 s sample of
+``/proc/stat`` (Linux) over this process's CPUs, less this process's own CPU time in the same
+window, says how many cores other processes use now (reused for 2 s). Elsewhere the load average
+is the estimate.
 """
 
 from __future__ import annotations
 
 import contextvars
+import functools
+import math
 import os
 import sys
+import time
 from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
@@ -21,7 +34,16 @@ from typing import TypeVar
 from threadpoolctl import threadpool_limits
 
 _CURRENT: ContextVar[int] = ContextVar("fairx_metric_threads", default=1)
+#: inside a job whose threads are already set (a benchmark cell, a CLI fit, an outer ``fit``)
+_CAPPED: ContextVar[bool] = ContextVar("fairx_threads_capped", default=False)
 _T = TypeVar("_T")
+#: below this 1-minute load average the machine is taken as quiet (nothing to sample)
+_QUIET_LOAD = 0.5
+#: the window over which other processes' CPU use is sampled (20 jiffies on 2 cores at HZ 100)
+SAMPLE_SECONDS = 0.1
+#: a sample this recent is reused (many short fits and metric calls in a row pay the window once)
+_REUSE_SECONDS = 2.0
+_last_sample: list[tuple[float, float | None]] = []
 
 
 def imported(name: str):
@@ -46,14 +68,74 @@ def usable_cores() -> int:
         return max(1, os.cpu_count() or 1)
 
 
+def _affinity() -> set[int]:
+    try:
+        return set(os.sched_getaffinity(0))
+    except (AttributeError, OSError):
+        return set(range(os.cpu_count() or 1))
+
+
+def _cpu_jiffies(cpus: set[int]) -> tuple[int, int] | None:
+    """(busy, total) clock ticks summed over ``cpus`` from ``/proc/stat``; None if unreadable.
+    Busy: user, nice, system, irq, softirq and steal (a hypervisor's share is not ours to use)."""
+    try:
+        with open("/proc/stat") as fh:
+            lines = fh.read().splitlines()
+    except OSError:
+        return None
+    busy = total = 0
+    for line in lines:
+        name, _, rest = line.partition(" ")
+        if not name.startswith("cpu") or not name[3:].isdigit() or int(name[3:]) not in cpus:
+            continue
+        ticks = [int(v) for v in rest.split()[:8]]
+        if len(ticks) < 4:
+            return None
+        used = sum(ticks[:3]) + sum(ticks[5:8])
+        busy += used
+        total += used + sum(ticks[3:5])
+    return (busy, total) if total else None
+
+
+def others_busy_cores(window: float = SAMPLE_SECONDS) -> float | None:
+    """Cores that other processes keep busy now: over ``window`` seconds, the busy share of this
+    process's CPUs (``/proc/stat``) times their count, less this process's own CPU time per
+    second of the window. None where ``/proc/stat`` cannot be read (not Linux)."""
+    cpus = _affinity()
+    first, own0, t0 = _cpu_jiffies(cpus), time.process_time(), time.perf_counter()
+    if first is None:
+        return None
+    time.sleep(window)
+    second = _cpu_jiffies(cpus)
+    own, wall = time.process_time() - own0, time.perf_counter() - t0
+    if second is None or second[1] <= first[1]:
+        return None
+    busy = (second[0] - first[0]) / (second[1] - first[1]) * len(cpus)
+    return max(0.0, busy - own / max(wall, 1e-9))
+
+
+def _recent_others_busy() -> float | None:
+    """:func:`others_busy_cores`, reusing a sample taken in the last ``_REUSE_SECONDS``."""
+    now = time.monotonic()
+    if _last_sample and now - _last_sample[0][0] < _REUSE_SECONDS:
+        return _last_sample[0][1]
+    others = others_busy_cores()
+    _last_sample[:] = [(time.monotonic(), others)]
+    return others
+
+
 def default_threads() -> int:
-    """Free cores now: usable cores less the 1-minute load average, between 1 and the cores."""
+    """Free cores now: usable cores less the cores other processes keep busy (see the module
+    docstring), between 1 and the cores."""
     cores = usable_cores()
     try:
         load = os.getloadavg()[0]
     except (AttributeError, OSError):
         load = 0.0
-    return int(max(1, min(cores, round(cores - load))))
+    others = 0.0 if load < _QUIET_LOAD else _recent_others_busy()
+    if others is None:
+        others = load
+    return int(max(1, min(cores, math.floor(cores - others + 0.5))))
 
 
 def resolve_threads(n_threads: int | None) -> int:
@@ -98,8 +180,47 @@ def free_cores(*, torch_needed: bool) -> Iterator[int]:
     beside two other jobs)."""
     if torch_needed:
         import torch  # noqa: F401  (the job trains a torch model anyway)
-    with thread_limit(None) as n:
+    with thread_limit(None) as n, threads_set():
         yield n
+
+
+@contextmanager
+def threads_set() -> Iterator[None]:
+    """Mark the block as a job whose threads are already chosen (a benchmark worker's share, the
+    CLI's free-core cap): a :func:`capped_fit` inside it keeps them instead of measuring again."""
+    token = _CAPPED.set(True)
+    try:
+        yield
+    finally:
+        _CAPPED.reset(token)
+
+
+def capped_fit(*, torch_needed: bool) -> Callable[[Callable[..., _T]], Callable[..., _T]]:
+    """Decorator for a model's ``fit``: train with at most the free cores (torch, BLAS and
+    OpenMP; restored afterwards), so a plain ``model.fit(train)`` on a machine where another job
+    holds a core does not spin a thread team against it (TabFairGAN's demo fit beside two other
+    jobs: 82.9 s with torch's default 2 threads, 20.3 s with 1). On a quiet machine nothing
+    changes, a lower thread count the caller set for torch is kept, and inside a job whose
+    threads are already set (:func:`threads_set`; an outer fit) the fit runs as it is.
+    ``torch_needed``: import torch first, so the cap reaches the model's training."""
+
+    def decorate(fit: Callable[..., _T]) -> Callable[..., _T]:
+        @functools.wraps(fit)
+        def capped(*args, **kwargs):
+            if _CAPPED.get():
+                return fit(*args, **kwargs)
+            if torch_needed:
+                import torch  # noqa: F401  (the fit trains a torch model anyway)
+            torch = imported("torch")
+            n = default_threads()
+            if torch is not None:
+                n = min(n, torch.get_num_threads())
+            with thread_limit(n), threads_set():
+                return fit(*args, **kwargs)
+
+        return capped
+
+    return decorate
 
 
 @contextmanager
