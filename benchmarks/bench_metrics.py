@@ -4,6 +4,7 @@ tables, beside synthcity's α-precision + PRDC on the same encoded rows, in one 
     python benchmarks/bench_metrics.py                          # evaluate at 8,000 and 32,561 rows
     python benchmarks/bench_metrics.py --suite quality --sizes 16000 --json out.json
     python benchmarks/bench_metrics.py --synthcity /tmp/synthcity/venv/bin/python   # + synthcity
+    python benchmarks/bench_metrics.py --suite alpha-prdc --synthcity VENV/bin/python   # like for like
     python benchmarks/bench_metrics.py --sizes 8000 --profile                       # + pyinstrument
     python benchmarks/bench_metrics.py --sizes 8000 --baseline-src /tmp/old/src     # + an older fairx
 
@@ -19,8 +20,10 @@ perturbed resample of the real rows (numericals + N(0, (0.05·sd)²), rounded/cl
 categorical values redrawn from the real column's marginal); test/holdout = up to 3n/7 of the Adult
 rows not sampled whose categories occur in the real sample (a 70/30 split; when none are left, a
 perturbed resample of 16,281 rows). ``--suite evaluate`` runs ``fairx.evaluate(real, synthetic, test=holdout)``: TSTR and
-TRTR utility/fairness, FTU, data parity and the full quality suite. synthcity (a separate venv,
-``--synthcity PYTHON``; recipe in ../shared/docs/synthcity-venv.md) gets the real and synthetic rows
+TRTR utility/fairness, FTU, data parity and the full quality suite; ``--suite alpha-prdc`` only
+α-precision / β-recall / authenticity and PRDC (what synthcity computes below: like for like).
+synthcity (a separate venv, ``--synthcity PYTHON``; ``bash benchmarks/synthcity/make_venv.sh
+VENV`` builds it) gets the real and synthetic rows
 encoded by fairx's encoder and runs ``AlphaPrecision`` and ``PRDCScore(nearest_k=5)``; sizes whose
 dense n × n matrices would not fit in the available memory are skipped and said so.
 """
@@ -127,6 +130,7 @@ def run_fairx(n: int, suite: str, seed: int, threads: int | None, profile: bool)
     """One fairx measurement (child process)."""
     import fairx
     from fairx.metrics import synthetic_quality
+    from fairx.metrics._quality import QUALITY_FAMILIES
 
     real, synthetic, holdout, note = _tables(n, seed)
     _, rss_tables = _usage()
@@ -144,7 +148,10 @@ def run_fairx(n: int, suite: str, seed: int, threads: int | None, profile: bool)
                              quality_options={"timings": timings}, **opts)
         metrics = {f"{g}.{m}": round(v, 4) for g, m, v in res.itertuples(index=False)}
     else:
-        q = synthetic_quality(real, synthetic, holdout=holdout, seed=seed, timings=timings, **opts)
+        only = ({"metrics": [*QUALITY_FAMILIES["alpha"], *QUALITY_FAMILIES["prdc"]]}
+                if suite == "alpha-prdc" else {})
+        q = synthetic_quality(real, synthetic, holdout=holdout, seed=seed, timings=timings,
+                              **only, **opts)
         metrics = {k: round(v, 4) for k, v in q.items()}
     seconds = time.perf_counter() - t0
     cpu, rss = _usage()
@@ -214,7 +221,7 @@ def _child(args: argparse.Namespace, n: int, library: str, src: str | None = Non
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--sizes", type=int, nargs="+", default=[8_000, 32_561])
-    parser.add_argument("--suite", default="evaluate", choices=["evaluate", "quality"])
+    parser.add_argument("--suite", default="evaluate", choices=["evaluate", "quality", "alpha-prdc"])
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--threads", type=int, default=None,
                         help="n_threads for fairx (default: the library default of a plain call)")
