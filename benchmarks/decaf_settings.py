@@ -6,7 +6,7 @@ and quality (coverage, density, α-precision on 8,000 rows) of DECAF-ND and DECA
 
 ``--dag tree`` is DECAF's learned Chow–Liu tree; ``complete`` gives every column all columns
 before it in the tree's topological order as parents (the target last). Each run is one seed:
-GAN results vary by seed, so compare settings as a direction (README, DECAF).
+GAN results vary by seed, so compare settings as a direction (docs/measurements.md, DECAF).
 """
 
 from __future__ import annotations

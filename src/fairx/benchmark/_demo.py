@@ -17,7 +17,7 @@ not FairVAE's binned defaults: on the demo's 840 training rows the binned KL-0.3
 more of the group's proxies into z, measured over seeds 0 and 1 (2026-12-06): TSTR DPR
 0.40–0.52 at β = 1e3–1e4 (target: unmitigated + 0.2 ≈ 0.48), and at β = 1e5 AUROC 0.80–0.86;
 with KL weight 1 AUROC 0.83–0.87. The paper's encoding gives AUROC 0.857–0.886, DPR 0.63–0.70.
-The measured figures are in the README (demo paragraph).
+The measured figures are in docs/measurements.md ("The demo").
 """
 
 from __future__ import annotations

@@ -4,7 +4,7 @@ Why: scikit-learn's HistGradientBoosting bins every numeric column with more tha
 distinct values at each ``fit``; with ``sample_weight`` it does so by 254 separate weighted
 percentiles per column (scikit-learn 1.9), about 0.1 s per column per fit on 840 rows. Exponentiated
 Gradient refits the same features with new weights dozens of times, and reweighing passes weights
-too, so that binning dominated their fits (README, measured figures). Snapping such a column to
+too, so that binning dominated their fits (docs/measurements.md). Snapping such a column to
 the index of its unweighted quantile bin (the thresholds HistGradientBoosting itself computes
 without weights) leaves at most ``max_bins`` distinct values, which the model bins by their
 midpoints at no cost: an unweighted fit gives the same trees and predictions (tested); a

@@ -40,7 +40,7 @@ def _make_estimator(classifier: str, *, seed: int, categorical: list[str], numer
 
     Why native codes for ``hgb``: one-hot columns (≈ 100 on Adult) make every boosting
     iteration bin and scan them; native categorical splits are scikit-learn's recommended
-    encoding for this model: several times less CPU per fit with the same AUROC (README,
+    encoding for this model: several times less CPU per fit with the same AUROC (docs/measurements.md,
     measured figures). Columns with more than 255 categories
     (``cardinality``, counted on the training rows) keep their codes as ordered numbers.
     Unknown categories at prediction time are missing values.

@@ -23,10 +23,10 @@ _DDPM = {
     "paper": {"epochs": 5000, "batch_size": 2048, "lr": 1e-4, "early_stopping": False,
               "sampling_steps": None},
     # patience 4 (was 10): on Adult the held-out MMD² is at its noise level after ~10 epochs
-    # (README "Training speed": 25 vs 125 epochs, same decoded quality)
+    # (docs/measurements.md, "Training speed": 25 vs 125 epochs, same decoded quality)
     # measured, not adopted: dropout 0 + a weight average (ema 0.995) raised Adult x sex coverage
     # 0.829 -> 0.845 and density 0.680 -> 0.703 (5 seeds) but lowered COMPAS x race TSTR DPR
-    # 0.732 -> 0.664, below the unmitigated 0.684 (3 seeds; README, FLDGM paragraph)
+    # 0.732 -> 0.664, below the unmitigated 0.684 (3 seeds; docs/measurements.md)
     "default": {"epochs": 300, "batch_size": 512, "lr": 1e-3, "early_stopping": True,
                 "eval_every": 5, "patience": 4, "eval_sampling_steps": 50, "sampling_steps": 100},
     "fast": {"epochs": 40, "batch_size": 256, "lr": 2e-3, "early_stopping": True,

@@ -16,7 +16,7 @@
   an exponential moving average of the denoiser's weights (Ho et al. 2020 sample from an EMA
   too), updated after every optimiser step; BatchNorm statistics are copied from the trained
   network. Measured (``benchmarks/fair_latent_sampler_diag.py --ddpm``, 5 seeds of Adult, 3 of
-  COMPAS): see the README's FLDGM paragraph — better Adult quality, worse COMPAS × race
+  COMPAS): see docs/measurements.md (FLDGM's latent DDPM) — better Adult quality, worse COMPAS × race
   fairness with dropout 0, so no preset uses it.
 """
 

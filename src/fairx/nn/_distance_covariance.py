@@ -22,7 +22,7 @@ by its peak N(0; 0, 2h²I) so that β means the same for any z_dim. It is still 
 z ⟂ s (Gaussian smoothing is injective on distributions). Why: the h = 0 kernel's width is the
 posteriors' own σ, so in 16 latent dimensions the kernels of distinct rows rarely overlap, the
 estimate is noise around 0 and the penalty stops acting (Adult × sex, z_dim 16: s-probe 0.68 at
-β = 1e7 and at 1e8, as without V²; README "A wider latent").
+β = 1e7 and at 1e8, as without V²; docs/measurements.md, "A wider latent").
 """
 
 from __future__ import annotations

@@ -97,7 +97,7 @@ def ordinal_bin_loss(out: torch.Tensor, x: torch.Tensor, ordinal: Sequence[tuple
 
     Why: the bins' cross-entropy alone does not know that neighbouring bins are close, so a
     decoder that only learned the marginal pays as much as one a bin off. Under the V² penalty
-    that left the numerical information out of z on the planted table (README: "Before the
+    that left the numerical information out of z on the planted table (docs/measurements.md: "Before the
     switch", and ``benchmarks/fair_latent_planted_knobs.py``); this term gives the decoder the
     same distance signal a Gaussian column has, while the cross-entropy keeps the shape (spikes,
     skew) that sampling draws from."""

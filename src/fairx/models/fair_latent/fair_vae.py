@@ -69,7 +69,7 @@ class FairVAE(FairLatentGenerator):
     beta : weight of V² (paper: 1e7 with its kernel; fairx tables 1e5 with ``v2_bandwidth`` 1;
         images 1e6; β = 0 is a plain conditional VAE).
     epochs, batch_size, lr : Adam training (paper: 1000, 2048, 1e-3; fairx 100 epochs at 2e-3 —
-        on Adult × sex, seeds 0 and 1, as good as 200 at 1e-3 in half the time, README
+        on Adult × sex, seeds 0 and 1, as good as 200 at 1e-3 in half the time, docs/measurements.md
         "Training speed").
     v2_rows : rows of each batch used to estimate V² (``None``: all of them).
     v2_bandwidth : smoothing h of V²'s kernel (0: the paper's; see ``fairx.nn.v2_penalty``): each
@@ -88,12 +88,12 @@ class FairVAE(FairLatentGenerator):
 
     The table defaults (``numerical="bins"``, ``kl_weight=0.3``, ``hidden=128``, 100 epochs at
     lr 2e-3, ``z_dim=16`` with ``v2_bandwidth=1`` and ``beta=1e5``) differ from the paper's
-    (``preset="paper"`` keeps those): the README's decoder diagnostic
+    (``preset="paper"`` keeps those): docs/measurements.md's decoder diagnostic
     (``benchmarks/fair_latent_decoder_diag.py``, Adult × sex) measured coverage 0.63 → 0.73 from
     the prior and 0.67 → 0.87 from a latent sampler, α-precision 0.50 → 0.70, s-probe at chance
     for the encoding; the wider latent then raised the decoded real rows' own posteriors from
     coverage / density 0.91 / 0.75 to 0.96 / 0.91 and a latent sampler's α-precision from 0.77 to
-    0.87, with a lower s-probe (README "A wider latent"; the 5-seed table "Adult × sex with
+    0.87, with a lower s-probe (docs/measurements.md, "A wider latent"; the 5-seed table "Adult × sex with
     today's defaults" has the full protocol).
     label_weight : weight of the label head's cross-entropy (images).
     s_injection : ``"output"`` (s scales/shifts the output channels: it can colour, not draw)

@@ -15,7 +15,7 @@ mixture is stored as plain arrays (weights, means, covariances).
 Deviation from §3's "components chosen by BIC up to 10", measured (**Decision**, see
 :mod:`.mixture`): the table default chooses up to 48 components by held-out log-likelihood on
 up to 32,768 latents; the ``paper`` and image presets keep BIC over 1..10 on 10,000 latents.
-``temperature`` < 1 trades coverage for density and precision (measured in the README).
+``temperature`` < 1 trades coverage for density and precision (measured in docs/measurements.md).
 
 Deviation from the §3 text, measured: the spec fits the mixture on the latent *means*. A fair VAE
 at large β leaves most dimensions near the prior (σ ≈ 1, means ≈ 0), so the means have a fraction
@@ -74,7 +74,7 @@ class FairDistill(FairLatentGenerator):
     temperature : τ in (0, 1]: latents are drawn with every component's spread scaled by τ (the
         prior: N(0, τ²I)); 1 (the fitted mixture) by default. On Adult × sex τ = 0.85 raised
         density by 0.03 and TSTR DPR by 0.06 and lowered coverage by 0.01 and EOR by 0.05 (3
-        seeds, README).
+        seeds, docs/measurements.md).
     decode, s_sampling : generation, as in :class:`FairVAE`.
     device, random_state, verbose : run settings (also the teacher's).
 
