@@ -160,8 +160,9 @@ def execute_cell(cell: Cell, cell_fn: CellFn | None = None, torch_threads: int |
         if torch_threads is None:
             payload = fn(cell)
         else:  # BLAS/OpenMP pools (HistGradientBoosting, numpy) get the same per-worker share;
-            # the models' fits keep it (threads_set) instead of measuring the free cores again
-            with threadpool_limits(torch_threads), threads_set(), quiet():  # only the coordinator draws bars
+            # the models' fits keep it (threads_set) instead of measuring the free cores again;
+            # only the coordinator draws progress bars
+            with threadpool_limits(torch_threads), threads_set(), quiet():
                 payload = fn(cell)
         record.update(payload)
         record["status"] = "ok"
