@@ -9,3 +9,8 @@ class NotFittedError(ValueError, AttributeError):
     Like scikit-learn's ``NotFittedError`` it is both a ``ValueError`` and an
     ``AttributeError``, so code that catches either keeps working.
     """
+
+
+class TrainingDivergedError(RuntimeError, ValueError):
+    """Training produced a non-finite loss and could not recover (e.g. the fair VAE's first epoch,
+    also after halving the learning rate); the message names the settings to lower."""
