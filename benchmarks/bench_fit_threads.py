@@ -1,17 +1,17 @@
-"""A plain ``model.fit()`` on a machine where other jobs hold cores: this checkout beside a
-previous commit, in the same run.
+"""A plain ``model.fit()`` on a machine where other jobs hold cores, at torch's default threads
+beside ``OMP_NUM_THREADS=1`` (the remedy the README gives), in the same run.
 
-The script starts ``--busy`` spinning processes (each keeps one core busy, as another user's job
-would), waits until the 1-minute load average shows them (``--settle`` seconds; the previous
-commit's free-core rule read only that average), then fits ``--method`` with its ``fast`` preset
-plus the demo's training budget on the demo's planted-bias table (840 training rows), each fit in
-a fresh child process with ``PYTHONPATH`` switched between this checkout's ``src`` and
-``--prev``'s, the two trees alternating. Nothing sets threads: each fit gets what a user's plain
-``TabFairGAN(...).fit(train)`` gets. Printed per fit: seconds, torch threads seen inside the fit.
+fairx does not lower a fit's threads by itself: training results depend on the thread count (a
+latent DDPM or a conv VAE gives other bits at 1 and 2 threads), so a fit following the machine's
+load would not be reproducible. The script starts ``--busy`` spinning processes (each keeps one
+core busy, as another user's job would), waits ``--settle`` seconds, then fits ``--method`` with
+its ``fast`` preset plus the demo's training budget on the demo's planted-bias table (840
+training rows), each fit in a fresh child process, the two settings alternating (``--prev``: a
+third variant, another checkout's ``src`` at default threads). Printed per fit: seconds, torch
+threads seen inside the fit.
 
-    git worktree add /tmp/prev <commit>
-    python benchmarks/bench_fit_threads.py --prev /tmp/prev --busy 1
-    python benchmarks/bench_fit_threads.py --prev /tmp/prev --busy 0   # quiet: nothing changes
+    python benchmarks/bench_fit_threads.py --busy 1
+    python benchmarks/bench_fit_threads.py --busy 0   # quiet
 
 ``uptime`` is printed before and after.
 """
@@ -61,10 +61,12 @@ def spin() -> None:  # pragma: no cover - a busy process
         pass
 
 
-def run_fit(src: Path, method: str) -> dict:
+def run_fit(src: Path, method: str, threads: int | None) -> dict:
     env = {**os.environ, "PYTHONPATH": str(src)}
     for var in ("OMP_NUM_THREADS", "MKL_NUM_THREADS", "OPENBLAS_NUM_THREADS"):
         env.pop(var, None)
+        if threads is not None:
+            env[var] = str(threads)
     out = subprocess.run([sys.executable, "-c", CHILD, json.dumps({"method": method})], env=env,
                          capture_output=True, text=True, check=True)
     return json.loads(out.stdout.strip().splitlines()[-1])
@@ -72,14 +74,17 @@ def run_fit(src: Path, method: str) -> dict:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--prev", type=Path, required=True, help="a checkout of the previous commit")
+    parser.add_argument("--prev", type=Path, default=None,
+                        help="also a checkout of another commit, at default threads")
     parser.add_argument("--method", default="tabfairgan")
     parser.add_argument("--busy", type=int, default=1, help="spinning processes beside the fits")
     parser.add_argument("--settle", type=float, default=60.0,
                         help="seconds to let the load average rise before the first fit")
     parser.add_argument("--repeats", type=int, default=2)
     args = parser.parse_args()
-    trees = {"this checkout": SRC, "previous": args.prev / "src"}
+    trees = {"default threads": (SRC, None), "OMP_NUM_THREADS=1": (SRC, 1)}
+    if args.prev is not None:
+        trees["previous"] = (args.prev / "src", None)
     print("uptime:", subprocess.run(["uptime"], capture_output=True, text=True).stdout.strip())
     spinners = [mp.Process(target=spin, daemon=True) for _ in range(args.busy)]
     for p in spinners:
@@ -89,19 +94,19 @@ def main() -> None:
             time.sleep(args.settle)
         results: dict[str, list[dict]] = {name: [] for name in trees}
         for _ in range(args.repeats):
-            for name, src in trees.items():
-                r = run_fit(src, args.method)
+            for name, (src, threads) in trees.items():
+                r = run_fit(src, args.method, threads)
                 results[name].append(r)
-                print(f"{name:14s} {args.method} fit {r['fit_seconds']:6.1f} s, torch threads in "
+                print(f"{name:18s} {args.method} fit {r['fit_seconds']:6.1f} s, torch threads in "
                       f"fit {r['torch_threads']}, after {r['threads_after']}  (load "
                       f"{os.getloadavg()[0]:.1f})", flush=True)
     finally:
         for p in spinners:
             p.terminate()
     med = {name: statistics.median(r["fit_seconds"] for r in rs) for name, rs in results.items()}
-    print(f"median fit: this checkout {med['this checkout']:.1f} s, previous {med['previous']:.1f}"
-          f" s (previous / this = {med['previous'] / med['this checkout']:.2f}); busy "
-          f"processes {args.busy}")
+    base = med["OMP_NUM_THREADS=1"]
+    print("median fit: " + ", ".join(f"{name} {m:.1f} s (×{m / base:.2f})" for name, m in med.items())
+          + f"; busy processes {args.busy}")
     print("uptime:", subprocess.run(["uptime"], capture_output=True, text=True).stdout.strip())
 
 

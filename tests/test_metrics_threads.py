@@ -87,41 +87,30 @@ def test_proc_stat_counts_only_this_process_cpus(tmp_path, monkeypatch):
     assert threads._cpu_jiffies({0}) == (15, 100)
 
 
-def test_a_plain_fit_gets_the_free_cores_and_restores_the_settings(monkeypatch):
-    """A busy machine (free cores forced to 1): a FairVAE fit trains with one torch and one
-    OpenMP thread, the caller's settings come back; inside a job whose threads are set, a fit
-    keeps them without measuring; a lower torch setting of the caller is kept."""
+def test_a_fit_keeps_the_process_thread_settings_whatever_the_load(monkeypatch):
+    """Training results depend on the thread count (a latent DDPM or a conv VAE gives other bits
+    at 1 and 2 threads), so a fit must not follow the machine's load: on a "busy" machine (free
+    cores forced to 1) a FairVAE fit still trains with the caller's 2 torch threads."""
     torch = pytest.importorskip("torch")
-    from threadpoolctl import threadpool_info
 
     import fairx.metrics._threads as threads
     from fairx.models.fair_latent import fair_vae
     from fairx.models.fair_latent.fair_vae import FairVAE
 
-    seen, measured = [], []
+    seen = []
 
     def recording_codec(*args, **kwargs):
-        seen.append((torch.get_num_threads(),
-                     max(p["num_threads"] for p in threadpool_info() if p["user_api"] == "openmp")))
+        seen.append(torch.get_num_threads())
         return real_codec(*args, **kwargs)
 
     real_codec = fair_vae.make_codec
     monkeypatch.setattr(fair_vae, "make_codec", recording_codec)
-    monkeypatch.setattr(threads, "default_threads", lambda: measured.append(1) or 1)
-    data = make_synthetic(200, seed=0)
+    monkeypatch.setattr(threads, "default_threads", lambda: 1)
     before = torch.get_num_threads()
     torch.set_num_threads(2)
     try:
-        FairVAE(epochs=1, batch_size=128, v2_rows=64).fit(data)
-        assert seen == [(1, 1)] and measured == [1]
-        assert torch.get_num_threads() == 2
-        with threads.threads_set():  # a benchmark worker's share: kept, nothing measured
-            FairVAE(epochs=1, batch_size=128, v2_rows=64).fit(data)
-        assert seen[-1][0] == 2 and measured == [1]
-        monkeypatch.setattr(threads, "default_threads", lambda: 2)
-        torch.set_num_threads(1)  # the caller asked for one thread: a quiet machine keeps it
-        FairVAE(epochs=1, batch_size=128, v2_rows=64).fit(data)
-        assert seen[-1][0] == 1 and torch.get_num_threads() == 1
+        FairVAE(epochs=1, batch_size=128, v2_rows=64).fit(make_synthetic(200, seed=0))
+        assert seen == [2] and torch.get_num_threads() == 2
     finally:
         torch.set_num_threads(before)
 

@@ -22,7 +22,6 @@ from threadpoolctl import threadpool_limits
 from ..data import train_test_split
 from ..evaluation.explain import explain_frames, shap_available
 from ..evaluation.protocol import evaluate_method
-from ..metrics._threads import threads_set
 from ..models.registry import entry
 from ..progress import quiet
 from ._spec import BenchmarkSpec, DatasetSpec, MethodSpec, ProtocolSpec, config_hash
@@ -160,9 +159,8 @@ def execute_cell(cell: Cell, cell_fn: CellFn | None = None, torch_threads: int |
         if torch_threads is None:
             payload = fn(cell)
         else:  # BLAS/OpenMP pools (HistGradientBoosting, numpy) get the same per-worker share;
-            # the models' fits keep it (threads_set) instead of measuring the free cores again;
             # only the coordinator draws progress bars
-            with threadpool_limits(torch_threads), threads_set(), quiet():
+            with threadpool_limits(torch_threads), quiet():
                 payload = fn(cell)
         record.update(payload)
         record["status"] = "ok"

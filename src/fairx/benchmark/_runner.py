@@ -15,7 +15,6 @@ from typing import Any, Literal
 import pandas as pd
 from joblib import Parallel, delayed
 
-from ..metrics._threads import free_cores
 from ..progress import progress as progress_bar
 from ..progress import verbosity
 from ._cells import Cell, CellFn, _stage_of, _versions, execute_cell, expand_grid
@@ -49,13 +48,12 @@ def _torch_threads(n_jobs: int) -> int:
 
 def _iter_local(cells: list[Cell], cell_fn: CellFn | None, n_jobs: int) -> Iterator[dict[str, Any]]:
     if n_jobs == 1:
-        # in-process (no worker start-up): each cell runs with the cores free when it starts
-        # (torch, BLAS and OpenMP alike; restored after), never with a spinning thread team
-        torch_needed = any(_stage_of(c.method.name) == "generator" for c in cells)
+        # in-process (no worker start-up), at this process's own thread settings: training
+        # results depend on the thread count (a latent DDPM or a conv VAE gives other bits at 1
+        # and 2 threads), so the count must not follow the machine's load; on a shared machine
+        # set OMP_NUM_THREADS or use n_jobs >= 2 (a fixed share per worker)
         for cell in cells:
-            with free_cores(torch_needed=torch_needed):
-                record = execute_cell(cell, cell_fn, None)
-            yield record
+            yield execute_cell(cell, cell_fn, None)
         return
 
     threads = _torch_threads(n_jobs)

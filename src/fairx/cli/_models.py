@@ -12,7 +12,6 @@ from .._io import atomic_path, check_output, check_output_dir, safe_csv_cells
 from ..benchmark._aggregate import excluded_groups, excluded_note
 from ..data import load_dataset, load_file, train_test_split
 from ..evaluation.protocol import evaluate_method, mean_std_table, summarize
-from ..metrics._threads import free_cores
 from ..models import FairGenerator, available, get, method_class
 from ..models.persist import load_method
 from ..models.registry import entry
@@ -112,11 +111,10 @@ def run(
         for name in model:
             console.print(f"seed {seed}: {name}", highlight=False)
             accepted = {k: v for k, v in params.items() if k in _param_names(name)}
-            with free_cores(torch_needed=entry(name).stage == "generator"):
-                results.append(evaluate_method(name, ds, seed=seed, preset=preset, params=accepted,
-                                               classifier=classifier, use_sensitive=use_sensitive,
-                                               quality=quality, split=split,
-                                               min_group_size=min_group_size))
+            results.append(evaluate_method(name, ds, seed=seed, preset=preset, params=accepted,
+                                           classifier=classifier, use_sensitive=use_sensitive,
+                                           quality=quality, split=split,
+                                           min_group_size=min_group_size))
     show = list(metric) if metric else DEFAULT_METRICS + (
         GENERATOR_METRICS if any(r.stage == "generator" for r in results) else [])
     table = mean_std_table(summarize(results, metrics=show))
@@ -189,8 +187,7 @@ def generate(
         ds = _load(None, data, target, sensitive, positive_label, encoding=encoding)
         check_rows_fit(n, bytes_per_row(ds), what=f"-n {n:,}")
         console.print(f"training {gen.display_name} on {len(ds):,} rows", highlight=False)
-        with free_cores(torch_needed=True):
-            gen.fit(ds)
+        gen.fit(ds)
         if save_model is not None:
             gen.save(save_model)
             console.print(f"saved the model to {save_model}", highlight=False)

@@ -1,5 +1,6 @@
-"""Thread caps for one metric call or one fit: BLAS/OpenMP (threadpoolctl) and torch set together,
-restored on exit.
+"""Thread caps for one metric call: BLAS/OpenMP (threadpoolctl) and torch set together, restored
+on exit. (Metric values do not depend on the thread count; training results do — a latent DDPM
+or a conv VAE gives other bits at 1 and 2 threads — so model fits are never capped by load.)
 
 The default is the number of *free* cores: the cores this process may run on less the cores
 other processes keep busy (rounded, at least 1). On a quiet 2-core machine that is 2; when other
@@ -20,7 +21,6 @@ is the estimate.
 from __future__ import annotations
 
 import contextvars
-import functools
 import math
 import os
 import sys
@@ -34,8 +34,6 @@ from typing import TypeVar
 from threadpoolctl import threadpool_limits
 
 _CURRENT: ContextVar[int] = ContextVar("fairx_metric_threads", default=1)
-#: inside a job whose threads are already set (a benchmark cell, a CLI fit, an outer ``fit``)
-_CAPPED: ContextVar[bool] = ContextVar("fairx_threads_capped", default=False)
 _T = TypeVar("_T")
 #: below this 1-minute load average the machine is taken as quiet (nothing to sample)
 _QUIET_LOAD = 0.5
@@ -169,58 +167,6 @@ def thread_limit(n_threads: int | None) -> Iterator[int]:
             if torch is not None:
                 torch.set_num_threads(before)
             _CURRENT.reset(token)
-
-
-@contextmanager
-def free_cores(*, torch_needed: bool) -> Iterator[int]:
-    """:func:`thread_limit` at the cores free now, for one in-process job of the CLI or the
-    benchmark runner (a fit, a cell). ``torch_needed``: torch is imported first, so the cap also
-    reaches a torch model's training — left at torch's default of one thread per core, a busy
-    machine makes the team spin (a TabFairGAN demo fit: 82.9 s with 2 threads, 20.3 s with 1,
-    beside two other jobs)."""
-    if torch_needed:
-        import torch  # noqa: F401  (the job trains a torch model anyway)
-    with thread_limit(None) as n, threads_set():
-        yield n
-
-
-@contextmanager
-def threads_set() -> Iterator[None]:
-    """Mark the block as a job whose threads are already chosen (a benchmark worker's share, the
-    CLI's free-core cap): a :func:`capped_fit` inside it keeps them instead of measuring again."""
-    token = _CAPPED.set(True)
-    try:
-        yield
-    finally:
-        _CAPPED.reset(token)
-
-
-def capped_fit(*, torch_needed: bool) -> Callable[[Callable[..., _T]], Callable[..., _T]]:
-    """Decorator for a model's ``fit``: train with at most the free cores (torch, BLAS and
-    OpenMP; restored afterwards), so a plain ``model.fit(train)`` on a machine where another job
-    holds a core does not spin a thread team against it (TabFairGAN's demo fit beside two other
-    jobs: 82.9 s with torch's default 2 threads, 20.3 s with 1). On a quiet machine nothing
-    changes, a lower thread count the caller set for torch is kept, and inside a job whose
-    threads are already set (:func:`threads_set`; an outer fit) the fit runs as it is.
-    ``torch_needed``: import torch first, so the cap reaches the model's training."""
-
-    def decorate(fit: Callable[..., _T]) -> Callable[..., _T]:
-        @functools.wraps(fit)
-        def capped(*args, **kwargs):
-            if _CAPPED.get():
-                return fit(*args, **kwargs)
-            if torch_needed:
-                import torch  # noqa: F401  (the fit trains a torch model anyway)
-            torch = imported("torch")
-            n = default_threads()
-            if torch is not None:
-                n = min(n, torch.get_num_threads())
-            with thread_limit(n), threads_set():
-                return fit(*args, **kwargs)
-
-        return capped
-
-    return decorate
 
 
 @contextmanager

@@ -8,7 +8,6 @@ from typing import Any, ClassVar
 import numpy as np
 
 from ...data import TabularDataset
-from ...metrics._threads import capped_fit
 from .._features import check_training_data, make_estimator
 from ..base import FairClassifier
 
@@ -75,7 +74,6 @@ class ExponentiatedGradient(FairClassifier):
     def uses_sensitive(self) -> bool:
         return bool(self.use_sensitive)
 
-    @capped_fit(torch_needed=False)
     def fit(self, train: TabularDataset) -> ExponentiatedGradient:
         # heavy (fairlearn): loaded when used; `import fairx` stays light
         from fairlearn.reductions import ExponentiatedGradient as _EG

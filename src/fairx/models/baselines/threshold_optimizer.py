@@ -8,7 +8,6 @@ from typing import Any, ClassVar
 import numpy as np
 
 from ...data import TabularDataset
-from ...metrics._threads import capped_fit
 from .._features import check_training_data, make_estimator
 from ..base import Postprocessor
 
@@ -72,7 +71,6 @@ class ThresholdOptimizer(Postprocessor):
     def uses_sensitive(self) -> bool:
         return True  # its decisions depend on s by construction
 
-    @capped_fit(torch_needed=False)
     def fit(self, train: TabularDataset) -> ThresholdOptimizer:
         # heavy (fairlearn): loaded when used; `import fairx` stays light
         from fairlearn.postprocessing import ThresholdOptimizer as _TO

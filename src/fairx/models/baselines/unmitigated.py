@@ -8,7 +8,6 @@ import numpy as np
 
 from ...data import TabularDataset
 from ...metrics import fit_downstream
-from ...metrics._threads import capped_fit
 from .._features import check_training_data
 from ..base import FairClassifier
 
@@ -39,7 +38,6 @@ class Unmitigated(FairClassifier):
     def display_name(self) -> str:
         return "Unmitigated"
 
-    @capped_fit(torch_needed=False)
     def fit(self, train: TabularDataset) -> Unmitigated:
         check_training_data(train)
         self.model_ = fit_downstream(train, classifier=self.classifier,

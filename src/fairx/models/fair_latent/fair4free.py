@@ -66,7 +66,6 @@ from typing import Any, ClassVar
 import numpy as np
 from sklearn.base import clone
 
-from ...metrics._threads import capped_fit
 from ..presets import preset_params
 from .codec import codec_state
 from .fair_vae import FairVAE, saved_codec
@@ -216,7 +215,6 @@ class Fair4Free(FairLatentGenerator):
                              verbose=self.verbose)
 
     # ------------------------------------------------------------------ the two entry points
-    @capped_fit(torch_needed=True)
     def fit(self, train: Any) -> Fair4Free:
         """Train the teacher on ``train`` and distil the student (both steps, for benchmarks).
         With ``source="prior"`` the distillation itself never sees ``train``.

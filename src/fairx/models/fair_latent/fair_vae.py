@@ -37,7 +37,6 @@ from typing import Any, ClassVar
 import numpy as np
 import pandas as pd
 
-from ...metrics._threads import capped_fit
 from .codec import Codec, TabularCodec, codec_from_state, codec_state, make_codec
 from .codec import finish_decoding as finish_decoding  # noqa: F401 - its old import path
 from .latent import FairLatentGenerator, Parts
@@ -203,7 +202,6 @@ class FairVAE(FairLatentGenerator):
                                s_injection=self.s_injection, label_weight=self.label_weight)
 
     # ------------------------------------------------------------------ fit
-    @capped_fit(torch_needed=True)
     def fit(self, train: Any) -> FairVAE:
         """Train the fair VAE.
 

@@ -37,7 +37,6 @@ from typing import Any, ClassVar
 import numpy as np
 import pandas as pd
 
-from ...metrics._threads import capped_fit
 from .fair_vae import FairVAE
 from .latent import FairLatentGenerator, Parts
 from .mixture import (
@@ -154,7 +153,6 @@ class FairDistill(FairLatentGenerator):
         return p.codec.build_student_encoder(z_dim=teacher.z_dim_, hidden=self.student_hidden,
                                              width=self.student_width, device=p.device)
 
-    @capped_fit(torch_needed=True)
     def fit(self, train: Any) -> FairDistill:
         """Train the teacher, distil the student encoder on ``train``, fit the latent sampler.
 

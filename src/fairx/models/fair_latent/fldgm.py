@@ -29,7 +29,6 @@ from typing import Any, ClassVar
 
 import numpy as np
 
-from ...metrics._threads import capped_fit
 from ..presets import LATENT_MODEL_PRESETS, preset_params
 from .fair_vae import FairVAE
 from .latent import FairLatentGenerator, Parts
@@ -122,7 +121,6 @@ class FLDGM(FairLatentGenerator):
                                  verbose=self.verbose)
 
     # ------------------------------------------------------------------ fit
-    @capped_fit(torch_needed=True)
     def fit(self, train: Any) -> FLDGM:
         """Fit the fair VAE on ``train``, freeze it, then fit the latent model on its posteriors.
 

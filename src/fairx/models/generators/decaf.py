@@ -12,7 +12,6 @@ from typing import Any, ClassVar
 import numpy as np
 
 from ...data import DatasetError, TabularDataset, TabularEncoder
-from ...metrics._threads import capped_fit
 from .._features import check_training_data
 from ..base import FairGenerator
 from .dag import chow_liu_dag, edges_to_cut, normalise_edges, parents, topological_order
@@ -268,7 +267,6 @@ class DECAF(FairGenerator):
                             admissible=list(self.admissible))
 
     # ------------------------------------------------------------------ fit
-    @capped_fit(torch_needed=True)
     def fit(self, train: TabularDataset) -> DECAF:
         # heavy (torch): loaded when used; `import fairx` stays light
         import torch

@@ -9,7 +9,6 @@ from typing import Any, ClassVar
 import numpy as np
 
 from ...data import TabularDataset, TabularEncoder
-from ...metrics._threads import capped_fit
 from .._features import check_training_data
 from ..base import FairGenerator
 
@@ -157,7 +156,6 @@ class TabFairGAN(FairGenerator):
         p_p = ((1 - g_u) * i_d).sum() / ((1 - g_u).sum() + eps)
         return -self.lambda_f * (p_u - p_p)
 
-    @capped_fit(torch_needed=True)
     def fit(self, train: TabularDataset) -> TabFairGAN:
         # heavy (torch): loaded when used; `import fairx` stays light
         import torch
