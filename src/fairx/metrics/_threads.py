@@ -58,19 +58,17 @@ def current_threads() -> int:
     return _CURRENT.get()
 
 
-def usable_cores() -> int:
-    """Cores this process may run on (its CPU affinity where the OS reports it)."""
-    try:
-        return max(1, len(os.sched_getaffinity(0)))
-    except (AttributeError, OSError):
-        return max(1, os.cpu_count() or 1)
-
-
 def _affinity() -> set[int]:
+    """The CPUs this process may run on (all of them where the OS does not say)."""
     try:
         return set(os.sched_getaffinity(0))
     except (AttributeError, OSError):
         return set(range(os.cpu_count() or 1))
+
+
+def usable_cores() -> int:
+    """Cores this process may run on (its CPU affinity where the OS reports it)."""
+    return max(1, len(_affinity()))
 
 
 def _cpu_jiffies(cpus: set[int]) -> tuple[int, int] | None:
