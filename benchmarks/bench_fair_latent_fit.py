@@ -9,10 +9,15 @@ alternating so that a change of machine load hits both:
    (15 batches of 2048 rows) — the implementation's speed-up, with the same arithmetic.
 2. ``fit``: ``fairx.models.get(method)`` at its ``default`` preset fitted on the full training
    split (seed ``--seed``): fit seconds and the epochs the teacher / latent model ran.
+3. ``mixture``: the latent mixture of FairDistill / Fair4Free (held-out search up to 48
+   components on up to 32,768 latents) fitted on one sample of the posteriors of the training
+   rows under a teacher trained ``--epochs`` epochs (the same teacher in both trees): seconds,
+   components chosen and the held-out log-likelihood of the result (scored by sklearn).
 
     git worktree add /tmp/prev b2eec3d
     python benchmarks/bench_fair_latent_fit.py --prev /tmp/prev --what steps
     python benchmarks/bench_fair_latent_fit.py --prev /tmp/prev --what fit --methods fairdisco
+    python benchmarks/bench_fair_latent_fit.py --prev /tmp/prev --what mixture --epochs 100
 
 ``uptime`` is printed before and after (compare ratios on a shared machine).
 """
@@ -41,6 +46,24 @@ if args["what"] == "steps":
                 random_state=args["seed"], verbose=False).fit(train)
     secs = m.history_["seconds"][1:]  # the first epoch includes one-off set-up
     print(json.dumps({"epoch_seconds": sorted(secs)[len(secs) // 2]}))
+elif args["what"] == "mixture":
+    import numpy as np
+    from sklearn.mixture import GaussianMixture
+    from fairx.models.fair_latent.fair_vae import FairVAE
+    from fairx.models.fair_latent.mixture import fit_mixture
+    m = FairVAE(epochs=args["epochs"], random_state=args["seed"], verbose=False).fit(train)
+    mu, logvar = m.posterior(train)
+    rng = np.random.default_rng(args["seed"])
+    z = mu + np.exp(0.5 * logvar) * rng.standard_normal(mu.shape)
+    fresh = mu + np.exp(0.5 * logvar) * rng.standard_normal(mu.shape)
+    t = time.perf_counter()
+    mix = fit_mixture(z, max_components=48, rows=32768, seed=args["seed"], selection="heldout")
+    secs = time.perf_counter() - t
+    ref = GaussianMixture(len(mix["weights"]), covariance_type="full")
+    ref.weights_, ref.means_, ref.covariances_ = mix["weights"], mix["means"], mix["covariances"]
+    ref.precisions_cholesky_ = np.linalg.inv(np.linalg.cholesky(mix["covariances"])).transpose(0, 2, 1)
+    print(json.dumps({"mixture_seconds": secs, "components": len(mix["weights"]),
+                      "fresh_loglik": round(float(ref.score(fresh)), 4)}))
 else:
     import fairx.models as fm
     m = fm.get(args["method"], "default", random_state=args["seed"], verbose=False)
@@ -74,24 +97,24 @@ def uptime() -> str:
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--prev", type=Path, help="a checkout of the previous commit (its src/ is used)")
-    ap.add_argument("--what", choices=["steps", "fit"], default="steps")
+    ap.add_argument("--what", choices=["steps", "fit", "mixture"], default="steps")
     ap.add_argument("--methods", nargs="+", default=["fairdisco", "fldgm-ddpm", "fairdistill", "fair4free"])
-    ap.add_argument("--epochs", type=int, default=8, help="teacher epochs for --what steps")
+    ap.add_argument("--epochs", type=int, default=8, help="teacher epochs for --what steps / mixture")
     ap.add_argument("--repeats", type=int, default=2)
     ap.add_argument("--seed", type=int, default=0)
     ap.add_argument("--threads", type=int, default=1)
     args = ap.parse_args()
     trees = {"this": SRC} | ({"prev": args.prev / "src"} if args.prev else {})
     print(uptime(), flush=True)
-    jobs = [{"what": "steps", "epochs": args.epochs, "seed": args.seed}] if args.what == "steps" else [
+    jobs = [{"what": args.what, "epochs": args.epochs, "seed": args.seed}] if args.what != "fit" else [
         {"what": "fit", "method": m, "seed": args.seed} for m in args.methods]
     for job in jobs:
         results: dict[str, list[dict]] = {name: [] for name in trees}
-        for _ in range(args.repeats if args.what == "steps" else 1):
+        for _ in range(args.repeats if args.what != "fit" else 1):
             for name, src in trees.items():
                 results[name].append(run_child(src, job, args.threads))
-        label = job.get("method", "FairVAE teacher epoch")
-        key = "epoch_seconds" if args.what == "steps" else "fit_seconds"
+        label = job.get("method", {"steps": "FairVAE teacher epoch", "mixture": "latent mixture"}[args.what])
+        key = {"steps": "epoch_seconds", "fit": "fit_seconds", "mixture": "mixture_seconds"}[args.what]
         values = {name: statistics.median(r[key] for r in rs) for name, rs in results.items()}
         extra = {name: {k: v for k, v in rs[-1].items() if k != key} for name, rs in results.items()}
         line = f"{label:24s} " + "  ".join(f"{name} {v:7.2f} s {extra[name] or ''}" for name, v in values.items())

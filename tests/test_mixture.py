@@ -8,9 +8,11 @@ import pytest
 from scipy.stats import multivariate_normal
 
 from fairx.models.fair_latent.mixture import (
+    GaussianMixtureEM,
     draw_mixture,
     fit_mixture,
     heldout_candidates,
+    mixture_log_likelihood,
 )
 
 #: six well-separated unit clusters in 2-D (a known density)
@@ -49,6 +51,38 @@ def test_heldout_selection_finds_the_density_where_a_small_bic_search_cannot():
     assert mixture_loglik(held, fresh) > true_loglik(fresh) - 0.02
     small = fit_mixture(x, max_components=4, rows=10_000, seed=0, selection="bic")
     assert mixture_loglik(small, fresh) < true_loglik(fresh) - 0.3
+
+
+@pytest.mark.parametrize("k", [1, 3, 8])
+def test_em_is_sklearns_gaussian_mixture(k):
+    """fairx's batched EM reproduces sklearn's ``GaussianMixture(full, reg_covar=1e-5)`` on the same
+    rows and seed — same k-means start, updates and stopping — to float64 rounding, and its
+    log-likelihood is sklearn's ``score``; the selections match sklearn's on the planted clusters."""
+    from sklearn.mixture import GaussianMixture
+
+    x = planted(2000, 2) @ np.array([[1.0, 0.3], [0.0, 0.5]])  # correlated components
+    ref = GaussianMixture(k, covariance_type="full", random_state=0, reg_covar=1e-5).fit(x)
+    mix = GaussianMixtureEM(x).fit(k, 0)
+    np.testing.assert_allclose(mix["weights"], ref.weights_, rtol=0, atol=1e-9)
+    np.testing.assert_allclose(mix["means"], ref.means_, rtol=0, atol=1e-9)
+    np.testing.assert_allclose(mix["covariances"], ref.covariances_, rtol=0, atol=1e-9)
+    fresh = planted(500, 3)
+    assert mixture_log_likelihood(mix, fresh) == pytest.approx(ref.score(fresh), abs=1e-9)
+    assert mixture_log_likelihood(mix, fresh) == pytest.approx(mixture_loglik(mix, fresh), abs=1e-9)
+    bic = [GaussianMixture(j, covariance_type="full", random_state=0, reg_covar=1e-5).fit(x).bic(x)
+           for j in range(1, 9)]
+    assert len(fit_mixture(x, max_components=8, rows=10_000, seed=0)["weights"]) == int(np.argmin(bic)) + 1
+
+
+def test_a_collapsed_component_is_named():
+    """A component of identical rows keeps covariance ``reg_covar``·I (invertible); a covariance
+    that is not positive definite is named with its remedy, not a LinAlgError."""
+    x = np.repeat(np.array([[0.0, 0.0], [1e3, 1e3]]), 50, axis=0)
+    mix = GaussianMixtureEM(x).fit(2, 0)  # reg_covar keeps identical rows invertible
+    np.testing.assert_allclose(mix["covariances"][0], 1e-5 * np.eye(2), atol=1e-12)
+    bad = {**mix, "covariances": np.zeros((2, 2, 2))}
+    with pytest.raises(ValueError, match="not positive definite.*lower max_components"):
+        mixture_log_likelihood(bad, x)
 
 
 def test_temperature_narrows_every_component_around_its_mean():

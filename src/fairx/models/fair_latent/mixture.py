@@ -52,6 +52,112 @@ def heldout_candidates(max_components: int) -> list[int]:
     return [*out, int(max_components)]
 
 
+#: EM settings: scikit-learn's ``GaussianMixture`` defaults, which :class:`GaussianMixtureEM`
+#: reproduces (``tests/test_mixture.py`` checks the fitted arrays against it)
+REG_COVAR, TOL, MAX_ITER = 1e-5, 1e-3, 100
+
+
+class GaussianMixtureEM:
+    """Full-covariance EM as scikit-learn's ``GaussianMixture(k, covariance_type="full",
+    random_state=seed, reg_covar=1e-5)`` computes it — the same k-means start (sklearn's
+    ``KMeans``), updates, stopping rule (mean log-likelihood change < 1e-3, at most 100
+    iterations) — with every component in one matrix product.
+
+    Why not sklearn's own: its E- and M-steps loop over components with one n × d pass each;
+    the held-out search fits up to 48 components on ~26,000 latents of 16 dimensions, and on
+    Adult that took 22.5 s, a quarter of a FairDistill fit (docs/measurements.md, "A faster
+    latent mixture"). Here both steps read one precomputed matrix of the rows' distinct
+    second-moment products x_i x_j (i ≤ j): the M-step's k covariances are one
+    (k × n) · (n × d(d+1)/2) product, and the E-step's k quadratic forms
+    xᵀΛx − 2(Λμ)ᵀx + μᵀΛμ are one (n × d(d+1)/2) · (d(d+1)/2 × k) product. In float64 the
+    cancellation in E[xxᵀ] − μμᵀ is ~1e-15 for latents of order 1, far below ``reg_covar``.
+    """
+
+    def __init__(self, x: np.ndarray) -> None:
+        self.x = np.asarray(x, dtype=np.float64)
+        n, d = self.x.shape
+        self.iu = np.triu_indices(d)
+        self.pairs = self.x[:, self.iu[0]] * self.x[:, self.iu[1]]  # (n, d(d+1)/2)
+        # off-diagonal pairs appear twice in xᵀΛx
+        self.twice = np.where(self.iu[0] == self.iu[1], 1.0, 2.0)
+
+    def fit(self, k: int, seed: int | None) -> dict[str, np.ndarray]:
+        """The fitted mixture (``weights``, ``means``, ``covariances``) with ``k`` components."""
+        from sklearn.cluster import KMeans  # scikit-learn: loaded when used
+
+        n = len(self.x)
+        labels = KMeans(n_clusters=k, n_init=1,
+                        random_state=np.random.RandomState(seed)).fit(self.x).labels_
+        resp = np.zeros((n, k))
+        resp[np.arange(n), labels] = 1.0
+        mix = self._m_step(resp)
+        bound = -np.inf
+        for _ in range(MAX_ITER):
+            previous = bound
+            log_prob, resp = self._e_step(mix)
+            mix = self._m_step(resp)
+            bound = log_prob
+            if abs(bound - previous) < TOL:
+                break
+        return mix
+
+    def _m_step(self, resp: np.ndarray) -> dict[str, np.ndarray]:
+        d = self.x.shape[1]
+        nk = resp.sum(0) + 10 * np.finfo(np.float64).eps
+        means = resp.T @ self.x / nk[:, None]
+        second = resp.T @ self.pairs / nk[:, None]  # E_k[x_i x_j], i ≤ j
+        covs = np.empty((len(nk), d, d))
+        covs[:, self.iu[0], self.iu[1]] = second
+        covs[:, self.iu[1], self.iu[0]] = second
+        covs -= means[:, :, None] * means[:, None, :]
+        covs[:, np.arange(d), np.arange(d)] += REG_COVAR
+        return {"weights": nk / nk.sum(), "means": means, "covariances": covs}
+
+    def _e_step(self, mix: dict[str, np.ndarray]) -> tuple[float, np.ndarray]:
+        weighted = component_log_density(mix, self.x, self) + np.log(mix["weights"])
+        norm = _logsumexp_rows(weighted)
+        return float(norm.mean()), np.exp(weighted - norm[:, None])
+
+
+def _precision_cholesky(covs: np.ndarray) -> np.ndarray:
+    """P_k with Λ_k = P_k P_kᵀ (sklearn's ``precisions_cholesky_``), all components at once."""
+    try:
+        chol = np.linalg.cholesky(covs)
+    except np.linalg.LinAlgError:
+        raise ValueError("the latent mixture failed: a component's covariance is not positive "
+                         "definite (collapsed latents); lower max_components") from None
+    eye = np.broadcast_to(np.eye(covs.shape[1]), covs.shape)
+    return np.swapaxes(np.linalg.solve(chol, eye), 1, 2)
+
+
+def component_log_density(mixture: dict[str, Any], x: np.ndarray,
+                          em: GaussianMixtureEM | None = None) -> np.ndarray:
+    """log N(x_i; μ_k, Σ_k) for every row and component: an (n, k) array (``em`` reuses its
+    precomputed second moments of ``x``)."""
+    em = em if em is not None else GaussianMixtureEM(x)
+    means = np.asarray(mixture["means"], dtype=np.float64)
+    prec_chol = _precision_cholesky(np.asarray(mixture["covariances"], dtype=np.float64))
+    precision = prec_chol @ np.swapaxes(prec_chol, 1, 2)  # Λ_k
+    lam_mu = np.einsum("kij,kj->ki", precision, means)
+    quad = (em.pairs @ (precision[:, em.iu[0], em.iu[1]] * em.twice).T
+            - 2.0 * em.x @ lam_mu.T + np.einsum("ki,ki->k", means, lam_mu))
+    log_det = np.log(np.diagonal(prec_chol, axis1=1, axis2=2)).sum(1)
+    return -0.5 * (em.x.shape[1] * np.log(2 * np.pi) + quad) + log_det
+
+
+def _logsumexp_rows(a: np.ndarray) -> np.ndarray:
+    top = a.max(1)
+    return top + np.log(np.exp(a - top[:, None]).sum(1))
+
+
+def mixture_log_likelihood(mixture: dict[str, Any], x: np.ndarray | GaussianMixtureEM) -> float:
+    """Mean log-density of the rows ``x`` under the mixture (sklearn's ``score``); ``x`` may be a
+    :class:`GaussianMixtureEM` holding the rows (their products then computed once)."""
+    em = x if isinstance(x, GaussianMixtureEM) else GaussianMixtureEM(x)
+    weighted = component_log_density(mixture, em.x, em) + np.log(np.asarray(mixture["weights"]))
+    return float(_logsumexp_rows(weighted).mean())
+
+
 def fit_mixture(z: np.ndarray, *, max_components: int, rows: int, seed: int | None,
                 selection: str = "bic") -> dict[str, np.ndarray]:
     """A full-covariance Gaussian mixture on ``z`` (at most ``rows`` of them, drawn with ``seed``),
@@ -59,44 +165,43 @@ def fit_mixture(z: np.ndarray, *, max_components: int, rows: int, seed: int | No
     components, the lowest BIC on all rows. ``"heldout"``: the counts of
     :func:`heldout_candidates` are fitted on 80 % of the rows and scored by mean log-likelihood on
     the other 20 %; the search stops at the first count that scores no better than the one before
-    and keeps the best fit (on its 80 %)."""
-    from sklearn.mixture import GaussianMixture  # scikit-learn estimator: loaded when used
-
+    and keeps the best fit (on its 80 %). EM: :class:`GaussianMixtureEM` (sklearn's algorithm)."""
     check_mixture_options(max_components=max_components, selection=selection, temperature=1.0)
     if isinstance(rows, bool) or not isinstance(rows, (int, np.integer)) or rows < 1:
         raise ValueError(f"rows={rows!r}; the latent mixture needs a positive integer")
     rng = np.random.default_rng(seed)
-    z = np.asarray(z)
+    z = np.asarray(z, dtype=np.float64)
     if len(z) > rows:
         z = z[rng.choice(len(z), rows, replace=False)]
 
-    def fit(k: int, rows_: np.ndarray):
-        return GaussianMixture(k, covariance_type="full", random_state=seed, reg_covar=1e-5).fit(rows_)
-
     best, best_score = None, -np.inf
-    # EM here is many tiny (d × d) BLAS calls: BLAS threads only wait on each other and on torch's
-    # OpenMP threads in the same process (the Fair4Free chain test: 11.7 s with the default BLAS
-    # threads on 2 cores, 3.4 s with one, z_dim 16). Same arithmetic, same result.
+    # small BLAS products: more BLAS threads only wait on each other and on torch's OpenMP
+    # threads in the same process (the Fair4Free chain test: 11.7 s with the default BLAS threads
+    # on 2 cores, 3.4 s with one, z_dim 16), and one thread keeps the result thread-independent
     with threadpool_limits(limits=1, user_api="blas"):
         if selection == "bic" or len(z) < 10:
+            em = GaussianMixtureEM(z)
+            d = z.shape[1]
             for k in range(1, min(int(max_components), len(z)) + 1):
-                gm = fit(k, z)
-                score = -gm.bic(z)
-                if score > best_score:
-                    best, best_score = gm, score
+                mix = em.fit(k, seed)
+                n_params = k * d * (d + 1) / 2 + k * d + k - 1
+                score = 2 * len(z) * mixture_log_likelihood(mix, em) - n_params * np.log(len(z))
+                if score > best_score:  # −BIC
+                    best, best_score = mix, score
         else:
             order = rng.permutation(len(z))
             cut = len(z) - max(int(round(HELDOUT_SHARE * len(z))), 1)
-            train, held = z[order[:cut]], z[order[cut:]]
+            train, held = z[order[:cut]], GaussianMixtureEM(z[order[cut:]])
+            em = GaussianMixtureEM(train)
             for k in heldout_candidates(int(max_components)):
                 if k > len(train):
                     break
-                gm = fit(k, train)
-                score = gm.score(held)
+                mix = em.fit(k, seed)
+                score = mixture_log_likelihood(mix, held)
                 if score <= best_score:
                     break
-                best, best_score = gm, score
-    return {"weights": best.weights_, "means": best.means_, "covariances": best.covariances_}
+                best, best_score = mix, score
+    return best
 
 
 def standard_normal_mixture(z_dim: int) -> dict[str, np.ndarray]:
