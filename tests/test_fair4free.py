@@ -111,15 +111,20 @@ def test_student_files_hold_no_training_rows_and_only_the_student(teacher_dir, s
     params.update({k: teacher[k] for k in ("hidden", "z_dim", "beta", "epochs", "batch_size", "lr",
                                            "v2_rows", "patience", "numerical")})
     params["k"], params["pool_size"] = params.pop("chain_steps"), params.pop("chain_samples")
+    params.pop("decode_temperature")
     config["state"]["k"] = config["state"].pop("chain_steps")
     (tmp_path / "s" / "config.json").write_text(json.dumps(config))
     old = Fair4Free.load(tmp_path / "s")
     assert old.chain_samples == student.chain_samples and old.chain_steps_ == student.chain_steps_
-    # a flat folder predates kl_weight and v2_bandwidth: its teacher was trained with the KL
-    # weight (1) and the V² kernel (h = 0) of then
+    # a flat folder predates kl_weight, v2_bandwidth and decode_temperature: its teacher was
+    # trained with the KL weight (1) and the V² kernel (h = 0) of then, and it decodes as then (1)
     assert old.teacher.get_params() == {**student.teacher.get_params(), "kl_weight": 1.0,
-                                        "v2_bandwidth": 0.0}
+                                        "v2_bandwidth": 0.0, "decode_temperature": 1.0}
+    assert old.decode_temperature == 1.0
+    assert not old.sample(50, seed=9).frame.equals(student.sample(50, seed=9).frame)
+    student.set_params(decode_temperature=1.0)
     assert old.sample(50, seed=9).frame.equals(student.sample(50, seed=9).frame)
+    student.set_params(decode_temperature=0.5)
 
 
 def test_quantile_student_holds_no_training_row(split, tmp_path):

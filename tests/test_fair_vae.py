@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import json
 import math
 
 import numpy as np
 import pytest
+from sklearn.base import clone
 
 torch = pytest.importorskip("torch")
 
@@ -288,6 +290,43 @@ def test_decode_latent_with_given_groups_and_uniform_option(fair_and_plain):
         fair.decode_latent(np.zeros((3, 2)))
 
 
+def test_decode_temperature_draws_every_softmax_at_tau(fair_and_plain):
+    """softmax(logits / τ): logits log(0.8), log(0.2) at τ = 0.5 give 0.8² / (0.8² + 0.2²) =
+    0.941; τ = 1 is the plain draw (same generator state, same picks); a τ near 0 decodes the
+    same latents to the argmax of every categorical block (``decode="mode"``'s categories)."""
+    from fairx.models.fair_latent.codec import _pick
+
+    logits = np.log(np.tile([[0.8, 0.2]], (200_000, 1)))
+    picks = _pick(logits, np.random.default_rng(0), "sample", temperature=0.5)
+    assert (picks == 0).mean() == pytest.approx(0.64 / 0.68, abs=0.003)
+    np.testing.assert_array_equal(_pick(logits[:500], np.random.default_rng(1), "sample"),
+                                  _pick(logits[:500], np.random.default_rng(1), "sample", 1.0))
+    fair, _ = fair_and_plain
+    assert fair.decode_temperature == 0.5  # the table default
+    z = fair.sample_latent(400, seed=3)
+    groups = np.arange(400) % 2
+    cold = clone(fair).set_params(decode_temperature=1e-6)
+    mode = clone(fair).set_params(decode="mode")
+    for m in (cold, mode):
+        m.codec_, m.net_, m.device_, m.z_dim_ = fair.codec_, fair.net_, fair.device_, fair.z_dim_
+    categorical = ["region", "hired"]
+    assert cold.decode_latent(z, s=groups, seed=0).frame[categorical].equals(
+        mode.decode_latent(z, s=groups, seed=0).frame[categorical])
+    warm = fair.decode_latent(z, s=groups, seed=0).frame[categorical]
+    assert not warm.equals(mode.decode_latent(z, s=groups, seed=0).frame[categorical])
+
+
+def test_bad_decode_temperatures_are_named_before_training(biased):
+    train, _ = biased
+    small = train.subset(np.arange(100))
+    for bad in (0, -0.5, 1.5, True, "0.5"):
+        for model in ("fairdisco", "fldgm", "fairdistill", "fair4free"):
+            params = ({"teacher__decode_temperature": bad} if model == "fldgm"
+                      else {"decode_temperature": bad})
+            with pytest.raises(ValueError, match=r"decode_temperature=.*\(0, 1\]"):
+                get(model, preset="fast", **params).fit(small)
+
+
 def test_save_load_round_trip_and_no_training_rows(tmp_path, biased, fair_and_plain):
     train, _ = biased
     fair, _ = fair_and_plain
@@ -303,6 +342,15 @@ def test_save_load_round_trip_and_no_training_rows(tmp_path, biased, fair_and_pl
 
     assert_no_training_rows(tmp_path / "m", train)
     assert isinstance(load_method(tmp_path / "m"), FairVAE)
+    # a folder saved before decode_temperature decodes as it did then (τ = 1)
+    at_one = FairVAE.load(tmp_path / "m").set_params(decode_temperature=1.0)
+    config = json.loads((tmp_path / "m" / "config.json").read_text())
+    config["params"].pop("decode_temperature")
+    (tmp_path / "m" / "config.json").write_text(json.dumps(config))
+    old = FairVAE.load(tmp_path / "m")
+    assert old.decode_temperature == 1.0
+    assert old.sample(200, seed=5).frame.equals(at_one.sample(200, seed=5).frame)
+    assert not old.sample(200, seed=5).frame.equals(fair.sample(200, seed=5).frame)
 
 
 def test_same_seed_same_model_and_bad_parameters(biased):

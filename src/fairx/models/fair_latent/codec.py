@@ -9,7 +9,8 @@ the codec, chosen by :func:`make_codec` from the type of the training data:
   ``TabularEncoder`` (sensitive columns removed, the target kept as a categorical block), the
   MLP fair VAE of :mod:`fairx.nn._fair_vae`, decoding by sampling each categorical block from
   its softmax and adding the training residual noise to numericals (``mode="sample"``) or by
-  argmax / mean (``mode="mode"``).
+  argmax / mean (``mode="mode"``); ``temperature`` τ divides every softmax's logits before the
+  draw (the model's ``decode_temperature``).
 - :class:`ImageCodec` for an :class:`~fairx.data.images.ImageDataset`: flattened pixels plus
   the one-hot label, the conv fair VAE of :mod:`fairx.nn._conv_vae`, decoding to pixel
   probabilities sigmoid(D(z, s)) and the label argmax p(y | z) (``mode`` has no effect).
@@ -29,9 +30,9 @@ The contract (both classes):
     the matching network (teacher, decoder-only student, FairDistill's student encoder).
 ``calibrate(net, x, s)``
     anything decoding needs from the fitted network (the tables' residual noise).
-``reconstruct(net, z, s_idx, rng, mode, device)``
+``reconstruct(net, z, s_idx, rng, mode, device, temperature=1.0)``
     the network input decoded from latents (Fair4Free's prior → decode → re-encode chain).
-``decode(net, z, s_idx, rng, mode, device, generator)``
+``decode(net, z, s_idx, rng, mode, device, generator, temperature=1.0)``
     latents + groups → a dataset in the training schema.
 ``distill_kwargs(student)``
     the decoder-distillation loss for :func:`fairx.nn.distill_decoder`.
@@ -313,26 +314,27 @@ class TabularCodec(Codec):
 
     # ------------------------------------------------------------------ decoding
     def decode_encoded(self, net: Any, z: np.ndarray, s_idx: np.ndarray, rng: np.random.Generator,
-                       mode: str, device: Any) -> np.ndarray:
+                       mode: str, device: Any, temperature: float = 1.0) -> np.ndarray:
         """Decode latents to the encoded feature matrix (one-hot categoricals, scaled numericals),
-        sampling or taking the mode as ``mode`` says."""
+        sampling (from every softmax at ``temperature``) or taking the mode as ``mode`` says."""
         import torch  # heavy: keeps ``import fairx`` light
 
         with torch.no_grad():
             zt = torch.as_tensor(np.asarray(z, dtype=np.float32), device=device)
             out = net.decode(zt, self.onehot(s_idx, device)).cpu().numpy().astype(np.float64)
         if self.binned:
-            return self._decode_binned(out, rng, mode)
-        return finish_decoding(out, self.encoder_, self.numerical_noise_, rng, mode)
+            return self._decode_binned(out, rng, mode, temperature)
+        return finish_decoding(out, self.encoder_, self.numerical_noise_, rng, mode, temperature)
 
-    def _decode_binned(self, out: np.ndarray, rng: np.random.Generator, mode: str) -> np.ndarray:
+    def _decode_binned(self, out: np.ndarray, rng: np.random.Generator, mode: str,
+                       temperature: float = 1.0) -> np.ndarray:
         """Network outputs (logits of every block) -> encoded rows: a category per categorical
         block; per numerical column a CDF bin, then a point inside it (:meth:`_draw_in_bins`),
         which the quantile encoder maps back to a value."""
         matrix = np.zeros((len(out), self.encoder_.dim_))
         rows = np.arange(len(out))
         for b, (_, a, stop) in zip(self.encoder_.blocks_, self.net_blocks_, strict=True):
-            idx = _pick(out[:, a:stop], rng, mode)
+            idx = _pick(out[:, a:stop], rng, mode, temperature)
             if b.kind == "categorical":
                 matrix[rows, b.start + idx] = 1.0
             else:
@@ -362,18 +364,18 @@ class TabularCodec(Codec):
         return u
 
     def reconstruct(self, net: Any, z: np.ndarray, s_idx: np.ndarray, rng: np.random.Generator,
-                    mode: str, device: Any):
+                    mode: str, device: Any, temperature: float = 1.0):
         """The encoded rows decoded from ``z`` (a tensor the encoder takes)."""
         import torch  # heavy: keeps ``import fairx`` light
 
-        x_t = self.to_network(self.decode_encoded(net, z, s_idx, rng, mode, device))
+        x_t = self.to_network(self.decode_encoded(net, z, s_idx, rng, mode, device, temperature))
         return torch.as_tensor(x_t, dtype=torch.float32, device=device)
 
     def decode(self, net: Any, z: np.ndarray, s_idx: np.ndarray, rng: np.random.Generator,
-               mode: str, device: Any, generator: str) -> TabularDataset:
+               mode: str, device: Any, generator: str, temperature: float = 1.0) -> TabularDataset:
         """Latents + groups → a ``TabularDataset`` in the training schema."""
-        return self.to_dataset(self.decode_encoded(net, z, s_idx, rng, mode, device), s_idx,
-                               generator)
+        return self.to_dataset(self.decode_encoded(net, z, s_idx, rng, mode, device, temperature),
+                               s_idx, generator)
 
     def to_dataset(self, matrix: np.ndarray, s_idx: np.ndarray, generator: str) -> TabularDataset:
         """Encoded matrix + group indices -> ``TabularDataset`` in the training schema."""
@@ -416,13 +418,14 @@ class TabularCodec(Codec):
 
 
 def finish_decoding(out: np.ndarray, encoder: TabularEncoder, noise: dict[str, float],
-                    rng: np.random.Generator, mode: str) -> np.ndarray:
+                    rng: np.random.Generator, mode: str, temperature: float = 1.0) -> np.ndarray:
     """Raw decoder outputs -> encoded matrix: per categorical block a one-hot row (sampled from
-    the softmax, or the argmax when ``mode="mode"``); numericals plus N(0, noise²) when sampling."""
+    the softmax at ``temperature``, or the argmax when ``mode="mode"``); numericals plus
+    N(0, noise²) when sampling."""
     matrix = np.zeros_like(out)
     for b in encoder.blocks_:
         if b.kind == "categorical":
-            matrix[np.arange(len(out)), b.start + _pick(out[:, b.slice], rng, mode)] = 1.0
+            matrix[np.arange(len(out)), b.start + _pick(out[:, b.slice], rng, mode, temperature)] = 1.0
         else:
             col = out[:, b.start]
             if mode == "sample":
@@ -553,15 +556,17 @@ class ImageCodec(Codec):
         return np.concatenate(imgs), np.concatenate(ys)
 
     def reconstruct(self, net: Any, z: np.ndarray, s_idx: np.ndarray, rng: np.random.Generator,
-                    mode: str, device: Any):
-        """Pixel probabilities sigmoid(D(z, s)) (a tensor the encoder takes)."""
+                    mode: str, device: Any, temperature: float = 1.0):
+        """Pixel probabilities sigmoid(D(z, s)) (a tensor the encoder takes; ``mode`` and
+        ``temperature`` unused)."""
         import torch  # heavy: keeps ``import fairx`` light
 
         return torch.from_numpy(self._decode_arrays(net, z, s_idx, device)[0]).to(device)
 
     def decode(self, net: Any, z: np.ndarray, s_idx: np.ndarray, rng: np.random.Generator,
-               mode: str, device: Any, generator: str) -> ImageDataset:
-        """Images sigmoid(D(z, s)) with labels argmax p(y | z) (``rng`` and ``mode`` unused)."""
+               mode: str, device: Any, generator: str, temperature: float = 1.0) -> ImageDataset:
+        """Images sigmoid(D(z, s)) with labels argmax p(y | z) (``rng``, ``mode`` and
+        ``temperature`` unused)."""
         s_idx = np.asarray(s_idx, dtype=np.int64)
         images, y = self._decode_arrays(net, z, s_idx, device)
         m = self.meta_
@@ -591,10 +596,14 @@ def _onehot(idx: np.ndarray, k: int) -> np.ndarray:
     return out
 
 
-def _pick(logits: np.ndarray, rng: np.random.Generator, mode: str) -> np.ndarray:
-    """One index per row: drawn from softmax(logits) (``mode="sample"``) or the argmax."""
+def _pick(logits: np.ndarray, rng: np.random.Generator, mode: str,
+          temperature: float = 1.0) -> np.ndarray:
+    """One index per row: drawn from softmax(logits / temperature) (``mode="sample"``) or the
+    argmax."""
     if mode != "sample":
         return logits.argmax(1)
+    if temperature != 1:
+        logits = logits / temperature
     p = np.exp(logits - logits.max(1, keepdims=True))
     cdf = np.cumsum(p / p.sum(1, keepdims=True), axis=1)
     u = rng.random((len(logits), 1))

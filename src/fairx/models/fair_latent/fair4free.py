@@ -69,7 +69,7 @@ from sklearn.base import clone
 from ..presets import preset_params
 from .codec import codec_state
 from .fair_vae import FairVAE, saved_codec
-from .latent import FairLatentGenerator, Parts
+from .latent import FairLatentGenerator, Parts, check_decode_temperature
 from .mixture import EARLIER, check_mixture_options, draw_mixture, fit_mixture, mixture_parameters
 from .mixture import KEYS as MIXTURE_KEYS
 from .teacher import build_teacher, teacher_from_flat
@@ -99,7 +99,8 @@ class Fair4Free(FairLatentGenerator):
     Parameters
     ----------
     teacher : the fair VAE to train (``None``: ``FairVAE()``); a clone is fitted, with this
-        model's ``device``, ``random_state``, ``verbose``, ``decode`` and ``s_sampling``.
+        model's ``device``, ``random_state``, ``verbose``, ``decode``, ``decode_temperature`` and
+        ``s_sampling``.
     source : ``"prior"`` (data-free: the teacher's own chain) or ``"data"`` (ablation: the
         teacher's posteriors of the training rows; not data-free).
     chain_steps : length k of the prior→decode→re-encode chain (``None``: the first stationary
@@ -121,7 +122,8 @@ class Fair4Free(FairLatentGenerator):
     student_decoder : distil a compact decoder (else keep a copy of the teacher's decoder).
     distill_epochs, distill_batch, distill_lr : passes over the latents, batch size, Adam rate.
     moment_weight : weight of the Gaussian moment KL next to the MMD.
-    decode, s_sampling : generation, as in :class:`FairVAE`.
+    decode, decode_temperature, s_sampling : generation, as in :class:`FairVAE` (the chain
+        decodes at the same temperature).
     device, random_state, verbose : run settings (also the teacher's).
 
     Attributes
@@ -142,6 +144,7 @@ class Fair4Free(FairLatentGenerator):
     nested_params: ClassVar[dict[str, type]] = {"teacher": FairVAE}
     presets: ClassVar[dict[str, dict[str, Any]]] = {
         "paper": {"teacher": FairVAE(**FairVAE.presets["paper"]), "distill_epochs": 200,
+                  "decode_temperature": 1.0,
                   "latent_generator": "mlp", "student_hidden": 32, **EARLIER},
         "default": {},
         "fast": {"teacher": FairVAE(**FairVAE.presets["fast"]), "chain_samples": 4096,
@@ -165,8 +168,10 @@ class Fair4Free(FairLatentGenerator):
                  temperature: float = 1.0, student_decoder: bool = True, distill_epochs: int = 20,
                  distill_batch: int = 512, distill_lr: float = 3e-3, moment_weight: float = 1.0,
                  decode: str = "sample", s_sampling: str = "marginal", device: str = "auto",
-                 random_state: int | None = 0, verbose: bool | None = None) -> None:
+                 random_state: int | None = 0, verbose: bool | None = None,
+                 decode_temperature: float = 0.5) -> None:
         self.teacher = teacher
+        self.decode_temperature = decode_temperature
         self.source = source
         self.chain_steps = chain_steps
         self.max_chain_steps = max_chain_steps
@@ -200,6 +205,7 @@ class Fair4Free(FairLatentGenerator):
         params.setdefault("latent_generator", "mlp")  # the only generator before 2026-12-06
         if "temperature" not in params:  # saved before the held-out mixture: BIC, drawn as fitted
             params = {**EARLIER, **params}
+        params.setdefault("decode_temperature", 1.0)  # saved before it: decode as then
         params.setdefault("student_hidden", 32)  # the default before 2026-12-06
         if "student_steps" in params:  # ImageFair4Free's name before "distill_steps"
             params["distill_steps"] = params.pop("student_steps")
@@ -211,7 +217,7 @@ class Fair4Free(FairLatentGenerator):
 
     def _teacher(self) -> FairVAE:
         return build_teacher(self.teacher, decode=self.decode, s_sampling=self.s_sampling,
-                             device=self.device, random_state=self.random_state,
+                             decode_temperature=self.decode_temperature, device=self.device, random_state=self.random_state,
                              verbose=self.verbose)
 
     # ------------------------------------------------------------------ the two entry points
@@ -280,6 +286,7 @@ class Fair4Free(FairLatentGenerator):
             raise ValueError(f"latent_generator={self.latent_generator!r}; allowed: 'gmm', 'mlp'")
         check_mixture_options(max_components=self.max_components,
                               selection=self.component_selection, temperature=self.temperature)
+        check_decode_temperature(self.decode_temperature)
         if self.chain_steps is not None and not 0 <= int(self.chain_steps) <= 20:
             raise ValueError(f"chain_steps={self.chain_steps!r}; the chain length must lie in 0..20 "
                              "(None chooses from 0..max_chain_steps)")
@@ -299,7 +306,8 @@ class Fair4Free(FairLatentGenerator):
             z = mu + np.exp(0.5 * logvar) * rng.standard_normal(mu.shape)
             return torch.as_tensor(z, dtype=torch.float32, device=self.device_), None, [], z
         chain, k, ratios = select_chain_step(
-            lambda steps: teacher.latent_chain(self.chain_samples, steps, seed=rng),
+            lambda steps: teacher.latent_chain(self.chain_samples, steps, seed=rng,
+                                               temperature=self.decode_temperature),
             self.chain_steps, self.max_chain_steps, rng)
         self.chain_label_entropy_ = self._label_entropy(teacher, chain)
         return torch.as_tensor(chain[k], dtype=torch.float32, device=self.device_), k, ratios, None
@@ -398,7 +406,7 @@ class Fair4Free(FairLatentGenerator):
     def decoding_parts(self) -> Parts:
         self._check_fitted("generator_")
         return Parts(self.codec_, self.decoder_, self.device_, self.decode,
-                     self.s_sampling == "uniform")
+                     self.s_sampling == "uniform", check_decode_temperature(self.decode_temperature))
 
     def encoding_parts(self) -> Parts:
         if hasattr(self, "teacher_"):
@@ -456,7 +464,8 @@ class Fair4Free(FairLatentGenerator):
         rng = np.random.default_rng(seed)
         z = self._draw_latent(n, rng)
         s_idx = p.codec.sample_s(n, rng, p.uniform)
-        return p.codec.decode(p.net, z, s_idx, rng, p.mode, p.device, self.display_name)
+        return p.codec.decode(p.net, z, s_idx, rng, p.mode, p.device, self.display_name,
+                              temperature=p.temperature)
 
     # ------------------------------------------------------------------ persistence (student only)
     def _get_state(self) -> tuple[dict[str, Any], dict[str, np.ndarray]]:

@@ -58,7 +58,8 @@ class FairDistill(FairLatentGenerator):
     Parameters
     ----------
     teacher : the fair VAE to train (``None``: ``FairVAE()``); a clone is fitted, with this
-        model's ``device``, ``random_state``, ``verbose``, ``decode`` and ``s_sampling``. The
+        model's ``device``, ``random_state``, ``verbose``, ``decode``, ``decode_temperature`` and
+        ``s_sampling``. The
         student trains with the teacher's ``batch_size`` and ``v2_rows``.
     student_hidden : width of the student encoder (16; tables).
     student_width : the student conv encoder's channels as a share of the teacher's (images).
@@ -74,7 +75,7 @@ class FairDistill(FairLatentGenerator):
         prior: N(0, τ²I)); 1 (the fitted mixture) by default. On Adult × sex τ = 0.85 raised
         density by 0.03 and TSTR DPR by 0.06 and lowered coverage by 0.01 and EOR by 0.05 (3
         seeds, docs/measurements.md).
-    decode, s_sampling : generation, as in :class:`FairVAE`.
+    decode, decode_temperature, s_sampling : generation, as in :class:`FairVAE`.
     device, random_state, verbose : run settings (also the teacher's).
 
     Attributes
@@ -92,6 +93,7 @@ class FairDistill(FairLatentGenerator):
     nested_params: ClassVar[dict[str, type]] = {"teacher": FairVAE}
     presets: ClassVar[dict[str, dict[str, Any]]] = {
         "paper": {"teacher": FairVAE(**FairVAE.presets["paper"]), "distill_epochs": 200,
+                  "decode_temperature": 1.0,
                   **EARLIER, "gmm_rows": 10_000},
         "default": {},
         "fast": {"teacher": FairVAE(**FairVAE.presets["fast"]), "distill_epochs": 20,
@@ -112,8 +114,10 @@ class FairDistill(FairLatentGenerator):
                  max_components: int = 48, component_selection: str = "heldout",
                  temperature: float = 1.0, gmm_rows: int = 32_768,
                  decode: str = "sample", s_sampling: str = "marginal", device: str = "auto",
-                 random_state: int | None = 0, verbose: bool | None = None) -> None:
+                 random_state: int | None = 0, verbose: bool | None = None,
+                 decode_temperature: float = 0.5) -> None:
         self.teacher = teacher
+        self.decode_temperature = decode_temperature
         self.student_hidden = student_hidden
         self.student_width = student_width
         self.lambda_u = lambda_u
@@ -141,11 +145,11 @@ class FairDistill(FairLatentGenerator):
         params = teacher_from_flat(super()._params_from_saved(params))  # also ImageFairDistill's
         if "temperature" not in params:  # saved before held-out selection: BIC, drawn as fitted
             params = {**EARLIER, "gmm_rows": 10_000, **params}
-        return params
+        return {"decode_temperature": 1.0, **params}  # saved before it: decode as then
 
     def _teacher(self) -> FairVAE:
         return build_teacher(self.teacher, decode=self.decode, s_sampling=self.s_sampling,
-                             device=self.device, random_state=self.random_state,
+                             decode_temperature=self.decode_temperature, device=self.device, random_state=self.random_state,
                              verbose=self.verbose)
 
     def _student_net(self, teacher: FairVAE):
@@ -306,7 +310,7 @@ class FairDistill(FairLatentGenerator):
         from ...nn import load_numpy_state  # heavy (torch)
 
         teacher = build_teacher(self.teacher, decode=self.decode, s_sampling=self.s_sampling,
-                                device=self.device)
+                                decode_temperature=self.decode_temperature, device=self.device)
         if "layout" in config:  # an ImageFairDistill folder: the teacher's state is the top level
             teacher._set_state(config, arrays)
             config = {**config, "n_parameters": {"teacher": teacher.n_parameters_}}

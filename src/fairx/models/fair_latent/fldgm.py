@@ -225,7 +225,7 @@ class FLDGM(FairLatentGenerator):
             vae = build_teacher(self.teacher, device=self.device)
             vae._set_state(config, arrays)
         else:
-            vae = FairVAE(**config["vae_params"])
+            vae = FairVAE(**FairVAE._params_from_saved(dict(config["vae_params"])))
             vae._set_state(config["vae"], arrays)
         self.vae_ = vae
         cls = LatentDDPM if config["latent"]["kind"] == "ddpm" else LatentGAN

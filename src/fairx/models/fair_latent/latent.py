@@ -32,6 +32,16 @@ class Parts(NamedTuple):
     device: Any
     mode: str = "sample"  # decode: "sample" or "mode" (tables)
     uniform: bool = False  # s ~ uniform instead of P(S)
+    temperature: float = 1.0  # decode="sample": softmax temperature of every draw (tables)
+
+
+def check_decode_temperature(value: Any) -> float:
+    """``decode_temperature`` as a float in (0, 1], or a named error."""
+    if isinstance(value, bool) or not isinstance(value, (int, float, np.integer, np.floating)) \
+            or not 0 < float(value) <= 1:
+        raise ValueError(f"decode_temperature={value!r}; give a number in (0, 1] (1 draws from the "
+                         "decoder's softmax as trained, smaller values draw closer to its mode)")
+    return float(value)
 
 
 class FairLatentGenerator(FairGenerator):
@@ -95,7 +105,8 @@ class FairLatentGenerator(FairGenerator):
             raise ValueError(f"z must have shape (n, {self.z_dim_}); got {z.shape}")
         rng = np.random.default_rng(seed)
         s_idx = p.codec.resolve_s(s, len(z), rng, p.uniform)
-        return p.codec.decode(p.net, z, s_idx, rng, p.mode, p.device, self.display_name)
+        return p.codec.decode(p.net, z, s_idx, rng, p.mode, p.device, self.display_name,
+                              temperature=p.temperature)
 
     def counterfactuals(self, z_or_ds: Any = None, *, n: int = 8, seed: int | None = 0) -> Any:
         """The same latents decoded with every sensitive group.
