@@ -1,4 +1,5 @@
-"""Decoding temperature of the fair-latent family on Adult × sex (split seed ``--seed``).
+"""Decoding temperature of the fair-latent family on Adult × sex (``--dataset`` / ``--sensitive``
+for another table; split seed ``--seed``).
 
 One FairVAE teacher (this checkout's defaults, cached in ``--teacher-dir``). Its decoder is fed
 latents from the real rows' sampled posteriors, from the 48-component held-out latent mixture
@@ -38,15 +39,19 @@ def main() -> None:
     ap.add_argument("--teacher-dir", type=Path, default=None, help="load the teacher here or fit and save it")
     ap.add_argument("--teacher", default="{}", help="FairVAE parameters as JSON")
     ap.add_argument("--tau", type=float, nargs="+", default=[1.0, 0.5])
-    ap.add_argument("--sources", nargs="+", default=["posterior", "mixture"],
+    ap.add_argument("--sources", nargs="*", default=["posterior", "mixture"],
                     choices=["posterior", "mixture"])
     ap.add_argument("--chain", type=int, default=None, help="also the mixture on chain step k")
     ap.add_argument("--chain-tau", type=float, nargs="+", default=[1.0])
+    ap.add_argument("--chain-samples", type=int, nargs="+", default=[16384],
+                    help="chain latents the mixture is fitted on (Fair4Free's chain_samples)")
     ap.add_argument("--rows", type=int, default=None, help="decoded rows (default: n_train)")
     ap.add_argument("--seed", type=int, default=0)
+    ap.add_argument("--dataset", default="adult")
+    ap.add_argument("--sensitive", default="sex")
     args = ap.parse_args()
     print(subprocess.run(["uptime"], capture_output=True, text=True).stdout.strip(), flush=True)
-    train, test = train_test_split(load_dataset("adult", sensitive=["sex"]), seed=args.seed)
+    train, test = train_test_split(load_dataset(args.dataset, sensitive=[args.sensitive]), seed=args.seed)
     n = args.rows or len(train.frame)
     vae = cached_teacher(args.teacher_dir, json.loads(args.teacher), args.seed, train)
     p = vae.decoding_parts()
@@ -59,10 +64,12 @@ def main() -> None:
         mix = fit_mixture(z_post, max_components=48, rows=32768, seed=args.seed, selection="heldout")
         sources[f"mixture ({len(mix['weights'])})"] = draw_mixture(mix, n, np.random.default_rng(5))
     for tau_c in args.chain_tau if args.chain is not None else []:
-        chain = vae.latent_chain(16384, args.chain, seed=np.random.default_rng(7), temperature=tau_c)
-        mix = fit_mixture(chain[args.chain], max_components=48, rows=32768, seed=args.seed,
-                          selection="heldout")
-        sources[f"chain {args.chain} at τ {tau_c} + mixture"] = draw_mixture(mix, n, np.random.default_rng(5))
+        for m in args.chain_samples:
+            chain = vae.latent_chain(m, args.chain, seed=np.random.default_rng(7), temperature=tau_c)
+            mix = fit_mixture(chain[args.chain], max_components=48, rows=32768, seed=args.seed,
+                              selection="heldout")
+            sources[f"chain {args.chain} ({m}) at τ {tau_c} + mixture"] = draw_mixture(
+                mix, n, np.random.default_rng(5))
     for tau in args.tau:
         for name, z in sources.items():
             r = np.random.default_rng(2)
@@ -72,8 +79,8 @@ def main() -> None:
             u = utility_protocol(syn, test, classifier="hgb", seed=0, mode="TSTR")
             f = syn.frame
             positive = f[syn.target] == syn.positive_label
-            rates = positive.groupby(f["sex"]).mean()
-            print(f"τ {tau:<5} {name:28s} " + " ".join(f"{m}={q[m]:.3f}" for m in SHOWN)
+            rates = positive.groupby(f[args.sensitive]).mean()
+            print(f"τ {tau:<5} {name:36s} " + " ".join(f"{m}={q[m]:.3f}" for m in SHOWN)
                   + f" positive={positive.mean():.3f} data_dpd={rates.max() - rates.min():.3f}"
                   f" tstr_auroc={u['auroc']:.3f} tstr_dpr={u['dpr']:.3f}", flush=True)
     print(subprocess.run(["uptime"], capture_output=True, text=True).stdout.strip(), flush=True)

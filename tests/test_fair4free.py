@@ -203,7 +203,10 @@ def test_mixture_generator_matches_the_chain_moments_and_round_trips(teacher_dir
     student = Fair4Free.distill(teacher, preset="fast", random_state=0, distill_epochs=2,
                                 chain_steps=1, chain_samples=2048, component_selection="bic",
                                 max_components=10)
-    pool = teacher.latent_chain(2048, 1, seed=np.random.default_rng(0))[1]
+    from fairx.models.fair_latent.fair4free import CHAIN_TEMPERATURE
+
+    assert CHAIN_TEMPERATURE == 1.0  # the chain decodes with the teacher's softmaxes as trained
+    pool = teacher.latent_chain(2048, 1, seed=np.random.default_rng(0), temperature=1.0)[1]
     mix = student.generator_
     weights, means, covs = (np.asarray(mix[k]) for k in ("weights", "means", "covariances"))
     mean = weights @ means
