@@ -223,7 +223,8 @@ class Fair4Free(FairLatentGenerator):
 
     def _teacher(self) -> FairVAE:
         return build_teacher(self.teacher, decode=self.decode, s_sampling=self.s_sampling,
-                             decode_temperature=self.decode_temperature, device=self.device, random_state=self.random_state,
+                             decode_temperature=self.decode_temperature, device=self.device,
+                             random_state=self.random_state,
                              verbose=self.verbose)
 
     # ------------------------------------------------------------------ the two entry points

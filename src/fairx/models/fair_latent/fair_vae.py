@@ -21,7 +21,7 @@ factorises p(x | z, s) over columns, and each column's softmax was trained on z 
 it also carries the posterior's own noise; a latent drawn from the aggregate posterior already
 holds that spread, so drawing every column independently at τ = 1 adds it twice and combines
 values that do not occur together (a "Husband" who never married). On Adult × sex (one
-teacher, 31,655 rows decoded from the 48-component latent mixture; ``benchmarks/
+teacher, 31,655 rows decoded from the held-out latent mixture; ``benchmarks/
 fair_latent_decode_temperature.py``) τ 1 → 0.5 moved coverage 0.873 → 0.887, density 0.744 →
 0.858, α-precision 0.917 → 0.968, β-recall 0.506 → 0.528, with TSTR AUROC, DPR and data DPD
 unchanged; the price is marginal fidelity and privacy distance (TV complement 0.983 → 0.977,

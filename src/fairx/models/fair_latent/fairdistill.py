@@ -149,7 +149,8 @@ class FairDistill(FairLatentGenerator):
 
     def _teacher(self) -> FairVAE:
         return build_teacher(self.teacher, decode=self.decode, s_sampling=self.s_sampling,
-                             decode_temperature=self.decode_temperature, device=self.device, random_state=self.random_state,
+                             decode_temperature=self.decode_temperature, device=self.device,
+                             random_state=self.random_state,
                              verbose=self.verbose)
 
     def _student_net(self, teacher: FairVAE):
