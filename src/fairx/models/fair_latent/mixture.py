@@ -1,5 +1,6 @@
 """A Gaussian mixture over latents, kept as plain arrays (FairDistill's sampler, Fair4Free's
-``latent_generator="gmm"``): fitted with scikit-learn, the number of components chosen by held-out
+``latent_generator="gmm"``): fitted by scikit-learn's EM algorithm (:class:`GaussianMixtureEM`,
+batched over components), the number of components chosen by held-out
 log-likelihood (tables' default) or by BIC (methods.md), drawn with numpy at an optional
 temperature, saved as weights / means / covariances (no pickle).
 
@@ -114,7 +115,7 @@ class GaussianMixtureEM:
         return {"weights": nk / nk.sum(), "means": means, "covariances": covs}
 
     def _e_step(self, mix: dict[str, np.ndarray]) -> tuple[float, np.ndarray]:
-        weighted = component_log_density(mix, self.x, self) + np.log(mix["weights"])
+        weighted = component_log_density(mix, self) + np.log(mix["weights"])
         norm = _logsumexp_rows(weighted)
         return float(norm.mean()), np.exp(weighted - norm[:, None])
 
@@ -130,11 +131,8 @@ def _precision_cholesky(covs: np.ndarray) -> np.ndarray:
     return np.swapaxes(np.linalg.solve(chol, eye), 1, 2)
 
 
-def component_log_density(mixture: dict[str, Any], x: np.ndarray,
-                          em: GaussianMixtureEM | None = None) -> np.ndarray:
-    """log N(x_i; μ_k, Σ_k) for every row and component: an (n, k) array (``em`` reuses its
-    precomputed second moments of ``x``)."""
-    em = em if em is not None else GaussianMixtureEM(x)
+def component_log_density(mixture: dict[str, Any], em: GaussianMixtureEM) -> np.ndarray:
+    """log N(x_i; μ_k, Σ_k) for every row x_i that ``em`` holds and every component: (n, k)."""
     means = np.asarray(mixture["means"], dtype=np.float64)
     prec_chol = _precision_cholesky(np.asarray(mixture["covariances"], dtype=np.float64))
     precision = prec_chol @ np.swapaxes(prec_chol, 1, 2)  # Λ_k
@@ -154,7 +152,7 @@ def mixture_log_likelihood(mixture: dict[str, Any], x: np.ndarray | GaussianMixt
     """Mean log-density of the rows ``x`` under the mixture (sklearn's ``score``); ``x`` may be a
     :class:`GaussianMixtureEM` holding the rows (their products then computed once)."""
     em = x if isinstance(x, GaussianMixtureEM) else GaussianMixtureEM(x)
-    weighted = component_log_density(mixture, em.x, em) + np.log(np.asarray(mixture["weights"]))
+    weighted = component_log_density(mixture, em) + np.log(np.asarray(mixture["weights"]))
     return float(_logsumexp_rows(weighted).mean())
 
 
