@@ -57,7 +57,7 @@ def test_heldout_selection_finds_the_density_where_a_small_bic_search_cannot():
 def test_em_is_sklearns_gaussian_mixture(k):
     """fairx's batched EM reproduces sklearn's ``GaussianMixture(full, reg_covar=1e-5)`` on the same
     rows and seed — same k-means start, updates and stopping — to float64 rounding, and its
-    log-likelihood is sklearn's ``score``; the selections match sklearn's on the planted clusters."""
+    log-likelihood is sklearn's ``score``."""
     from sklearn.mixture import GaussianMixture
 
     x = planted(2000, 2) @ np.array([[1.0, 0.3], [0.0, 0.5]])  # correlated components
@@ -69,6 +69,13 @@ def test_em_is_sklearns_gaussian_mixture(k):
     fresh = planted(500, 3)
     assert mixture_log_likelihood(mix, fresh) == pytest.approx(ref.score(fresh), abs=1e-9)
     assert mixture_log_likelihood(mix, fresh) == pytest.approx(mixture_loglik(mix, fresh), abs=1e-9)
+
+
+def test_bic_selection_is_sklearns():
+    """``selection="bic"`` keeps the component count whose sklearn fit has the lowest BIC."""
+    from sklearn.mixture import GaussianMixture
+
+    x = planted(2000, 2) @ np.array([[1.0, 0.3], [0.0, 0.5]])
     bic = [GaussianMixture(j, covariance_type="full", random_state=0, reg_covar=1e-5).fit(x).bic(x)
            for j in range(1, 9)]
     assert len(fit_mixture(x, max_components=8, rows=10_000, seed=0)["weights"]) == int(np.argmin(bic)) + 1
