@@ -294,7 +294,7 @@ class FairVAE(FairLatentGenerator):
         return np.random.default_rng(seed).standard_normal((n, self.z_dim_)).astype(np.float32)
 
     def latent_chain(self, n: int, steps: int, *, seed: Any = 0,
-                     temperature: float | None = None) -> list[np.ndarray]:
+                     temperature: float = 1.0) -> list[np.ndarray]:
         """The model's self-generated latents (Fair4Free's data-free chain, methods.md §4):
         z_0 ~ N(0, I), then ``steps`` times x̃ = D(z, s) with s ~ P(S), z ~ q(z | x̃, s)
         (sampled, not the mean).
@@ -303,8 +303,8 @@ class FairVAE(FairLatentGenerator):
         ----------
         n, steps : latents per step and number of steps.
         seed : an int, ``None`` or a ``numpy.random.Generator`` (used as is).
-        temperature : the decoding temperature of x̃ (``None``: this model's
-            ``decode_temperature``).
+        temperature : the decoding temperature of x̃ (1: the softmaxes as trained, what
+            Fair4Free's chain uses, whatever this model's ``decode_temperature``).
 
         Returns
         -------
@@ -314,7 +314,7 @@ class FairVAE(FairLatentGenerator):
         from ...nn._distill import prior_chain  # heavy (torch)
 
         p = self._parts()
-        tau = p.temperature if temperature is None else check_decode_temperature(temperature)
+        tau = check_decode_temperature(temperature)
         for name, value, low in (("n", n, 1), ("steps", steps, 0)):
             if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < low:
                 raise ValueError(f"{name}={value!r}; it must be an integer >= {low}")
