@@ -13,11 +13,16 @@ alternating so that a change of machine load hits both:
    components on up to 32,768 latents) fitted on one sample of the posteriors of the training
    rows under a teacher trained ``--epochs`` epochs (the same teacher in both trees): seconds,
    components chosen and the held-out log-likelihood of the result (scored by sklearn).
+4. ``v2``: the V² penalty as the teacher trains it (a 512-row sub-batch of a 2048-row batch,
+   16 latent dimensions, bandwidth 1, two groups): milliseconds per forward + backward, the
+   median over ``--repeats`` runs of 200 calls each, and the value and gradient norm (equal in
+   both trees up to float32 rounding).
 
     git worktree add /tmp/prev b2eec3d
     python benchmarks/bench_fair_latent_fit.py --prev /tmp/prev --what steps
     python benchmarks/bench_fair_latent_fit.py --prev /tmp/prev --what fit --methods fairdisco
     python benchmarks/bench_fair_latent_fit.py --prev /tmp/prev --what mixture --epochs 100
+    python benchmarks/bench_fair_latent_fit.py --prev /tmp/prev --what v2 --repeats 5 --threads 2
 
 ``uptime`` is printed before and after (compare ratios on a shared machine).
 """
@@ -39,8 +44,29 @@ CHILD = r"""
 import json, sys, time
 from fairx.data import load_dataset, train_test_split
 args = json.loads(sys.argv[1])
-train, _ = train_test_split(load_dataset("adult", sensitive=["sex"]), seed=args["seed"])
-if args["what"] == "steps":
+if args["what"] != "v2":
+    train, _ = train_test_split(load_dataset("adult", sensitive=["sex"]), seed=args["seed"])
+if args["what"] == "v2":
+    import torch
+    from fairx.nn import v2_penalty_subsampled
+    gen = torch.Generator().manual_seed(args["seed"])
+    mu = torch.randn(2048, 16, generator=gen).requires_grad_(True)
+    logvar = (0.5 * torch.randn(2048, 16, generator=gen) - 2.0).requires_grad_(True)
+    s = torch.nn.functional.one_hot(torch.randint(0, 2, (2048,), generator=gen), 2).float()
+    def call():
+        value = v2_penalty_subsampled(mu, logvar, s, 2048, max_rows=512, bandwidth=1.0,
+                                      generator=torch.Generator().manual_seed(1))
+        value.backward()
+        return float(value.detach())
+    for _ in range(10):
+        call()
+    t = time.perf_counter()
+    for _ in range(200):
+        mu.grad = logvar.grad = None
+        value = call()
+    print(json.dumps({"ms": (time.perf_counter() - t) / 200 * 1e3, "value": f"{value:.6e}",
+                      "grad_norm": f"{float(mu.grad.norm()):.6e}"}))
+elif args["what"] == "steps":
     from fairx.models.fair_latent.fair_vae import FairVAE
     m = FairVAE(epochs=args["epochs"], numerical="bins", kl_weight=0.3, hidden=128,
                 random_state=args["seed"], verbose=False).fit(train)
@@ -97,7 +123,7 @@ def uptime() -> str:
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--prev", type=Path, help="a checkout of the previous commit (its src/ is used)")
-    ap.add_argument("--what", choices=["steps", "fit", "mixture"], default="steps")
+    ap.add_argument("--what", choices=["steps", "fit", "mixture", "v2"], default="steps")
     ap.add_argument("--methods", nargs="+", default=["fairdisco", "fldgm-ddpm", "fairdistill", "fair4free"])
     ap.add_argument("--epochs", type=int, default=8, help="teacher epochs for --what steps / mixture")
     ap.add_argument("--repeats", type=int, default=2)
@@ -113,11 +139,15 @@ def main() -> None:
         for _ in range(args.repeats if args.what != "fit" else 1):
             for name, src in trees.items():
                 results[name].append(run_child(src, job, args.threads))
-        label = job.get("method", {"steps": "FairVAE teacher epoch", "mixture": "latent mixture"}[args.what])
-        key = {"steps": "epoch_seconds", "fit": "fit_seconds", "mixture": "mixture_seconds"}[args.what]
+        label = job["method"] if args.what == "fit" else {
+            "steps": "FairVAE teacher epoch", "mixture": "latent mixture", "v2": "V² forward + backward"}[args.what]
+        key = {"steps": "epoch_seconds", "fit": "fit_seconds", "mixture": "mixture_seconds",
+               "v2": "ms"}[args.what]
         values = {name: statistics.median(r[key] for r in rs) for name, rs in results.items()}
         extra = {name: {k: v for k, v in rs[-1].items() if k != key} for name, rs in results.items()}
-        line = f"{label:24s} " + "  ".join(f"{name} {v:7.2f} s {extra[name] or ''}" for name, v in values.items())
+        unit = "ms" if args.what == "v2" else "s"
+        line = f"{label:24s} " + "  ".join(f"{name} {v:7.2f} {unit} {extra[name] or ''}"
+                                           for name, v in values.items())
         if "prev" in values:
             line += f"  speed-up ×{values['prev'] / values['this']:.2f}"
         print(line, flush=True)

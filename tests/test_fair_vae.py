@@ -14,7 +14,7 @@ torch = pytest.importorskip("torch")
 from fairx.data import make_synthetic, train_test_split  # noqa: E402
 from fairx.models import FairVAE, get  # noqa: E402
 from fairx.models.persist import load_method  # noqa: E402
-from fairx.nn import v2_penalty, v2_penalty_subsampled  # noqa: E402
+from fairx.nn import log_gaussian_kernel, v2_penalty, v2_penalty_subsampled  # noqa: E402
 
 # --------------------------------------------------------------------------- V²
 
@@ -218,6 +218,50 @@ def test_v2_bandwidth_keeps_the_penalty_acting_in_a_wide_latent():
     assert abs(pull) < noise
     pull, noise = pull_and_noise(1.0)
     assert pull > 2 * noise > 0
+
+
+def _v2_by_autograd(mu, logvar, s, b, self_pairs, h):
+    """V² composed of autograd operations on the pairwise log-kernel (the implementation before
+    the fused ``_V2`` Function): the reference for its hand-written gradient."""
+    n = mu.shape[0]
+    logk = log_gaussian_kernel(mu, logvar, h)
+    if not self_pairs:
+        logk = logk.masked_fill(torch.eye(n, dtype=torch.bool), -math.inf)
+    shift = logk.detach().max()
+    kernel = (logk - shift).exp()
+    n_g = s.sum(0)
+    keep = (n_g > (0 if self_pairs else 1)) & (n_g < n)
+    s, n_g = s[:, keep], n_g[keep]
+    if self_pairs:
+        w = s / n_g - 1.0 / n
+        brackets = ((kernel @ w) * w).sum(0)
+    else:
+        rows = kernel.sum(1)
+        brackets = (rows.sum() / (n * (n - 1)) + ((kernel @ s) * s).sum(0) / (n_g * (n_g - 1))
+                    - 2.0 * (s * rows[:, None]).sum(0) / (n_g * (n - 1)))
+    return (n / b) * ((n_g / n) ** 2 * brackets).sum() * shift.exp()
+
+
+@pytest.mark.parametrize("self_pairs", [True, False])
+@pytest.mark.parametrize("h", [0.0, 1.0])
+def test_v2_hand_written_gradient_equals_autograd(self_pairs, h):
+    """The fused V² (value and the gradient of μ and log σ²) equals the autograd composition, in
+    float64, with a group absent, a group of one row and a nominal batch larger than n."""
+    gen = torch.Generator().manual_seed(9)
+    n, d = 40, 5
+    mu = (torch.randn(n, d, generator=gen, dtype=torch.float64) * 0.7 + 2.0).requires_grad_(True)
+    logvar = (0.5 * torch.randn(n, d, generator=gen, dtype=torch.float64) - 1.0).requires_grad_(True)
+    idx = torch.randint(0, 3, (n,), generator=gen)
+    idx[0] = 3  # group 3 holds one row, group 4 none
+    s = _onehot(idx, 5)
+    got = v2_penalty(mu, logvar, s, 64, self_pairs=self_pairs, bandwidth=h)
+    g_mu, g_lv = torch.autograd.grad(got, (mu, logvar))
+    want = _v2_by_autograd(mu, logvar, s, 64, self_pairs, h)
+    w_mu, w_lv = torch.autograd.grad(want, (mu, logvar))
+    assert float(got.detach()) == pytest.approx(float(want.detach()), rel=1e-10)
+    assert float(want.detach()) != 0.0
+    torch.testing.assert_close(g_mu, w_mu, rtol=1e-8, atol=1e-12 * float(w_mu.abs().max()))
+    torch.testing.assert_close(g_lv, w_lv, rtol=1e-8, atol=1e-12 * float(w_lv.abs().max()))
 
 
 # --------------------------------------------------------------------------- the model

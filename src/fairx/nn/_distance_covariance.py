@@ -32,44 +32,73 @@ import math
 import torch
 
 
+def _pairwise_terms(mu: torch.Tensor, var: torch.Tensor) -> torch.Tensor:
+    """A = Σ_k [(μ_ak − μ_ck)² / v_ack + log v_ack] with v_ack = var_ak + var_ck: (n, n), so that
+    log K = −½ (d log 2π + A).
+
+    One latent dimension at a time, into two reused n × n buffers (they stay in cache), from
+    contiguous (d, n) copies of μ and σ²: the outer sums of a strided column (``var[:, k]``)
+    cannot be vectorised and were the slowest step (``benchmarks/bench_fair_latent_fit.py --what v2``).
+    """
+    n, d = mu.shape
+    acc = mu.new_zeros(n, n)
+    v, diff = mu.new_empty(n, n), mu.new_empty(n, n)
+    var_t, mu_t = var.T.contiguous(), mu.T.contiguous()
+    for k in range(d):
+        torch.add(var_t[k, :, None], var_t[k, None, :], out=v)
+        torch.sub(mu_t[k, :, None], mu_t[k, None, :], out=diff)
+        acc.addcdiv_(diff.square_(), v)
+        acc += v.log_()
+    return acc
+
+
+def _pairwise_backward(mu: torch.Tensor, var: torch.Tensor, sym: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+    """(∂L/∂μ, ∂L/∂σ²) of L through log K, from the symmetric S = G + Gᵀ with G = ∂L/∂log K.
+
+    With r = (μ_a − μ_c) / v (antisymmetric) and r² − 1/v (symmetric), ∂L/∂μ_a = −Σ_c S_ac r_ac
+    and ∂L/∂σ²_a = ½ Σ_c S_ac (r²_ac − 1/v_ac). With P = S / v and Q = P / v these are
+    Σ_c P_ac μ_c − μ_a Σ_c P_ac and ½ [μ_a² Σ_c Q_ac − 2 μ_a Σ_c Q_ac μ_c + Σ_c Q_ac μ_c² − Σ_c P_ac]:
+    two matrix products per dimension against [1, μ, μ²] (P and Q are symmetric, so row sums are
+    products from the left) instead of n × n difference matrices. μ is centred per dimension
+    first (every r is unchanged), which keeps the expanded squares accurate in float32.
+    """
+    n, d = mu.shape
+    centred = (mu - mu.mean(0)).T.contiguous()  # (d, n)
+    var_t = var.T.contiguous()
+    p_sums = mu.new_empty(d, 2, n)  # per dimension: Σ_c P_ac, Σ_c P_ac μ_c
+    q_sums = mu.new_empty(d, 3, n)  # Σ_c Q_ac, Σ_c Q_ac μ_c, Σ_c Q_ac μ_c²
+    ones = mu.new_ones(n)
+    inv_v, p_mat = mu.new_empty(n, n), mu.new_empty(n, n)  # reused: they stay in cache
+    for k in range(d):
+        torch.add(var_t[k, :, None], var_t[k, None, :], out=inv_v).reciprocal_()
+        torch.mul(sym, inv_v, out=p_mat)
+        m = centred[k]
+        powers = torch.stack([ones, m, m * m])
+        torch.mm(powers[:2], p_mat, out=p_sums[k])
+        torch.mm(powers, p_mat.mul_(inv_v), out=q_sums[k])
+    m = centred
+    grad_mu = (p_sums[:, 1] - m * p_sums[:, 0]).T
+    grad_var = (0.5 * (m * m * q_sums[:, 0] - 2 * m * q_sums[:, 1] + q_sums[:, 2] - p_sums[:, 0])).T
+    return grad_mu, grad_var
+
+
 class _LogGaussianKernel(torch.autograd.Function):
-    """The pairwise log-kernel with a hand-written backward pass.
+    """The pairwise log-kernel with a hand-written backward pass (:func:`_pairwise_backward`).
 
     Autograd would keep two n × n temporaries per latent dimension for the backward pass and
-    replay a dozen n × n operations each; the analytic gradient needs only μ and σ² and about
-    ten n × n passes per dimension (``tests/test_fast_losses.py`` checks it against autograd).
-    With r = (μ_a − μ_c) / v and v = σ²_a + σ²_c (per dimension k) and G = ∂L/∂log K:
-    ∂L/∂μ_a = Σ_c (G_ca − G_ac)·r_ac = −Σ_c (G_ac + G_ca)·r_ac (r is antisymmetric) and
-    ∂L/∂σ²_a = ½ Σ_c (G_ac + G_ca)(r²_ac − 1/v_ac).
+    replay a dozen n × n operations each; the analytic gradient needs only μ and σ²
+    (``tests/test_fast_losses.py`` checks it against autograd).
     """
 
     @staticmethod
     def forward(ctx, mu: torch.Tensor, var: torch.Tensor) -> torch.Tensor:  # noqa: D102
         ctx.save_for_backward(mu, var)
-        n, d = mu.shape
-        acc = mu.new_zeros(n, n)
-        for k in range(d):  # one dimension at a time: every temporary is n × n and stays in cache
-            v = var[:, k, None] + var[None, :, k]
-            diff = mu[:, k, None] - mu[None, :, k]
-            acc.addcdiv_(diff.square_(), v)  # in place: two n × n temporaries per k, not five
-            acc += v.log_()
-        return -0.5 * (d * math.log(2 * math.pi) + acc)
+        return -0.5 * (mu.shape[1] * math.log(2 * math.pi) + _pairwise_terms(mu, var))
 
     @staticmethod
     def backward(ctx, grad: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:  # noqa: D102
         mu, var = ctx.saved_tensors
-        grad_mu = torch.empty_like(mu)
-        grad_var = torch.empty_like(var)
-        # r is antisymmetric and r² − 1/v symmetric in (a, c), so both sums over c of G and of
-        # Gᵀ are one row sum against S = G + Gᵀ: ∂L/∂μ_a = −Σ_c S_ac r_ac and
-        # ∂L/∂σ²_a = ½ Σ_c S_ac (r²_ac − 1/v_ac) (no column sums, two fewer n × n passes per k)
-        sym = grad + grad.T
-        for k in range(mu.shape[1]):
-            inv_v = (var[:, k, None] + var[None, :, k]).reciprocal_()
-            r = (mu[:, k, None] - mu[None, :, k]).mul_(inv_v)
-            grad_mu[:, k] = -(sym * r).sum(1)
-            grad_var[:, k] = 0.5 * (sym * r.square_().sub_(inv_v)).sum(1)
-        return grad_mu, grad_var
+        return _pairwise_backward(mu, var, grad + grad.T)
 
 
 def log_gaussian_kernel(mu: torch.Tensor, logvar: torch.Tensor, bandwidth: float = 0.0) -> torch.Tensor:
@@ -94,6 +123,74 @@ def _check_bandwidth(bandwidth: float) -> float:
     return float(bandwidth)
 
 
+def _group_weights(s_onehot: torch.Tensor, nominal_batch: int | None, self_pairs: bool) -> torch.Tensor | None:
+    """The (G, G) matrix B with V² = Σ_a Σ_c K(a, c) · B[g_a, g_c] (a ≠ c without self-pairs),
+    in float64; ``None`` when no group is present (V² = 0).
+
+    With w_g = 1[s = g] / n_g − 1 / n, the bracket of group g is w_gᵀ K w_g, so
+    B = (n / b) Σ_g (n_g / n)² w̃_g w̃_gᵀ with w̃_g[h] = 1[h = g] / n_g − 1 / n. Over distinct
+    pairs, K̄(B, B) = T / (n(n − 1)), K̄(B_g, B_g) = T_gg / (n_g(n_g − 1)) and K̄(B_g, B) =
+    (T_g· + T_·g) / (2 n_g(n − 1)) (K is symmetric), T being sums of K over the distinct pairs.
+    """
+    s = s_onehot.detach().to(torch.float64)
+    n = s.shape[0]
+    b = n if nominal_batch is None else int(nominal_batch)
+    n_g = s.sum(0)
+    present = (n_g > (0 if self_pairs else 1)) & (n_g < n)
+    if not bool(present.any()):
+        return None
+    eye = torch.eye(len(n_g), dtype=torch.float64, device=s.device)[present]  # (P, G): 1[h = g]
+    share = (n_g[present] / n) ** 2
+    if self_pairs:
+        w = eye / n_g[present, None] - 1.0 / n
+        weights = torch.einsum("p,pg,ph->gh", share, w, w)
+    else:
+        m = n_g[present]
+        same = torch.einsum("p,pg,ph->gh", share / (m * (m - 1)), eye, eye)
+        cross = (share / (m * (n - 1))) @ eye  # (G,): the K̄(B_g, B) coefficient of row group g
+        weights = share.sum() / (n * (n - 1)) + same - cross[:, None] - cross[None, :]
+    return (n / b) * weights
+
+
+class _V2(torch.autograd.Function):
+    """V² = Σ_{a,c} K(a, c) · B[g_a, g_c] (B: :func:`_group_weights`) and its gradient, fed to
+    :func:`_pairwise_backward` directly as S = K ∘ (B + Bᵀ)[g_a, g_c].
+
+    Why one Function: through autograd the value took a dozen more n × n passes (the diagonal
+    mask, the shift, exp, the float64 copy and their backward passes). Here the kernel is built
+    once and kept in float32 for the backward; only the (G, G) group sums are taken in float64
+    (V² is a small difference of kernel means: float32 sums would lose it).
+    """
+
+    @staticmethod
+    def forward(ctx, mu: torch.Tensor, var: torch.Tensor, s_onehot: torch.Tensor, weights: torch.Tensor,
+                log_scale: float, self_pairs: bool) -> torch.Tensor:  # noqa: D102
+        d = mu.shape[1]
+        acc = _pairwise_terms(mu, var)
+        logk = acc.mul_(-0.5).add_(log_scale - 0.5 * d * math.log(2 * math.pi))
+        if not self_pairs:
+            logk.fill_diagonal_(-math.inf)
+        shift = float(logk.max())
+        kernel = logk.sub_(shift).exp_()  # entries in [0, 1]; 0 on the diagonal without self-pairs
+        s = s_onehot.to(torch.float64)
+        sums = s.T @ (kernel.double() @ s)  # (G, G) sums of K over pairs of groups, in float64
+        total = float((weights * sums).sum())
+        clamped = self_pairs and total < 0.0  # w_gᵀ K w_g ≥ 0: a negative sum is rounding
+        value = 0.0 if clamped else total * math.exp(shift)
+        ctx.save_for_backward(mu, var, kernel, s_onehot)
+        ctx.pair_weights = (weights + weights.T) * (0.0 if clamped else math.exp(shift))
+        return mu.new_tensor(value)
+
+    @staticmethod
+    def backward(ctx, grad: torch.Tensor):  # noqa: D102
+        mu, var, kernel, s_onehot = ctx.saved_tensors
+        s = s_onehot.to(kernel.dtype)
+        pair = (s @ ctx.pair_weights.to(kernel.dtype)) @ s.T  # (n, n): (B + Bᵀ)[g_a, g_c]
+        sym = pair.mul_(kernel).mul_(grad.to(kernel.dtype))
+        grad_mu, grad_var = _pairwise_backward(mu, var, sym)
+        return grad_mu, grad_var, None, None, None, None
+
+
 def v2_penalty(
     mu: torch.Tensor,
     logvar: torch.Tensor,
@@ -114,38 +211,22 @@ def v2_penalty(
     bias that grows as the batch shrinks (≈ 4× on 512 rows vs 2048) and that pushes every σ
     up. ``self_pairs=False`` takes each K̄ over distinct pairs only (a U-statistic: zero in
     expectation when z ⟂ s, for any n); groups with fewer than two rows are skipped, and the
-    estimate may be slightly negative. ``bandwidth``: the smoothing h of the module docstring.
+    estimate may be slightly negative. ``bandwidth``: the smoothing h of the
+    module docstring. One autograd Function (:class:`_V2`) computes the value and its gradient.
     """
     if mu.ndim != 2 or logvar.shape != mu.shape:
         raise ValueError(f"mu and logvar must both be (n, d); got {tuple(mu.shape)} and {tuple(logvar.shape)}")
     if s_onehot.ndim != 2 or s_onehot.shape[0] != mu.shape[0]:
         raise ValueError(f"s_onehot must be (n, groups) with n = {mu.shape[0]}; got {tuple(s_onehot.shape)}")
-    bandwidth = _check_bandwidth(bandwidth)
-    n = mu.shape[0]
-    b = n if nominal_batch is None else int(nominal_batch)
-    if n < 2:
+    h2 = _check_bandwidth(bandwidth) ** 2
+    if mu.shape[0] < 2:
         return mu.sum() * 0.0
-    logk = log_gaussian_kernel(mu, logvar, bandwidth)  # float32 is accurate enough here
-    if not self_pairs:
-        logk = logk.masked_fill(torch.eye(n, dtype=torch.bool, device=logk.device), -math.inf)
-    shift = logk.detach().max()
-    kernel = (logk - shift).exp().double()  # entries in [0, 1]; the quadratic forms in float64
-    s = s_onehot.to(kernel.dtype)
-    n_g = s.sum(0)  # (G,)
-    present = (n_g > (0 if self_pairs else 1)) & (n_g < n)
-    if not bool(present.any()):
+    weights = _group_weights(s_onehot, nominal_batch, self_pairs)
+    if weights is None:
         return mu.sum() * 0.0
-    s, n_g = s[:, present], n_g[present]
-    if self_pairs:
-        weights = s / n_g - 1.0 / n  # (n, G): w_g
-        brackets = ((kernel @ weights) * weights).sum(0).clamp_min(0.0)  # w_gᵀ K w_g per group
-    else:  # K̄ over distinct pairs: K̄(B,B) + K̄(B_g,B_g) − 2 K̄(B_g,B) with the diagonal zeroed
-        k_rows = kernel.sum(1)  # (n,)
-        brackets = (k_rows.sum() / (n * (n - 1))
-                    + ((kernel @ s) * s).sum(0) / (n_g * (n_g - 1))
-                    - 2.0 * (s * k_rows[:, None]).sum(0) / (n_g * (n - 1)))
-    value = (n / b) * ((n_g / n) ** 2 * brackets).sum() * shift.double().exp()
-    return value.to(mu.dtype)
+    var = logvar.exp() + h2  # each of the two variances gains h², so v = σ²_a + σ²_c + 2h²
+    log_scale = 0.5 * mu.shape[1] * math.log(2 * math.pi * 2 * h2) if h2 > 0 else 0.0
+    return _V2.apply(mu, var, s_onehot, weights, log_scale, self_pairs)
 
 
 def v2_penalty_subsampled(
