@@ -5,7 +5,9 @@ One FairVAE teacher (this checkout's defaults, cached in ``--teacher-dir``). Its
 latents from the real rows' sampled posteriors, from the 48-component held-out latent mixture
 fitted on them (FairDistill's sampler) and, with ``--chain k``, from the same mixture fitted on
 step k of the teacher's data-free chain run at each chain temperature of ``--chain-tau``
-(Fair4Free's path); every source is decoded at each temperature τ of ``--tau`` (each
+(Fair4Free's path; ``--chain-start moments`` also starts the chain from N(m, C), the mean and
+covariance of the real rows' sampled posteriors — what a BatchNorm-style running statistic of
+the teacher's latent would hold — instead of N(0, I)); every source is decoded at each temperature τ of ``--tau`` (each
 categorical and numerical-bin softmax drawn as softmax(logits / τ); ``decode_temperature``).
 Each row: the full quality suite of ``--rows`` decoded rows against as many real training rows,
 the positive rate, data-level DPD and TSTR AUROC / DPR (hgb without s on the real test split).
@@ -34,6 +36,20 @@ SHOWN = ["coverage", "density", "alpha_precision", "beta_recall", "authenticity"
          "ks_complement", "correlation_similarity", "c2st_auc"]
 
 
+def chain_from(vae, z0: np.ndarray, steps: int, tau: float, rng: np.random.Generator) -> list:
+    """FairVAE.latent_chain's decode → re-encode steps from a given z_0."""
+    from fairx.nn._distill import prior_chain
+
+    p = vae._parts()
+
+    def reencode(z, rng):
+        s_idx = p.codec.sample_s(len(z), rng, p.uniform)
+        x_t = p.codec.reconstruct(p.net, z, s_idx, rng, p.mode, p.device, tau)
+        return p.codec.encode_tensors(p.net, x_t, p.codec.onehot(s_idx, p.device))
+
+    return prior_chain(z0, reencode, steps, rng)
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--teacher-dir", type=Path, default=None, help="load the teacher here or fit and save it")
@@ -43,6 +59,8 @@ def main() -> None:
                     choices=["posterior", "mixture"])
     ap.add_argument("--chain", type=int, default=None, help="also the mixture on chain step k")
     ap.add_argument("--chain-tau", type=float, nargs="+", default=[1.0])
+    ap.add_argument("--chain-start", nargs="+", default=["prior"], choices=["prior", "moments"],
+                    help="the chain's z_0: N(0, I) (Fair4Free) and/or N(m, C) of the posteriors")
     ap.add_argument("--chain-samples", type=int, nargs="+", default=[16384],
                     help="chain latents the mixture is fitted on (Fair4Free's chain_samples)")
     ap.add_argument("--rows", type=int, default=None, help="decoded rows (default: n_train)")
@@ -65,11 +83,17 @@ def main() -> None:
         sources[f"mixture ({len(mix['weights'])})"] = draw_mixture(mix, n, np.random.default_rng(5))
     for tau_c in args.chain_tau if args.chain is not None else []:
         for m in args.chain_samples:
-            chain = vae.latent_chain(m, args.chain, seed=np.random.default_rng(7), temperature=tau_c)
-            mix = fit_mixture(chain[args.chain], max_components=48, rows=32768, seed=args.seed,
-                              selection="heldout")
-            sources[f"chain {args.chain} ({m}) at τ {tau_c} + mixture"] = draw_mixture(
-                mix, n, np.random.default_rng(5))
+            for start in args.chain_start:
+                if start == "prior":
+                    chain = vae.latent_chain(m, args.chain, seed=np.random.default_rng(7), temperature=tau_c)
+                else:
+                    z0 = np.random.default_rng(7).multivariate_normal(z_post.mean(0), np.cov(z_post.T), m)
+                    chain = chain_from(vae, z0, args.chain, tau_c, np.random.default_rng(8))
+                for k in sorted({0, args.chain}):
+                    mix = fit_mixture(chain[k], max_components=48, rows=32768, seed=args.seed,
+                                      selection="heldout")
+                    sources[f"{start} chain {k} ({m}) at τ {tau_c} + mixture"] = draw_mixture(
+                        mix, n, np.random.default_rng(5))
     for tau in args.tau:
         for name, z in sources.items():
             r = np.random.default_rng(2)

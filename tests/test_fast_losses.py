@@ -136,3 +136,34 @@ def test_bad_layouts_and_mixture_sizes_are_named():
             fit_mixture(z, max_components=bad, rows=100, seed=0)
     mix = fit_mixture(z, max_components=1, rows=100, seed=0)  # one component: the sample moments
     np.testing.assert_allclose(mix["means"][0], z.mean(0), atol=1e-6)
+
+
+# --------------------------------------------------------------------------- FastDropout
+def test_fast_dropout_rate_scale_gradient_and_eval_identity():
+    """Known answers: on 10⁶ ones the dropped share is p (within 5 binomial SEs) and the mean
+    output 1 (inverted dropout); the gradient is the mask times 1 / (1 − p); eval mode and p = 0
+    are the identity; the same seed gives the same mask; nn.Dropout's (empty) state dict loads."""
+    from fairx.nn._blocks import FastDropout
+
+    drop = FastDropout(0.2)
+    x = torch.ones(1000, 1000, requires_grad=True)
+    with torch.random.fork_rng():
+        torch.manual_seed(0)
+        out = drop(x)
+        torch.manual_seed(0)
+        again = drop(x)
+    assert torch.equal(out, again)
+    dropped = float((out.detach() == 0).double().mean())
+    assert dropped == pytest.approx(0.2, abs=5 * math.sqrt(0.2 * 0.8 / 1e6))
+    assert float(out.detach().mean()) == pytest.approx(1.0, abs=3e-3)
+    kept = out[out != 0]
+    assert torch.allclose(kept, torch.full_like(kept, 65536 / (65536 - round(0.2 * 65536))))
+    out.sum().backward()
+    assert torch.equal(x.grad, out.detach())  # d(out)/dx = the scaled mask (x is ones)
+    assert FastDropout(0.0)(x) is x
+    drop.eval()
+    assert drop(x) is x
+    drop.load_state_dict(torch.nn.Dropout(0.2).state_dict())
+    for bad in (1.0, -0.1, True, "0.2"):
+        with pytest.raises(ValueError, match="dropout p"):
+            FastDropout(bad)

@@ -5,7 +5,8 @@
 - v-prediction (Salimans & Ho 2022): the network predicts v = √ᾱ_t ε − √(1−ᾱ_t) x_0 with an
   L2 loss; then x_0 = √ᾱ_t x_t − √(1−ᾱ_t) v and ε = √(1−ᾱ_t) x_t + √ᾱ_t v.
 - Denoiser: sinusoidal time embedding (256) → Linear–SiLU–Linear; x → Linear(z_dim, 256); sum;
-  two blocks ``BN → Linear(256, 256) → LeakyReLU(0.2) → Dropout(0.2)``; Linear(256, z_dim).
+  two blocks ``BN → Linear(256, 256) → LeakyReLU(0.2) → Dropout(0.2)`` (:class:`FastDropout`);
+  Linear(256, z_dim).
 - Latents are standardised before training and un-standardised after sampling; nothing is
   clipped (the original clipped to [−1, 1], which cuts real latent mass).
 - Sampling: ``sampling_steps=None`` runs faithful ancestral sampling through all T steps.
@@ -31,6 +32,7 @@ import numpy as np
 import torch
 from torch import nn
 
+from ._blocks import FastDropout
 from ._latent_base import LatentModel
 from ._torch_utils import count_parameters
 
@@ -64,7 +66,7 @@ class Denoiser(nn.Module):
         self.hidden = hidden
         self.time_mlp = nn.Sequential(nn.Linear(hidden, hidden), nn.SiLU(), nn.Linear(hidden, hidden))
         self.inp = nn.Linear(z_dim, hidden)
-        block = [nn.BatchNorm1d(hidden), nn.Linear(hidden, hidden), nn.LeakyReLU(0.2), nn.Dropout(dropout)]
+        block = [nn.BatchNorm1d(hidden), nn.Linear(hidden, hidden), nn.LeakyReLU(0.2), FastDropout(dropout)]
         self.blocks = nn.Sequential(*block, *[copy_module(m) for m in block])
         self.out = nn.Linear(hidden, z_dim)
 
@@ -83,8 +85,8 @@ def copy_module(m: nn.Module) -> nn.Module:
         return nn.BatchNorm1d(m.num_features)
     if isinstance(m, nn.LeakyReLU):
         return nn.LeakyReLU(m.negative_slope)
-    if isinstance(m, nn.Dropout):
-        return nn.Dropout(m.p)
+    if isinstance(m, (nn.Dropout, FastDropout)):
+        return FastDropout(m.p)
     raise TypeError(f"cannot copy {type(m).__name__}")
 
 
