@@ -61,8 +61,9 @@ def compare_latents(args: argparse.Namespace, sd: float, seed: int) -> list[dict
                 "clf_seconds": time.perf_counter() - start}
 
     rows = [{"generator": "real (biased)", "fit_seconds": 0.0, **score(train)}]
+    teacher = {f"teacher__{k}": v for k, v in json.loads(args.teacher_params).items()}
     fldgm = get("fldgm", kind="image", random_state=seed, teacher__beta=args.beta,
-                teacher__epochs=args.epochs).fit(train)
+                teacher__epochs=args.epochs, **teacher).fit(train)
     vae = fldgm.vae_  # the FLDGM's own fitted fair VAE, as FairDisCo
     vae_seconds = vae.fit_seconds_
     runs = [("FairDisCo (prior)", vae, vae_seconds), ("FLDGM-DDPM", fldgm, fldgm.fit_seconds_)]
@@ -121,6 +122,8 @@ def main() -> None:
     ap.add_argument("--f4f-generator", nargs="+", default=["mlp"], choices=["mlp", "gmm"],
                     help="with --compare-latents: Fair4Free latent generators to distil "
                          "(default: mlp, the image presets' generator)")
+    ap.add_argument("--teacher-params", default="{}",
+                    help='JSON of fair-VAE parameters for --compare-latents, e.g. \'{"kl_weight": 0.5}\'')
     ap.add_argument("--threads", type=int, default=1)
     ap.add_argument("--out", type=Path, default=Path("results/colored_mnist"))
     args = ap.parse_args()
