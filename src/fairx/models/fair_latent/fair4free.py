@@ -13,9 +13,12 @@ What the student learns from (**Decision**): latent samples the teacher makes by
 x̃ ~ D(z, s) with s ~ P(S), z ~ q(z | x̃, s) by *sampling* (μ + σ·ε, not μ), repeated k times
 (``chain_steps``; by default k ∈ {0, …, ``max_chain_steps``} is the first step at which the chain is stationary (data-free): the MMD²
 between steps k and k + 1 is at most twice the MMD² between two halves of step k
-(:func:`fairx.nn._distill.chain_stationarity`)). The chain's stationary distribution is the
-teacher's aggregate posterior, which is what the student should learn; on Adult the prior
-(k = 0) is 5× farther from it in MMD² than k = 1. The student is a latent generator fitted on
+(:func:`fairx.nn._distill.chain_stationarity`)). What the student should learn is the
+teacher's aggregate posterior; the chain moves toward it only through the encoder's
+amortisation error — with an encoder equal to the model's posterior it would be a Gibbs sampler
+whose stationary latent distribution is the prior itself (docs/measurements.md, "Why the
+data-free chain stays near the prior"). On Adult the prior (k = 0) is 5× farther from the real
+posteriors in MMD² than k = 1, and the chain's later steps stay short of them. The student is a latent generator fitted on
 the chain's latents and a compact decoder distilled from the teacher's decoder and label
 head on (generated z, s) pairs (KL per categorical block, MSE per numerical column); fairx's
 table default is h = 64 (methods.md: 32, the ``paper`` preset): with the mixture generator the
