@@ -18,6 +18,7 @@ Only the fair β, saving the generators: add --no-beta0 --save models/colored_mn
 Prior vs DDPM vs Fair4Free decoded by one fair VAE: --compare-latents (fair β only);
 add --f4f-k -1 0 1 2 for Fair4Free students with the chosen and forced chain lengths and
 --f4f-generator mlp gmm for the paper's MLP latent generator beside the chain-fitted mixture
+Other fair-VAE settings for that comparison: --teacher-params '{"lr": 0.002}' (teacher__ values)
 Full run (GPU): --sd 0.020 0.025 0.030 0.035 0.040 0.045 0.050 --n 60000 --epochs 100 --seeds 0 1 2
 """
 
