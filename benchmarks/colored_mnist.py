@@ -68,6 +68,7 @@ def compare_latents(args: argparse.Namespace, sd: float, seed: int) -> list[dict
     vae = fldgm.vae_  # the FLDGM's own fitted fair VAE, as FairDisCo
     vae_seconds = vae.fit_seconds_
     runs = [("FairDisCo (prior)", vae, vae_seconds), ("FLDGM-DDPM", fldgm, fldgm.fit_seconds_)]
+    extras: dict[str, dict] = {}  # per Fair4Free row: its chain's label entropy per step
     for generator in args.f4f_generator:
         for k in args.f4f_k or [-1]:  # -1: k chosen by the latent-quality score
             k = None if k < 0 else k
@@ -77,6 +78,8 @@ def compare_latents(args: argparse.Namespace, sd: float, seed: int) -> list[dict
             label = (f"Fair4Free ({generator}, k={student.chain_steps_}"
                      f"{', chosen' if k is None else ''})")
             runs.append((label, student, vae_seconds + time.perf_counter() - start))
+            extras[label] = {"chain_label_entropy": json.dumps(
+                [round(float(h), 4) for h in student.chain_label_entropy_])}
             if k is None:
                 chain = {"latent_generator": generator, "chain_scores": student.chain_scores_,
                          "chain_label_entropy": student.chain_label_entropy_,
@@ -88,7 +91,7 @@ def compare_latents(args: argparse.Namespace, sd: float, seed: int) -> list[dict
             model.save(args.save / f"sd{sd:.3f}_seed{seed}" / slug)
     for label, model, secs in runs:
         rows.append({"generator": label, "fit_seconds": secs,
-                     **score(model.sample(len(train), seed=seed))})
+                     **score(model.sample(len(train), seed=seed)), **extras.get(label, {})})
     for row in rows:
         row.update(sd=sd, seed=seed, n_train=len(train), n_test=len(test), epochs=args.epochs)
     return rows
