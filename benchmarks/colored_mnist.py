@@ -62,7 +62,7 @@ def compare_latents(args: argparse.Namespace, sd: float, seed: int) -> list[dict
                 "clf_seconds": time.perf_counter() - start}
 
     rows = [{"generator": "real (biased)", "fit_seconds": 0.0, **score(train)}]
-    teacher = {f"teacher__{k}": v for k, v in json.loads(args.teacher_params).items()}
+    teacher = {f"teacher__{k}": v for k, v in args.teacher_params.items()}
     fldgm = get("fldgm", kind="image", random_state=seed, teacher__beta=args.beta,
                 teacher__epochs=args.epochs, **teacher).fit(train)
     vae = fldgm.vae_  # the FLDGM's own fitted fair VAE, as FairDisCo
@@ -97,6 +97,17 @@ def compare_latents(args: argparse.Namespace, sd: float, seed: int) -> list[dict
     return rows
 
 
+def _json_object(text: str) -> dict:
+    """``--teacher-params``: a JSON object, checked before anything is trained."""
+    try:
+        value = json.loads(text)
+    except json.JSONDecodeError as err:
+        raise argparse.ArgumentTypeError(f"not JSON ({err}): {text!r}") from None
+    if not isinstance(value, dict):
+        raise argparse.ArgumentTypeError(f"must be a JSON object such as '{{\"lr\": 0.002}}'; got {text!r}")
+    return value
+
+
 def main() -> None:
     import torch
 
@@ -126,7 +137,7 @@ def main() -> None:
     ap.add_argument("--f4f-generator", nargs="+", default=["mlp"], choices=["mlp", "gmm"],
                     help="with --compare-latents: Fair4Free latent generators to distil "
                          "(default: mlp, the image presets' generator)")
-    ap.add_argument("--teacher-params", default="{}",
+    ap.add_argument("--teacher-params", type=_json_object, default={},
                     help='JSON of fair-VAE parameters for --compare-latents, e.g. \'{"kl_weight": 0.5}\'')
     ap.add_argument("--threads", type=int, default=1)
     ap.add_argument("--out", type=Path, default=Path("results/colored_mnist"))
